@@ -1,0 +1,1 @@
+"""Subcommands of `studio`: each module defines `register(subparsers)` and sets `func`."""

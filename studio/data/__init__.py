@@ -1,0 +1,1 @@
+"""Qt-free datasets: built-in corpora, folder import, cache, splits, augmentation, statistics."""

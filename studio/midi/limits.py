@@ -1,0 +1,20 @@
+"""Limits that keep reading any file bounded in memory and time.
+
+A file past a limit raises `MidiReadError` naming the limit. They are generous for real music:
+the largest piano-roll-worthy files (full orchestral scores) have a few hundred thousand notes.
+The size and note limits can be lowered (or raised) with the environment variables
+STUDIO_MIDI_MAX_BYTES and STUDIO_MIDI_MAX_NOTES.
+"""
+
+import os
+
+MAX_FILE_BYTES = int(os.environ.get("STUDIO_MIDI_MAX_BYTES", 64 * 1024 * 1024))  # 64 MiB
+MAX_TRACK_CHUNKS = 4096
+MAX_NOTES = int(os.environ.get("STUDIO_MIDI_MAX_NOTES", 4_000_000))
+# At 480 PPQ this is over 24 hours at 120 qpm; larger end times come from corrupt delta times.
+MAX_TICKS = 480 * 2 * 60 * 60 * 24
+MAX_PPQ = 32767
+# Memory the isolated parser process may use (address space), and its time per file.
+PARSER_MEMORY_BYTES = 4 * 1024 * 1024 * 1024
+PARSER_TIMEOUT_S = 1.5
+PARSER_TIMEOUT_PER_MB_S = 0.15

@@ -1,0 +1,143 @@
+"""Structural check of a Standard MIDI File before any native parser sees it.
+
+Reads only the chunk headers (fast, pure Python) and rejects what would make a parser misbehave:
+wrong magic, zero, negative or SMPTE time division, chunk lengths that run past the end of the
+file, too many tracks, files over the size limit. RIFF-wrapped MIDI (.rmi) is unwrapped.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from studio.midi import limits
+
+
+class PrescanError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MidiHeader:
+    format: int
+    declared_tracks: int
+    ppq: int
+    track_chunks: int
+    chunks: tuple[tuple[int, int], ...] = ()  # (offset of the chunk's data, length) per MTrk
+
+
+def unwrap_riff(data: bytes) -> bytes:
+    if data[:4] == b"RIFF" and data[8:12] == b"RMID":
+        pos = 12
+        while pos + 8 <= len(data):
+            cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+            if cid == b"data":
+                return data[pos + 8:pos + 8 + size]
+            pos += 8 + size + (size & 1)
+        raise PrescanError("RIFF MIDI file without a data chunk")
+    return data
+
+
+def scan_track_head(chunk: bytes, max_events: int = 256) -> tuple[str, int | None, int | None]:
+    """(name, first program, first channel or None) from the first events of a track chunk.
+
+    Used for chunks without notes, which the native parser drops: an empty instrument track
+    (a name and a program change) is kept; a conductor track (only meta events) is not a track.
+    """
+    name, program, channel = "", None, None
+    pos, status, n = 0, 0, 0
+    while pos < len(chunk) and n < max_events:
+        n += 1
+        while pos < len(chunk) and chunk[pos] & 0x80:  # delta time
+            pos += 1
+        pos += 1
+        if pos >= len(chunk):
+            break
+        b = chunk[pos]
+        if b == 0xFF:
+            if pos + 2 > len(chunk):
+                break
+            kind = chunk[pos + 1]
+            pos += 2
+            length = 0
+            while pos < len(chunk):
+                length = (length << 7) | (chunk[pos] & 0x7F)
+                pos += 1
+                if not chunk[pos - 1] & 0x80:
+                    break
+            if kind == 0x03 and not name:
+                name = chunk[pos:pos + length].decode("utf-8", "replace")
+            pos += length
+            continue
+        if b in (0xF0, 0xF7):
+            pos += 1
+            length = 0
+            while pos < len(chunk):
+                length = (length << 7) | (chunk[pos] & 0x7F)
+                pos += 1
+                if not chunk[pos - 1] & 0x80:
+                    break
+            pos += length
+            continue
+        if b & 0x80:
+            status = b
+            pos += 1
+        if not status:
+            break
+        if channel is None:
+            channel = status & 0x0F
+        kind = status & 0xF0
+        size = 1 if kind in (0xC0, 0xD0) else 2
+        if kind == 0xC0 and program is None and pos < len(chunk):
+            program = chunk[pos] & 0x7F
+        pos += size
+    return name, program, channel
+
+
+def prescan(data: bytes) -> MidiHeader:
+    """Validate the chunk structure; returns the header or raises PrescanError with a reason."""
+    if len(data) == 0:
+        raise PrescanError("the file is empty")
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise PrescanError(f"the file is {len(data) / 2**20:.0f} MiB, over the "
+                           f"{limits.MAX_FILE_BYTES // 2**20} MiB limit")
+    if data[:4] != b"MThd":
+        raise PrescanError("not a MIDI file (no MThd header)")
+    if len(data) < 14:
+        raise PrescanError("truncated header")
+    (hlen,) = struct.unpack(">I", data[4:8])
+    if hlen < 6 or 8 + hlen > len(data):
+        raise PrescanError(f"bad header length {hlen}")
+    fmt, ntracks, division = struct.unpack(">HHh", data[8:14])
+    if fmt not in (0, 1, 2):
+        raise PrescanError(f"unknown MIDI format {fmt}")
+    if division < 0:
+        raise PrescanError("SMPTE time division is not supported")
+    if division == 0:
+        raise PrescanError("time division (PPQ) is zero")
+    pos = 8 + hlen
+    chunks = 0
+    spans: list[tuple[int, int]] = []
+    while pos < len(data):
+        if pos + 8 > len(data):
+            if chunks:  # trailing garbage after the last chunk is common; ignore a short tail
+                break
+            raise PrescanError("truncated chunk header")
+        cid = data[pos:pos + 4]
+        (clen,) = struct.unpack(">I", data[pos + 4:pos + 8])
+        if cid == b"MTrk":
+            chunks += 1
+            if chunks > limits.MAX_TRACK_CHUNKS:
+                raise PrescanError(f"more than {limits.MAX_TRACK_CHUNKS} tracks")
+            if pos + 8 + clen > len(data):
+                raise PrescanError(f"track {chunks} claims {clen} bytes but only "
+                                   f"{len(data) - pos - 8} remain (truncated or bogus length)")
+            spans.append((pos + 8, clen))
+        elif not all(32 <= b < 127 for b in cid):
+            if chunks:
+                break  # junk after the tracks
+            raise PrescanError("corrupt chunk header")
+        pos += 8 + clen
+    if chunks == 0:
+        raise PrescanError("the file has no tracks")
+    return MidiHeader(fmt, ntracks, division, chunks, tuple(spans))

@@ -1,0 +1,1 @@
+"""Qt-free machine learning: model families, training, checkpoints, sampling, evaluation."""

@@ -1,0 +1,79 @@
+"""Tempo map: conversion between ticks and seconds, and bar/beat positions.
+
+The player, the ruler and `studio info` all ask this one object, so a tempo change moves every
+clock the same way.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+
+import numpy as np
+
+from studio.music.song import PPQ, TempoChange, TimeSignature
+
+
+class TempoMap:
+    """Piecewise-constant tempo; `seconds(tick)` and `tick_at(seconds)` are exact inverses."""
+
+    def __init__(self, tempos: Sequence[TempoChange], ppq: int = PPQ) -> None:
+        tempos = sorted(tempos, key=lambda t: t.tick)
+        if not tempos or tempos[0].tick > 0:
+            tempos = [TempoChange(0, tempos[0].qpm if tempos else 120.0), *tempos]
+        self.ppq = ppq
+        self.ticks = [t.tick for t in tempos]
+        self.seconds_per_tick = [60.0 / (t.qpm * ppq) for t in tempos]
+        self.start_seconds = [0.0]
+        for i in range(1, len(tempos)):
+            span = self.ticks[i] - self.ticks[i - 1]
+            self.start_seconds.append(self.start_seconds[-1] + span * self.seconds_per_tick[i - 1])
+
+    def seconds(self, tick: float) -> float:
+        i = max(0, bisect.bisect_right(self.ticks, tick) - 1)
+        return self.start_seconds[i] + (tick - self.ticks[i]) * self.seconds_per_tick[i]
+
+    def seconds_array(self, ticks: np.ndarray) -> np.ndarray:
+        ticks = np.asarray(ticks, dtype=np.float64)
+        i = np.clip(np.searchsorted(self.ticks, ticks, side="right") - 1, 0, None)
+        return (np.asarray(self.start_seconds)[i]
+                + (ticks - np.asarray(self.ticks)[i]) * np.asarray(self.seconds_per_tick)[i])
+
+    def tick_at(self, seconds: float) -> float:
+        i = max(0, bisect.bisect_right(self.start_seconds, seconds) - 1)
+        return self.ticks[i] + (seconds - self.start_seconds[i]) / self.seconds_per_tick[i]
+
+    def qpm_at(self, tick: float) -> float:
+        i = max(0, bisect.bisect_right(self.ticks, tick) - 1)
+        return 60.0 / (self.seconds_per_tick[i] * self.ppq)
+
+
+def bar_beat(tick: int, time_signatures: Sequence[TimeSignature]) -> tuple[int, int, int]:
+    """(bar, beat, tick within beat), bars and beats counted from 1."""
+    sigs = sorted(time_signatures, key=lambda s: s.tick) or [TimeSignature(0)]
+    if sigs[0].tick > 0:
+        sigs = [TimeSignature(0, sigs[0].numerator, sigs[0].denominator), *sigs]
+    bar = 0
+    for i, ts in enumerate(sigs):
+        nxt = sigs[i + 1].tick if i + 1 < len(sigs) else None
+        if nxt is not None and tick >= nxt:
+            bar += -(-(nxt - ts.tick) // ts.bar_ticks)
+            continue
+        offset = tick - ts.tick
+        bar += offset // ts.bar_ticks
+        within = offset % ts.bar_ticks
+        beat_ticks = PPQ * 4 // ts.denominator
+        return bar + 1, within // beat_ticks + 1, within % beat_ticks
+    raise AssertionError("unreachable")
+
+
+def bar_lines(end: int, time_signatures: Sequence[TimeSignature]) -> list[int]:
+    """Tick of every bar start up to `end` (inclusive of 0)."""
+    sigs = sorted(time_signatures, key=lambda s: s.tick) or [TimeSignature(0)]
+    if sigs[0].tick > 0:
+        sigs = [TimeSignature(0, sigs[0].numerator, sigs[0].denominator), *sigs]
+    out: list[int] = []
+    for i, ts in enumerate(sigs):
+        stop = sigs[i + 1].tick if i + 1 < len(sigs) else end + 1
+        out.extend(range(ts.tick, min(stop, end + 1), max(1, ts.bar_ticks)))
+    return out

@@ -1,0 +1,40 @@
+"""Tempo map and key estimation."""
+
+import numpy as np
+
+from studio.music.keys import estimate_key, key_name, pitch_class_histogram, sharps_for
+from studio.music.song import KeySignature, TempoChange, TimeSignature
+from studio.music.timing import TempoMap, bar_beat, bar_lines
+
+
+def test_tempo_map_seconds_and_back():
+    tm = TempoMap([TempoChange(0, 120.0), TempoChange(960, 60.0)])
+    assert tm.seconds(480) == 0.5
+    assert tm.seconds(960) == 1.0
+    assert tm.seconds(1440) == 2.0
+    for t in (0, 100, 959, 960, 5000):
+        assert abs(tm.tick_at(tm.seconds(t)) - t) < 1e-6
+    np.testing.assert_allclose(tm.seconds_array([480, 1440]), [0.5, 2.0])
+
+
+def test_bars_with_meter_change():
+    sigs = [TimeSignature(0, 4, 4), TimeSignature(1920 * 2, 3, 4)]
+    assert bar_beat(0, sigs) == (1, 1, 0)
+    assert bar_beat(1920 + 480, sigs) == (2, 2, 0)
+    assert bar_beat(3840 + 1440, sigs) == (4, 1, 0)
+    assert bar_lines(3840 + 2880, sigs) == [0, 1920, 3840, 5280, 6720]
+
+
+def test_key_names_and_signatures():
+    assert KeySignature(0, -1, False).name == "F major"
+    assert KeySignature(0, 3, True).name == "F# minor"
+    assert key_name(1, False) == "Db major"
+    assert sharps_for(9, True) == 0 and sharps_for(2, False) == 2 and sharps_for(5, False) == -1
+
+
+def test_estimate_key_of_scales():
+    d_major = [62, 64, 66, 67, 69, 71, 73, 74, 62, 66, 69]
+    tonic, minor, r = estimate_key(pitch_class_histogram(d_major))
+    assert (tonic, minor) == (2, False) and r > 0.6
+    a_minor = [57, 59, 60, 62, 64, 65, 68, 69, 57, 60, 64, 57]
+    assert estimate_key(pitch_class_histogram(a_minor))[:2] == (9, True)
