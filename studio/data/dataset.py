@@ -1,0 +1,82 @@
+"""The dataset model: named collections of pieces with a deterministic train/valid/test split.
+
+A `Piece` is one piece of music: its name, its split, and its song (built lazily; the JSB chorales
+also keep their four-voice arrays, which the SATB models use directly). The trainer reaches data
+only through `Dataset.split(name)` and the pieces' `song()` / `satb`, never through file paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from studio.music.song import Song
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass(eq=False)
+class Piece:
+    name: str
+    split: str
+    source: str = ""
+    satb: np.ndarray | None = None  # (steps, 4) int8 pitches, -1 silent (16th grid)
+    metadata: dict = field(default_factory=dict)
+    loader: Callable[[], Song] | None = None
+    _song: Song | None = None
+
+    def song(self) -> Song:
+        """The piece as a Song (built once, then cached)."""
+        if self._song is None:
+            if self.loader is not None:
+                self._song = self.loader()
+            elif self.satb is not None:
+                from studio.music.grids import satb_to_song
+
+                self._song = satb_to_song(self.satb)
+                self._song.title = self.name
+            else:
+                raise ValueError(f"piece {self.name!r} has no music attached")
+        return self._song
+
+
+@dataclass(eq=False)
+class Dataset:
+    name: str
+    pieces: list[Piece]
+    description: str = ""
+    builtin: bool = False
+
+    def split(self, name: str) -> list[Piece]:
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}; use one of {', '.join(SPLITS)}")
+        return [p for p in self.pieces if p.split == name]
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def fingerprint(self) -> str:
+        """A short hash of the pieces' names, splits and music, recorded in model cards."""
+        h = hashlib.sha256(self.name.encode())
+        for p in self.pieces:
+            h.update(f"{p.name}\0{p.split}\0".encode())
+            if p.satb is not None:
+                h.update(np.ascontiguousarray(p.satb).tobytes())
+            else:
+                h.update(p.source.encode())
+                h.update(str(p.metadata.get("content_hash", "")).encode())
+        return h.hexdigest()[:16]
+
+
+def split_for(name: str, valid_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
+    """Deterministic split by piece name: the same piece lands in the same split on every
+    machine and every import, whatever else is in the dataset."""
+    x = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") / 2**64
+    if x < test_fraction:
+        return "test"
+    if x < test_fraction + valid_fraction:
+        return "valid"
+    return "train"
