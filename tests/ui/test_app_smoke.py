@@ -1,7 +1,6 @@
 """The window opens (offscreen) and a file given on the command line is loaded."""
 
 from studio.ui.main_window import MainWindow
-from tests.conftest import MIDI_DIR
 
 
 def test_main_window_opens_with_docks(qtbot):
