@@ -58,6 +58,7 @@ class Document(QObject):
     song_replaced = Signal()
     selection_changed = Signal()
     path_changed = Signal()
+    track_flags_changed = Signal()  # mute / solo / visibility (view state, not undoable edits)
 
     def __init__(self, song: Song | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +67,16 @@ class Document(QObject):
         self.selected_note_ids: set[int] = set()
         self.current_track_id: int | None = self.song.tracks[0].id if self.song.tracks else None
         self.path: Path | None = None
+        self.muted: set[int] = set()  # track ids
+        self.soloed: set[int] = set()
+        self.hidden: set[int] = set()
+
+    def audible_track_ids(self) -> set[int]:
+        """Tracks that playback should sound: the soloed ones if any, minus the muted."""
+        ids = {t.id for t in self.song.tracks}
+        if self.soloed & ids:
+            ids &= self.soloed
+        return ids - self.muted
 
     # ---- editing --------------------------------------------------------------------------------
     def apply(self, edit: Edit, merge_key: object = None) -> None:
@@ -79,6 +90,7 @@ class Document(QObject):
         self.selected_note_ids = set()
         self.current_track_id = song.tracks[0].id if song.tracks else None
         self.path = Path(path) if path is not None else None
+        self.muted, self.soloed, self.hidden = set(), set(), set()
         self.undo_stack.setClean()
         self.song_replaced.emit()
         self.selection_changed.emit()

@@ -5,7 +5,9 @@ Features plug in through `FEATURE_MODULES`: each module has `install(window)`, c
 the menus and docks exist. A feature may use `window.document` (the song, undo stack, selection),
 `window.menus[name]` ("File", "Edit", "View", "Help", ...), `window.docks[name]` ("Dataset",
 "Training", "Generation"), `window.transport_area` (a toolbar), `window.settings` (QSettings),
-`window.show_status(text)` and `window.show_error(title, text)`.
+`window.show_status(text)`, `window.show_error(title, text)` and `window.open_song(song, path)`.
+Features publish what others may use as attributes: `window.piano_roll` (the editor) and
+`window.playback` (play_song, stop, audition); check with getattr(window, name, None).
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ class MainWindow(QMainWindow):
     def show_error(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)
 
+    def open_song(self, song, path: str | Path | None = None) -> bool:
+        """Make `song` the open document (a dataset piece, a generated song, a file).
+        Returns False when the user cancels (e.g. keeps unsaved changes)."""
+        self.document.set_song(song, path)
+        return True
+
     def open_path(self, path: str) -> None:
         from studio.midi import MidiReadError, read_song
 
@@ -66,5 +74,5 @@ class MainWindow(QMainWindow):
         except MidiReadError as e:
             self.show_error("Cannot open", str(e))
             return
-        self.document.set_song(song, path)
+        self.open_song(song, path)
         self.show_status(f"{Path(path).name}: {song.note_count} notes")
