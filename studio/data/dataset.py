@@ -16,6 +16,7 @@ import numpy as np
 from studio.music.song import Song
 
 SPLITS = ("train", "valid", "test")
+_ARRAY_CACHE: dict[tuple[str, str], dict[str, np.ndarray]] = {}
 
 
 @dataclass(eq=False)
@@ -57,6 +58,17 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.pieces)
+
+    def cached_arrays(self, key: str, compute: Callable[[], dict[str, np.ndarray]]
+                      ) -> dict[str, np.ndarray]:
+        """Encoded arrays for a representation (`key` names it and its settings), computed once.
+
+        The cache is in memory here; datasets stored on disk keep it beside their manifest.
+        """
+        full = (self.fingerprint(), key)
+        if full not in _ARRAY_CACHE:
+            _ARRAY_CACHE[full] = compute()
+        return _ARRAY_CACHE[full]
 
     def fingerprint(self) -> str:
         """A short hash of the pieces' names, splits and music, recorded in model cards."""
