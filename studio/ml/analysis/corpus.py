@@ -213,6 +213,8 @@ def items(corpora: Sequence[Corpus], segment_bars: int | None = 4, max_per_piece
             for s, seg in _evenly(segs, max_per_piece):
                 bar = int(np.searchsorted(lines, s, side="right"))
                 label = f"{name} bars {bar}-{bar + segment_bars - 1}" if len(segs) > 1 else name
+                if seg is not song:
+                    seg.title = label
                 mine.append(AnalysisItem(label, corpus.label, seg, name, s))
         out.extend(_evenly(mine, max_per_label) if max_per_label else mine)
     return out

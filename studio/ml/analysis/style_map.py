@@ -104,6 +104,18 @@ class StyleMap:
         self.added.extend(range(start, len(self.items)))
         return list(range(start, len(self.items)))
 
+    def remove_added(self, label: str) -> None:
+        """Take the songs added under `label` off the map again."""
+        drop = {i for i in self.added if self.items[i].label == label}
+        if not drop:
+            return
+        keep = [i for i in range(len(self.items)) if i not in drop]
+        self.items = [self.items[i] for i in keep]
+        self.keys = [self.keys[i] for i in keep]
+        self.coords = self.coords[keep]
+        new_index = {old: new for new, old in enumerate(keep)}
+        self.added = [new_index[i] for i in self.added if i not in drop]
+
     def axis_titles(self) -> tuple[str, str]:
         """Axis captions: PCA axes with the share of variance they show."""
         if self.explained is not None:
