@@ -77,8 +77,12 @@ def run(args: argparse.Namespace) -> int:
         format_results,
         format_summary,
     )
+    from studio.ml.analysis.errors import AnalysisError
     from studio.ml.analysis.learned import fitted_roll_autoencoder
 
+    if len(args.datasets) < 2:
+        raise AnalysisError("the critic tells datasets apart: give two or more datasets or "
+                            "folders, each one a class")
     corpora = load_collections(args.datasets, args.limit)
     chosen = collection_items(args, corpora)
     check_labels(chosen)

@@ -46,11 +46,17 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from studio.ml.analysis.errors import AnalysisError
     from studio.ml.analysis.features import HandcraftedFeatures
     from studio.ml.analysis.learned import fitted_roll_autoencoder
     from studio.ml.analysis.style_map import build_style_map
 
     width, height = _size(args.size)
+    folder = Path(args.output).parent
+    if not folder.is_dir():  # before any work, not after it
+        raise AnalysisError(f"cannot write {args.output}: the folder {folder} does not exist")
     corpora = load_collections(args.datasets, args.limit)
     chosen = collection_items(args, corpora)
     if args.features == "learned":
@@ -61,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
     style_map = build_style_map(chosen, extractor, args.method, seed=args.seed)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication  # a QApplication, so the window could follow
 
-    app = QGuiApplication.instance() or QGuiApplication(["studio-map"])  # noqa: F841 (fonts)
+    app = QApplication.instance() or QApplication(["studio-map"])  # noqa: F841 (fonts)
     from studio.ui.style_map_render import save_style_map_png
 
     path = save_style_map_png(style_map, args.output, args.colour, width, height)

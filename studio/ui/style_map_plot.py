@@ -6,11 +6,15 @@ Hovering a dot shows its name, dataset and key (tool tip and `hovered` signal); 
 
 from __future__ import annotations
 
+import html
+import time
+from collections import Counter
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QScrollArea, QWidget
 
 from studio.ml.analysis.style_map import StyleMap
 from studio.ui.style_map_colours import point_colours
@@ -30,8 +34,15 @@ class StyleMapPlot(QWidget):
         self.plot.showGrid(x=False, y=False)
         self.plot.hideButtons()
         self.plot.getPlotItem().getViewBox().setDefaultPadding(0.04)
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor="#222222",
-                                          brush=pg.mkBrush(255, 255, 255, 210))
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.legend.setStyleSheet("background: white; padding: 6px;")
+        legend_box = QScrollArea()
+        legend_box.setWidget(self.legend)
+        legend_box.setWidgetResizable(True)
+        legend_box.setFixedWidth(170)
+        legend_box.setFrameShape(QFrame.Shape.NoFrame)
         self.dots = pg.ScatterPlotItem(size=8, pen=None, hoverable=True, tip=self._tip,
                                        hoverSize=13, hoverPen=pg.mkPen("#222222", width=1.5))
         self.diamonds = pg.ScatterPlotItem(size=18, symbol="d", pen=pg.mkPen("k", width=2),
@@ -43,9 +54,12 @@ class StyleMapPlot(QWidget):
             item.sigClicked.connect(self._on_click)
             item.sigHovered.connect(self._on_hover)
         self._last_hover = -1
-        layout = QVBoxLayout(self)
+        self._last_click = (-1, 0.0)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.setSpacing(0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(legend_box)
         self.set_map(None)
 
     # ---- content ---------------------------------------------------------------------------
@@ -57,7 +71,7 @@ class StyleMapPlot(QWidget):
 
     def redraw(self) -> None:
         m = self.style_map
-        self.legend.clear()
+        self.legend.setText("")
         for t in self._names:
             self.plot.removeItem(t)
         self._names = []
@@ -85,9 +99,11 @@ class StyleMapPlot(QWidget):
             text.setPos(*m.coords[i])
             self.plot.addItem(text)
             self._names.append(text)
-        for name, colour in legend[:24]:
-            self.legend.addItem(pg.ScatterPlotItem(size=10, pen=None, brush=pg.mkBrush(colour)),
-                                name)
+        counts = Counter(m.keys if self.colour_by == "key" else m.labels)
+        self.legend.setText("<br>".join(
+            f'<span style="color:{colour.name()}; font-size:14px">&#9679;</span> '
+            f"{html.escape(name)} <span style='color:#777'>({counts.get(name, 0)})</span>"
+            for name, colour in legend))
         xcap, ycap = m.axis_titles()
         pi.setLabel("bottom", xcap)
         pi.setLabel("left", ycap)
@@ -114,7 +130,14 @@ class StyleMapPlot(QWidget):
         if not len(points):
             return
         index = int(points[0].data())
-        (self.double_clicked if ev.double() else self.clicked).emit(index)
+        now = time.monotonic()
+        interval = QApplication.doubleClickInterval() / 1000.0
+        # A second click on the same point soon after the first is a double-click, however the
+        # platform delivered it (some send a double-click event, some two plain clicks).
+        double = ev.double() or (index == self._last_click[0]
+                                 and now - self._last_click[1] < interval)
+        self._last_click = (-1, 0.0) if double else (index, now)
+        (self.double_clicked if double else self.clicked).emit(index)
 
     def _on_hover(self, _item, points, _ev) -> None:
         index = int(points[0].data()) if len(points) else -1

@@ -14,6 +14,7 @@ trained model of the studio's families is at hand.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -22,6 +23,19 @@ from studio.ml.analysis.features import note_columns
 from studio.music.song import Song
 
 ENCODE_METHODS = ("encode_songs", "encode")
+
+
+@contextmanager
+def _one_thread():
+    """A model this small runs fastest on one thread (several threads fight on a busy CPU)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class LearnedFeatures:
@@ -86,7 +100,7 @@ class RollAutoencoder:
 
     feature_name = "autoencoder code"
 
-    def __init__(self, code_size: int = 8, hidden: int = 64, bins: int = 32, seed: int = 0
+    def __init__(self, code_size: int = 16, hidden: int = 64, bins: int = 32, seed: int = 0
                  ) -> None:
         import torch
         from torch import nn
@@ -129,6 +143,15 @@ class RollAutoencoder:
         gen = torch.Generator().manual_seed(self._seed)
         self.encoder.train()
         self.decoder.train()
+        with _one_thread():
+            self._train(x, opt, epochs, batch, gen, cancel)
+        self.encoder.eval()
+        self.decoder.eval()
+        return self.loss_history
+
+    def _train(self, x, opt, epochs: int, batch: int, gen, cancel) -> None:
+        import torch
+
         for _ in range(epochs):
             if cancel is not None and cancel():
                 raise AnalysisCancelled()
@@ -142,14 +165,11 @@ class RollAutoencoder:
                 opt.step()
                 total += loss.item() * len(xb)
             self.loss_history.append(total / len(x))
-        self.encoder.eval()
-        self.decoder.eval()
-        return self.loss_history
 
     def encode_songs(self, songs: Sequence[Song]) -> np.ndarray:
         import torch
 
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread():
             return self.encoder(self.inputs(songs)).numpy().astype(np.float64)
 
 

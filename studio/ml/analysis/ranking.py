@@ -67,6 +67,7 @@ class StyleReference:
             segment_bars: int | None = 4, max_per_piece: int = 6, seed: int = 0,
             cancel: Callable[[], bool] | None = None) -> StyleReference:
         """Fit on the training set (a `Corpus` or (name, song) pairs)."""
+        from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import SVC, OneClassSVM
 
         extractor = extractor or HandcraftedFeatures()
@@ -89,8 +90,10 @@ class StyleReference:
                 raise AnalysisError("the contrast set has no music with notes")
             xo = (featurize(extractor, [i.song for i in other_items], cancel=cancel) - mean) \
                 / scale
-            scorer = SVC(kernel="rbf", gamma="scale", class_weight="balanced", probability=True,
-                         random_state=seed)
+            # Platt scaling (sigmoid calibration) turns SVM margins into probabilities.
+            scorer = CalibratedClassifierCV(SVC(kernel="rbf", gamma="scale",
+                                                class_weight="balanced", random_state=seed),
+                                            method="sigmoid", cv=3, ensemble=False)
             scorer.fit(np.vstack((x, xo)), np.r_[np.ones(len(x)), np.zeros(len(xo))])
         else:
             names = sorted(set(pieces))
