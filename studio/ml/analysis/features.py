@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from studio.ml.analysis.errors import AnalysisCancelled, AnalysisError
-from studio.music.keys import estimate_key
+from studio.music.keys import _MAJOR_PROFILE, _MINOR_PROFILE  # the key profiles estimate_key uses
 from studio.music.song import PPQ, Song
 
 
@@ -62,9 +62,15 @@ def note_columns(song: Song) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return a[:, 0], a[:, 1], np.maximum(a[:, 2], 1), a[:, 3]
 
 
-def _norm(h: np.ndarray) -> np.ndarray:
-    s = h.sum()
-    return h / s if s > 0 else h
+def _rows_norm(h: np.ndarray) -> np.ndarray:
+    total = h.sum(axis=1, keepdims=True)
+    return np.divide(h, total, out=np.zeros_like(h), where=total > 0)
+
+
+def _histograms(index: np.ndarray, bins: int, songs: int, weights=None) -> np.ndarray:
+    """Per-song histograms: `index` holds song * bins + bin."""
+    h = np.bincount(index, weights=weights, minlength=songs * bins).astype(np.float64)
+    return _rows_norm(h.reshape(songs, bins))
 
 
 def _first_of_groups(*keys: np.ndarray) -> np.ndarray:
@@ -78,70 +84,109 @@ def _first_of_groups(*keys: np.ndarray) -> np.ndarray:
     return first
 
 
-def song_features(song: Song, invariant: bool = True) -> np.ndarray:
-    """The hand-crafted feature vector of one song (see `HandcraftedFeatures.names`)."""
-    pitch, start, dur, voice = note_columns(song)
-    if not len(pitch):
-        raise AnalysisError(f"{song.title or 'a song'} has no notes to analyse")
-    ts = song.time_signatures[0] if song.time_signatures else None
-    beat = PPQ * 4 // (ts.denominator if ts else 4)
-    bar = beat * (ts.numerator if ts else 4)
-    end = start + dur
-    t0 = int(start.min())
-    span_beats = max(1.0, (int(end.max()) - t0) / beat)
+# Krumhansl-Kessler profiles of the 24 keys (major tonics 0-11, then minor), the same order in
+# which `studio.music.keys.estimate_key` tries them, so ties resolve alike.
+_KEY_PROFILES = np.array([np.roll(p, t) for p in (_MAJOR_PROFILE, _MINOR_PROFILE)
+                          for t in range(12)])
 
-    pc_abs = _norm(np.bincount(pitch % 12, weights=dur.astype(np.float64), minlength=12))
-    tonic, minor, _ = estimate_key(pc_abs)
-    pc_key = np.roll(pc_abs, -tonic)
+
+def estimate_keys(pc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(tonic, minor) for each row of pitch-class histograms: `estimate_key`, vectorised."""
+    wc = pc - pc.mean(axis=1, keepdims=True)
+    pcen = _KEY_PROFILES - _KEY_PROFILES.mean(axis=1, keepdims=True)
+    denom = np.linalg.norm(wc, axis=1, keepdims=True) * np.linalg.norm(pcen, axis=1)[None, :]
+    r = np.divide(wc @ pcen.T, denom, out=np.full((len(pc), 24), -2.0), where=denom > 0)
+    best = np.argmax(r, axis=1)
+    return best % 12, best >= 12
+
+
+def batch_features(songs: Sequence[Song], invariant: bool = True) -> np.ndarray:
+    """The hand-crafted feature vectors of many songs at once (see `HandcraftedFeatures.names`).
+
+    All notes of all songs are processed together as columns tagged with their song, so the
+    cost is a few numpy passes over the notes rather than many small ones per song."""
+    n = len(songs)
+    rows = [(x.pitch, x.start, x.duration, v, g) for g, song in enumerate(songs)
+            for v, t in enumerate(song.tracks) if not t.is_drum for x in t.notes]
+    a = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    pitch, start, voice, g = a[:, 0], a[:, 1], a[:, 3], a[:, 4]
+    dur = np.maximum(a[:, 2], 1)
+    counts = np.bincount(g, minlength=n)
+    if not counts.all():
+        song = songs[int(np.argmin(counts))]
+        raise AnalysisError(f"{song.title or 'a song'} has no notes to analyse")
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    sigs = [s.time_signatures[0] if s.time_signatures else None for s in songs]
+    beat = np.array([PPQ * 4 // (ts.denominator if ts else 4) for ts in sigs])
+    bar = beat * np.array([ts.numerator if ts else 4 for ts in sigs])
+    end = start + dur
+    t0 = np.minimum.reduceat(start, offsets)
+    span_beats = np.maximum(1.0, (np.maximum.reduceat(end, offsets) - t0) / beat)
+
+    pc_abs = _histograms(g * 12 + pitch % 12, 12, n, dur.astype(np.float64))
+    tonic, minor = estimate_keys(pc_abs)
+    pc_key = np.take_along_axis(pc_abs, (tonic[:, None] + np.arange(12)) % 12, axis=1)
 
     # Melodic intervals along the top line of each voice (highest note of each onset).
-    order = np.lexsort((-pitch, start, voice))
-    p, s, v = pitch[order], start[order], voice[order]
-    top = _first_of_groups(v, s)
-    tp, tv = p[top], v[top]
-    steps = np.diff(tp)[tv[1:] == tv[:-1]]
-    mel = _norm(np.bincount(np.minimum(np.abs(steps), 13), minlength=14).astype(np.float64))
-    moving = steps[steps != 0]
-    up = float((moving > 0).mean()) if len(moving) else 0.5
+    o = np.lexsort((-pitch, start, voice, g))
+    top = _first_of_groups(g[o], voice[o], start[o])
+    tp, tv, tg = pitch[o][top], voice[o][top], g[o][top]
+    same = (tv[1:] == tv[:-1]) & (tg[1:] == tg[:-1])
+    steps, sg = np.diff(tp)[same], tg[1:][same]
+    mel = _histograms(sg * 14 + np.minimum(np.abs(steps), 13), 14, n)
+    moving = steps != 0
+    moves = np.bincount(sg[moving], minlength=n)
+    ups = np.bincount(sg[moving], weights=(steps[moving] > 0).astype(np.float64), minlength=n)
+    up = np.divide(ups, moves, out=np.full(n, 0.5), where=moves > 0)
 
     # Harmonic intervals above the lowest note of each onset (all voices together).
-    order = np.lexsort((pitch, start))
-    p, s = pitch[order], start[order]
-    first = _first_of_groups(s)
-    group = np.cumsum(first) - 1
-    bass = p[first][group]
+    o = np.lexsort((pitch, start, g))
+    p, s, gs = pitch[o], start[o], g[o]
+    first = _first_of_groups(gs, s)
+    bass = p[first][np.cumsum(first) - 1]
     above = ~first
-    harm = _norm(np.bincount((p[above] - bass[above]) % 12, minlength=12).astype(np.float64))
-    onsets = s[first]
-    chord_size = len(p) / max(1, len(onsets))
+    harm = _histograms(gs[above] * 12 + (p[above] - bass[above]) % 12, 12, n)
+    onsets, og = s[first], gs[first]
+    n_onsets = np.bincount(og, minlength=n).astype(np.float64)
 
     # Rhythm: where onsets fall inside the beat and the bar; note lengths.
-    pos = np.round((onsets % beat) / beat * BEAT_BINS).astype(np.int64) % BEAT_BINS
-    rhythm = _norm(np.bincount(pos, minlength=BEAT_BINS).astype(np.float64))
-    downbeat = float(((onsets - t0) % bar == 0).mean())
-    lengths = np.digitize(np.log2(dur / beat), _DURATION_EDGES)
-    durations = _norm(np.bincount(lengths, minlength=6).astype(np.float64))
+    pos = np.round((onsets % beat[og]) / beat[og] * BEAT_BINS).astype(np.int64) % BEAT_BINS
+    rhythm = _histograms(og * BEAT_BINS + pos, BEAT_BINS, n)
+    on_bar = ((onsets - t0[og]) % bar[og] == 0).astype(np.float64)
+    downbeat = np.bincount(og, weights=on_bar, minlength=n) / n_onsets
+    lengths = np.digitize(np.log2(dur / beat[g]), _DURATION_EDGES)
+    durations = _histograms(g * 6 + lengths, 6, n)
 
-    # Polyphony over time: a sweep over note starts (+1) and ends (-1).
+    # Polyphony over time: a sweep over note starts (+1) and ends (-1), per song.
     times = np.concatenate((start, end))
     delta = np.concatenate((np.ones_like(start), -np.ones_like(end)))
-    o = np.lexsort((delta, times))
-    times, level = times[o], np.cumsum(delta[o])
-    widths = np.diff(times).astype(np.float64)
-    total = max(1.0, float(widths.sum()))
-    poly_mean = float((level[:-1] * widths).sum() / total)
-    silence = float(widths[level[:-1] == 0].sum() / total)
+    eg = np.concatenate((g, g))
+    o = np.lexsort((delta, times, eg))
+    times, eg, level = times[o], eg[o], np.cumsum(delta[o])  # each song's deltas sum to 0
+    widths = np.where(eg[1:] == eg[:-1], np.diff(times), 0).astype(np.float64)
+    total = np.maximum(1.0, np.bincount(eg[:-1], weights=widths, minlength=n))
+    poly_mean = np.bincount(eg[:-1], weights=level[:-1] * widths, minlength=n) / total
+    silence = np.bincount(eg[:-1], weights=widths * (level[:-1] == 0), minlength=n) / total
+    peak = np.maximum.reduceat(level, 2 * offsets)
 
-    vec = np.concatenate((
-        pc_key, [float(minor)], mel, [up], harm, rhythm, [downbeat], durations,
-        [np.log1p(len(onsets) / span_beats), np.log1p(len(pitch) / span_beats),
-         (pitch.max() - pitch.min()) / 48.0, pitch.std() / 12.0,
-         poly_mean / 4.0, level.max() / 8.0, silence, chord_size / 4.0],
-    ))
+    counts_f = counts.astype(np.float64)
+    mean = np.bincount(g, weights=pitch.astype(np.float64), minlength=n) / counts_f
+    var = np.bincount(g, weights=(pitch - mean[g]) ** 2, minlength=n) / counts_f
+    low, high = np.minimum.reduceat(pitch, offsets), np.maximum.reduceat(pitch, offsets)
+    scalars = np.column_stack((
+        np.log1p(n_onsets / span_beats), np.log1p(counts_f / span_beats),
+        (high - low) / 48.0, np.sqrt(var) / 12.0, poly_mean / 4.0, peak / 8.0, silence,
+        counts_f / n_onsets / 4.0))
+    parts = [pc_key, minor[:, None].astype(np.float64), mel, up[:, None], harm, rhythm,
+             downbeat[:, None], durations, scalars]
     if not invariant:
-        vec = np.concatenate((vec, pc_abs, [pitch.mean() / 127.0, pitch.min() / 127.0,
-                                            pitch.max() / 127.0]))
-    return vec
+        parts += [pc_abs, np.column_stack((mean / 127.0, low / 127.0, high / 127.0))]
+    return np.concatenate(parts, axis=1)
+
+
+def song_features(song: Song, invariant: bool = True) -> np.ndarray:
+    """The hand-crafted feature vector of one song."""
+    return batch_features([song], invariant)[0]
 
 
 class HandcraftedFeatures:
@@ -155,14 +200,14 @@ class HandcraftedFeatures:
     def features(self, songs: Sequence[Song]) -> np.ndarray:
         if not len(songs):
             return np.zeros((0, len(self.names)))
-        return np.stack([song_features(s, self.invariant) for s in songs])
+        return batch_features(songs, self.invariant)
 
     def __repr__(self) -> str:
         return f"HandcraftedFeatures(invariant={self.invariant})"
 
 
 def featurize(extractor: FeatureExtractor, songs: Sequence[Song], progress=None, cancel=None,
-              chunk: int = 64) -> np.ndarray:
+              chunk: int = 256) -> np.ndarray:
     """`extractor.features(songs)` in chunks, reporting `progress(done, total)` and checking
     `cancel()` between chunks; the result is checked to be one finite row per song."""
     parts = []

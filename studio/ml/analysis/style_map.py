@@ -169,10 +169,14 @@ def build_style_map(items: Sequence[AnalysisItem], extractor: FeatureExtractor |
         from sklearn.manifold import TSNE
 
         perplexity = float(min(30.0, max(2.0, (len(x) - 1) / 3.0)))
-        # One thread below a few thousand points: OpenMP start-up costs more than it saves.
-        coords = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
-                      learning_rate="auto", n_jobs=1 if len(x) < 3000 else None
-                      ).fit_transform(x)
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+        # One thread below a few thousand points: OpenMP threads cost more than they save
+        # there, and on a busy CPU their spin-waiting can make t-SNE ten times slower.
+        small = len(x) < 3000
+        with threadpool_limits(1 if small else None):
+            coords = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
+                          learning_rate="auto", n_jobs=1 if small else None).fit_transform(x)
     else:
         import umap
 
