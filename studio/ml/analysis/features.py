@@ -18,7 +18,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from studio.ml.analysis.errors import AnalysisCancelled, AnalysisError
-from studio.music.keys import _MAJOR_PROFILE, _MINOR_PROFILE  # the key profiles estimate_key uses
+from studio.music.keys import (  # the key profiles estimate_key uses
+    _MAJOR_PROFILE,
+    _MINOR_PROFILE,
+    key_name,
+)
 from studio.music.song import PPQ, Song
 
 
@@ -98,6 +102,19 @@ def estimate_keys(pc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r = np.divide(wc @ pcen.T, denom, out=np.full((len(pc), 24), -2.0), where=denom > 0)
     best = np.argmax(r, axis=1)
     return best % 12, best >= 12
+
+
+def song_keys(songs: Sequence[Song]) -> list[str]:
+    """The estimated key of each song ('G major'; '' for a song without pitched notes)."""
+    rows = [(x.pitch % 12, x.duration, g) for g, song in enumerate(songs)
+            for t in song.tracks if not t.is_drum for x in t.notes]
+    if not rows:
+        return [""] * len(songs)
+    a = np.array(rows, dtype=np.int64)
+    pc = _histograms(a[:, 2] * 12 + a[:, 0], 12, len(songs), np.maximum(a[:, 1], 1))
+    tonic, minor = estimate_keys(pc)
+    has = np.bincount(a[:, 2], minlength=len(songs)) > 0
+    return [key_name(int(t), bool(m)) if h else "" for t, m, h in zip(tonic, minor, has)]
 
 
 def batch_features(songs: Sequence[Song], invariant: bool = True) -> np.ndarray:

@@ -20,9 +20,9 @@ from studio.ml.analysis.features import (
     FeatureExtractor,
     HandcraftedFeatures,
     featurize,
+    song_keys,
     standardiser,
 )
-from studio.music.keys import estimate_key, key_name, pitch_class_histogram
 from studio.music.song import Song
 
 METHOD_TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -41,13 +41,7 @@ def available_methods() -> list[str]:
 
 def song_key(song: Song) -> str:
     """The estimated key of a song, e.g. 'G major' ('' when it has no pitched notes)."""
-    pitched = [n for t in song.tracks if not t.is_drum for n in t.notes]
-    if not pitched:
-        return ""
-    hist = pitch_class_histogram(np.array([n.pitch for n in pitched]),
-                                 np.array([n.duration for n in pitched]))
-    tonic, minor, _ = estimate_key(hist)
-    return key_name(tonic, minor)
+    return song_keys([song])[0]
 
 
 @dataclass(eq=False)
@@ -99,7 +93,7 @@ class StyleMap:
         start = len(self.items)
         for (name, song), _ in zip(named_songs, xy):
             self.items.append(AnalysisItem(name, label, song, name))
-            self.keys.append(song_key(song))
+            self.keys.append(song_key(song))  # one at a time: few songs are added
         self.coords = np.vstack((self.coords, xy))
         self.added.extend(range(start, len(self.items)))
         return list(range(start, len(self.items)))
@@ -184,7 +178,7 @@ def build_style_map(items: Sequence[AnalysisItem], extractor: FeatureExtractor |
                                n_neighbors=min(15, len(x) - 1)).fit(x)
         coords = np.asarray(umap_model.embedding_, dtype=np.float64)
     stage(0.95, "keys")
-    keys = [song_key(i.song) for i in items]
+    keys = song_keys([i.song for i in items])
     stage(1.0, "done")
     return StyleMap(list(items), np.asarray(coords, dtype=np.float64), keys, method, extractor,
                     x, mean, scale, explained, [], pca, umap_model)
