@@ -22,8 +22,9 @@ def add_collection_arguments(p: argparse.ArgumentParser) -> None:
                    help="a dataset name (e.g. jsb), a folder of MIDI files, or a MIDI file")
     p.add_argument("--bars", type=int, default=4,
                    help="segment length in bars (default 4); 0 = whole pieces")
-    p.add_argument("--limit", type=int, default=None,
-                   help="at most this many pieces per dataset (spread evenly)")
+    p.add_argument("--limit", type=int, default=400,
+                   help="at most this many pieces per dataset, spread evenly (default 400; "
+                        "0 = all)")
     p.add_argument("--max-per-piece", type=int, default=16,
                    help="at most this many segments per piece (default 16)")
     p.add_argument("--max-per-class", type=int, default=400,
@@ -36,7 +37,7 @@ def load_collections(specs: Sequence[str], limit: int | None = None) -> list[Cor
     corpora: list[Corpus] = []
     seen: set[str] = set()
     for spec in specs:
-        corpus = load_corpus(spec, limit=limit)
+        corpus = load_corpus(spec, limit=limit or None)
         for name, reason in corpus.skipped:
             print(f"{corpus.label}: skipped {name}: {reason}", file=sys.stderr)
         label, n = corpus.label, 2

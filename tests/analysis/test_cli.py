@@ -52,6 +52,14 @@ def test_bad_input_gets_one_clear_line(argv, message, capsys):
     assert last.startswith("studio: error:") and message in last and "Traceback" not in err
 
 
+def test_a_folder_of_nothing_usable_is_refused_clearly(tmp_path, capsys):
+    (tmp_path / "a.mid").write_bytes(b"MThd")
+    (tmp_path / "b.midi").write_bytes(b"")
+    assert main(["analyze", "jsb", str(tmp_path), "--no-learned"]) == 2
+    err = capsys.readouterr().err
+    assert "nothing usable in" in err and "all 2 pieces" in err and "the file is empty" in err
+
+
 def test_analyze_too_few_pieces_for_the_folds(tmp_path, capsys):
     for p in PIANO_FILES[:3]:
         shutil.copy(p, tmp_path / p.name)

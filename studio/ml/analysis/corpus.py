@@ -132,18 +132,23 @@ def load_corpus(spec: str | Path, limit: int | None = None, cancel: CancelFn | N
         if limit is not None and 0 < limit < len(corpus.pieces):
             keep = np.linspace(0, len(corpus.pieces) - 1, limit).round().astype(int)
             corpus.pieces = [corpus.pieces[i] for i in keep]
-        return corpus
-    if path.is_file():
+    elif path.is_file():
         from studio.midi import MidiReadError, read_song
 
         try:
             song = read_song(path)
         except MidiReadError as e:
             raise AnalysisError(str(e)) from None
-        return corpus_from_songs(path.stem, [(path.stem, song)])
-    if any(sep in str(spec) for sep in "/\\") or path.suffix.lower() in MIDI_SUFFIXES:
+        corpus = corpus_from_songs(path.stem, [(path.stem, song)])
+    elif any(sep in str(spec) for sep in "/\\") or path.suffix.lower() in MIDI_SUFFIXES:
         raise AnalysisError(f"{spec}: no such file or folder")
-    return corpus_from_dataset(str(spec), limit=limit, cancel=cancel)
+    else:
+        corpus = corpus_from_dataset(str(spec), limit=limit, cancel=cancel)
+    if not corpus.pieces:
+        reasons = "; ".join(f"{n}: {why}" for n, why in corpus.skipped[:3])
+        raise AnalysisError(f"nothing usable in {spec}: all {len(corpus.skipped)} pieces were "
+                            f"skipped ({reasons}{', ...' if len(corpus.skipped) > 3 else ''})")
+    return corpus
 
 
 def segment_song(song: Song, bars: int) -> list[tuple[int, Song]]:
