@@ -83,5 +83,6 @@ def test_map_writes_a_png_without_a_display(piano_folder, tmp_path, capsys):
         assert QColor(colour).name() in seen
     keyed = tmp_path / "keys.png"
     assert main(["map", "jsb", "--limit", "20", "--method", "tsne", "--colour", "key",
+                 "--features", "learned",
                  "--bars", "0", "-o", str(keyed)]) == 0
     assert QImage(str(keyed)).width() == 1200
