@@ -1,0 +1,80 @@
+"""Colours of the editor and the application theme: track colours, velocity shades, the dark
+piano-roll background, and the Fusion palette plus style sheet applied to the whole app."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from studio.paths import RESOURCES_DIR
+
+# 16 distinct colours that read well on a dark background (track i takes TRACK_COLORS[i % 16]).
+TRACK_COLORS = (
+    "#4fa3e0", "#e0754f", "#6cc070", "#d8b84a", "#b07be0", "#4fc9c0", "#e05f8d", "#9fb84a",
+    "#7a8ee8", "#e09a4f", "#4fe09a", "#e04f4f", "#c9c94f", "#4f7ae0", "#d07bc0", "#8ad0e8",
+)
+VELOCITY_SHADES = 8  # notes are drawn in this many shades, darker for softer notes
+
+BACKGROUND = QColor("#262a30")
+BLACK_KEY_ROW = QColor("#1f2227")
+C_ROW_LINE = QColor("#3b414b")
+GRID_LINE = QColor("#30353d")
+BEAT_LINE = QColor("#3d434d")
+BAR_LINE = QColor("#5a6270")
+SELECTED_FILL = QColor("#ffd27a")
+SELECTED_EDGE = QColor("#fff3d6")
+PLAYHEAD = QColor("#ff5a4f")
+LOOP_FILL = QColor(80, 160, 255, 40)
+LOOP_EDGE = QColor("#5aa0ff")
+RANGE_FILL = QColor(255, 255, 255, 28)
+RUBBER_BAND = QColor(255, 255, 255, 60)
+TEXT = QColor("#d6dae0")
+DIM_TEXT = QColor("#8a929e")
+
+
+def track_color(index: int, chosen: str | None = None) -> QColor:
+    """The colour of the track at `index` (or the one the user chose)."""
+    c = QColor(chosen) if chosen else QColor()
+    return c if c.isValid() else QColor(TRACK_COLORS[index % len(TRACK_COLORS)])
+
+
+def velocity_shades(base: QColor, alpha: int = 255) -> list[QColor]:
+    """VELOCITY_SHADES colours from soft (dark, towards the background) to loud (full colour)."""
+    out = []
+    for i in range(VELOCITY_SHADES):
+        k = 0.35 + 0.65 * (i + 1) / VELOCITY_SHADES
+        c = QColor(round(BACKGROUND.red() + (base.red() - BACKGROUND.red()) * k),
+                   round(BACKGROUND.green() + (base.green() - BACKGROUND.green()) * k),
+                   round(BACKGROUND.blue() + (base.blue() - BACKGROUND.blue()) * k), alpha)
+        out.append(c)
+    return out
+
+
+def edge_color(base: QColor, alpha: int = 255) -> QColor:
+    c = base.darker(190)
+    c.setAlpha(alpha)
+    return c
+
+
+def apply_theme(app: QApplication) -> None:
+    """Fusion style with a dark palette, plus resources/style.qss."""
+    app.setStyle("Fusion")
+    p = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: "#2d3138", QPalette.ColorRole.WindowText: "#d6dae0",
+        QPalette.ColorRole.Base: "#23262c", QPalette.ColorRole.AlternateBase: "#2a2e35",
+        QPalette.ColorRole.ToolTipBase: "#f0f0f0", QPalette.ColorRole.ToolTipText: "#202020",
+        QPalette.ColorRole.Text: "#d6dae0", QPalette.ColorRole.Button: "#353a42",
+        QPalette.ColorRole.ButtonText: "#d6dae0", QPalette.ColorRole.BrightText: "#ff6060",
+        QPalette.ColorRole.Highlight: "#4f8fd8", QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: "#6fb0ff", QPalette.ColorRole.PlaceholderText: "#7a828e",
+    }
+    for role, colour in roles.items():
+        p.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
+                 QPalette.ColorRole.ButtonText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6a717c"))
+    app.setPalette(p)
+    qss = RESOURCES_DIR / "style.qss"
+    if qss.is_file():
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
