@@ -38,22 +38,22 @@ def track_color(index: int, chosen: str | None = None) -> QColor:
     return c if c.isValid() else QColor(TRACK_COLORS[index % len(TRACK_COLORS)])
 
 
-def velocity_shades(base: QColor, alpha: int = 255) -> list[QColor]:
-    """VELOCITY_SHADES colours from soft (dark, towards the background) to loud (full colour)."""
-    out = []
-    for i in range(VELOCITY_SHADES):
-        k = 0.35 + 0.65 * (i + 1) / VELOCITY_SHADES
-        c = QColor(round(BACKGROUND.red() + (base.red() - BACKGROUND.red()) * k),
-                   round(BACKGROUND.green() + (base.green() - BACKGROUND.green()) * k),
-                   round(BACKGROUND.blue() + (base.blue() - BACKGROUND.blue()) * k), alpha)
-        out.append(c)
-    return out
+def toward_background(c: QColor, k: float) -> QColor:
+    """`c` mixed with the background: k=1 is `c`, k=0 the background (opaque either way)."""
+    return QColor(round(BACKGROUND.red() + (c.red() - BACKGROUND.red()) * k),
+                  round(BACKGROUND.green() + (c.green() - BACKGROUND.green()) * k),
+                  round(BACKGROUND.blue() + (c.blue() - BACKGROUND.blue()) * k))
 
 
-def edge_color(base: QColor, alpha: int = 255) -> QColor:
-    c = base.darker(190)
-    c.setAlpha(alpha)
-    return c
+def velocity_shades(base: QColor, strength: float = 1.0) -> list[QColor]:
+    """VELOCITY_SHADES opaque colours from soft (towards the background) to loud (full colour);
+    `strength` < 1 dims them all (tracks other than the current one)."""
+    return [toward_background(base, strength * (0.35 + 0.65 * (i + 1) / VELOCITY_SHADES))
+            for i in range(VELOCITY_SHADES)]
+
+
+def edge_color(base: QColor, strength: float = 1.0) -> QColor:
+    return toward_background(base.darker(190), strength)
 
 
 def apply_theme(app: QApplication) -> None:

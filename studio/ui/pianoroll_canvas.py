@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from studio.ui.pianoroll import PianoRoll
 
 EDGE_PX = 6            # the right-edge grip of a note, in pixels
-OTHER_TRACK_ALPHA = 150
+OTHER_TRACK_STRENGTH = 0.55   # tracks other than the current one are dimmed
 
 
 class NoteCanvas(QWidget):
@@ -81,7 +81,7 @@ class NoteCanvas(QWidget):
             if not len(cols):
                 continue
             idx = cols.visible(t0, t1, lo, hi)
-            alpha = 255 if track.id == current else OTHER_TRACK_ALPHA
+            strength = 1.0 if track.id == current else OTHER_TRACK_STRENGTH
             if len(self._selected):
                 sel = np.isin(cols.id[idx], self._selected, assume_unique=True)
                 plain = idx[~sel]
@@ -92,13 +92,13 @@ class NoteCanvas(QWidget):
                     if g.copy:
                         plain = idx
                     else:
-                        self._paint_track(p, cols, idx[sel], track, alpha // 3)
+                        self._paint_track(p, cols, idx[sel], track, strength / 3)
                 else:
                     moved = idx[sel]
                 selected_rects.append(paint.note_rects(geom, cols, moved, dt, dp, d_dur))
             else:
                 plain = idx
-            self._paint_track(p, cols, plain, track, alpha)
+            self._paint_track(p, cols, plain, track, strength)
         if selected_rects:
             paint.paint_selected(p, np.concatenate(selected_rects))
         if g is not None:
@@ -107,13 +107,13 @@ class NoteCanvas(QWidget):
         paint.paint_playhead(p, geom, roll.playhead, geom.height)
         p.end()
 
-    def _paint_track(self, p: QPainter, cols, idx: np.ndarray, track, alpha: int) -> None:
+    def _paint_track(self, p: QPainter, cols, idx: np.ndarray, track, strength: float) -> None:
         if not len(idx):
             return
         base = self.roll.track_color(track)
-        shades = palette.velocity_shades(base, alpha)
+        shades = palette.velocity_shades(base, strength)
         paint.paint_notes(p, paint.note_rects(self.roll.geom, cols, idx), cols.velocity[idx],
-                          shades, palette.edge_color(base, alpha))
+                          shades, palette.edge_color(base, strength))
 
     # ---- mouse -----------------------------------------------------------------------------------
     def _hit(self, pos: QPointF):
