@@ -52,9 +52,6 @@ def velocity_shades(base: QColor, strength: float = 1.0) -> list[QColor]:
             for i in range(VELOCITY_SHADES)]
 
 
-def edge_color(base: QColor, strength: float = 1.0) -> QColor:
-    return toward_background(base.darker(190), strength)
-
 
 def apply_theme(app: QApplication) -> None:
     """Fusion style with a dark palette, plus resources/style.qss."""

@@ -59,6 +59,8 @@ class PianoRoll(QWidget):
         self.follow_playhead = True
         self._loop: tuple[int, int] | None = None
         self._range: tuple[int, int] | None = None
+        self.revision = 0              # bumped when the notes or the tracks' look change
+        self.selection_revision = 0
 
         self.canvas = NoteCanvas(self)
         self.ruler = Ruler(self)
@@ -78,7 +80,7 @@ class PianoRoll(QWidget):
         document.changed.connect(self._song_changed)
         document.song_replaced.connect(self._song_replaced)
         document.selection_changed.connect(self._selection_changed)
-        document.track_flags_changed.connect(self.refresh)
+        document.track_flags_changed.connect(self._flags_changed)
         self._song_replaced()
 
     # ---- layout ----------------------------------------------------------------------------------
@@ -159,11 +161,17 @@ class PianoRoll(QWidget):
         change = self.document.last_change
         ids = None if change is None else touched_track_ids(*change, self.document.song)
         self.columns.invalidate(ids)
+        self.revision += 1
         self._update_scroll_ranges()
+        self.refresh()
+
+    def _flags_changed(self) -> None:
+        self.revision += 1
         self.refresh()
 
     def _song_replaced(self) -> None:
         self.columns.clear()
+        self.revision += 1
         self._loop = None
         self._range = None
         self.playhead = None
@@ -173,6 +181,7 @@ class PianoRoll(QWidget):
         self.loop_changed.emit()
 
     def _selection_changed(self) -> None:
+        self.selection_revision += 1
         self.canvas.selection_changed()
         self.velocity_lane.update()
 

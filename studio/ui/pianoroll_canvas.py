@@ -1,10 +1,14 @@
 """The note canvas of the piano roll: paints the visible notes from numpy columns and turns mouse
 and key events into gestures and edits.
 
-Painting culls each track to the visible time range (binary search on sorted starts) and draws
-the notes with a few batched `drawRects` calls per track (see `pianoroll_paint`); tracks other than
-the current one are drawn translucent under it; selected notes are drawn last, moved by the
-preview offsets of the gesture in progress.
+Painting is layered. The background (pitch rows, grid) is cached until the view or the song
+changes; the static layer (background + every unselected note) is cached until the notes, the
+selection or the view change; each paint blits it and draws only the selected notes (moved by the
+preview offsets of the gesture in progress) and the playhead. So a drag of 1,000 notes, or the
+playhead moving during playback, never redraws the other notes. Building the static layer culls
+each track to the visible time range (binary search on sorted starts) and draws its notes with a
+few batched `drawRects` calls (see `pianoroll_paint`); tracks other than the current one are
+dimmed.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QCursor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
 from studio.music.song import PPQ
 from studio.ui import palette
 from studio.ui import pianoroll_paint as paint
+from studio.ui.note_raster import NoteLayer, image_of, raster_notes, shade_table
 from studio.ui.pianoroll_gestures import (
     DrawGesture,
     Gesture,
@@ -43,6 +48,13 @@ class NoteCanvas(QWidget):
         self.draw_velocity = 100
         self.paint_count = 0               # for tests and benchmarks
         self._selected = np.zeros(0, dtype=np.int64)
+        self._bg: np.ndarray | None = None
+        self._static_pixels: np.ndarray | None = None
+        self._bg_key: tuple | None = None
+        self._static: QImage | None = None
+        self._static_key: tuple | None = None
+        self._sel_rows: list = []
+        self._sel_key: tuple | None = None
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -58,25 +70,50 @@ class NoteCanvas(QWidget):
     def resizeEvent(self, e) -> None:  # noqa: N802
         self.roll.geom.resize(self.width(), self.height())
 
-    def paintEvent(self, e) -> None:  # noqa: N802
-        self.paint_count += 1
-        roll, geom = self.roll, self.roll.geom
-        doc = roll.document
-        p = QPainter(self)
-        paint.no_pen(p)
-        paint.paint_background(p, geom, doc.song, roll.snap.ticks)
-        paint.paint_span(p, geom, roll.loop_region(), palette.LOOP_FILL, palette.LOOP_EDGE)
-        paint.paint_span(p, geom, roll.time_range(), palette.RANGE_FILL)
-        g = self.gesture
-        dt, dp, d_dur = (g.dt, g.dp, g.d_dur) if g else (0, 0, 0)
-        moving = bool(dt or dp or d_dur)
-        t0, t1 = geom.visible_ticks()
-        lo, hi = geom.visible_pitches()
+    def invalidate(self, background: bool = True) -> None:
+        """Drop the cached layers (the next paint renders everything again)."""
+        self._static_key = None
+        if background:
+            self._bg_key = None
+        self.update()
+
+    def _view_key(self) -> tuple:
+        g, roll = self.roll.geom, self.roll
+        return (g.left_tick, g.top, g.px_per_tick, g.key_height, g.width, g.height,
+                roll.snap.ticks, roll.revision, self.devicePixelRatioF())
+
+    def _background(self) -> np.ndarray:
+        """Pitch rows and grid lines (pixels), re-rendered only when the view or song changes."""
+        key = self._view_key()
+        if self._bg_key != key:
+            self._bg = paint.background_pixels(self.roll.geom, self.roll.document.song,
+                                               self.roll.snap.ticks, self.devicePixelRatioF())
+            self._bg_key = key
+        return self._bg
+
+    def _ordered_tracks(self) -> list:
+        doc = self.roll.document
         tracks = doc.visible_tracks()
         current = doc.current_track_id
-        ordered = [t for t in tracks if t.id != current] + [t for t in tracks if t.id == current]
-        selected_rects = []
-        for track in ordered:
+        return [t for t in tracks if t.id != current] + [t for t in tracks if t.id == current]
+
+    def _static_layer(self, ghosts: str) -> QImage:
+        """Background + every note that is not selected (+ the selected ones where a drag left
+        them: dimmed when moving, as they are when copying). Cached: a drag repaints only the
+        selected notes over it."""
+        roll = self.roll
+        key = (self._view_key(), roll.selection_revision, roll.loop_region(), roll.time_range(),
+               ghosts)
+        if self._static_key == key:
+            return self._static
+        dpr = self.devicePixelRatioF()
+        pixels = self._background().copy()
+        geom = roll.geom
+        t0, t1 = geom.visible_ticks()
+        lo, hi = geom.visible_pitches()
+        current = roll.document.current_track_id
+        layers = []
+        for track in self._ordered_tracks():
             cols = roll.columns.of(track)
             if not len(cols):
                 continue
@@ -84,36 +121,66 @@ class NoteCanvas(QWidget):
             strength = 1.0 if track.id == current else OTHER_TRACK_STRENGTH
             if len(self._selected):
                 sel = np.isin(cols.id[idx], self._selected, assume_unique=True)
-                plain = idx[~sel]
-                if moving:  # moved notes may come from outside the view
-                    span = abs(d_dur)
-                    cand = cols.visible(t0 - dt - span, t1 - dt, lo - dp, hi - dp)
-                    moved = cand[np.isin(cols.id[cand], self._selected, assume_unique=True)]
-                    if g.copy:
-                        plain = idx
-                    else:
-                        self._paint_track(p, cols, idx[sel], track, strength / 3)
-                else:
-                    moved = idx[sel]
-                selected_rects.append(paint.note_rects(geom, cols, moved, dt, dp, d_dur))
-            else:
-                plain = idx
-            self._paint_track(p, cols, plain, track, strength)
-        if selected_rects:
-            paint.paint_selected(p, np.concatenate(selected_rects))
+                if ghosts == "copy":
+                    sel[:] = False
+                elif ghosts == "ghost":
+                    layers.append(self._layer(cols, idx[sel], track, strength / 3))
+                idx = idx[~sel]
+            layers.append(self._layer(cols, idx, track, strength))
+        raster_notes(pixels, geom, layers, dpr)
+        image = image_of(pixels, dpr)
+        p = QPainter(image)
+        paint.no_pen(p)
+        paint.paint_span(p, geom, roll.loop_region(), palette.LOOP_FILL, palette.LOOP_EDGE)
+        paint.paint_span(p, geom, roll.time_range(), palette.RANGE_FILL)
+        p.end()
+        self._static_pixels = pixels   # the image paints from this memory
+        self._static, self._static_key = image, key
+        return image
+
+    def _selected_rows(self) -> list:
+        """(columns, indices) of the selected notes of each visible track, cached."""
+        roll = self.roll
+        key = (roll.revision, roll.selection_revision)
+        if self._sel_key != key:
+            rows = []
+            if len(self._selected):
+                for track in self._ordered_tracks():
+                    cols = roll.columns.of(track)
+                    idx = np.flatnonzero(np.isin(cols.id, self._selected, assume_unique=True))
+                    if len(idx):
+                        rows.append((cols, idx))
+            self._sel_rows, self._sel_key = rows, key
+        return self._sel_rows
+
+    def paintEvent(self, e) -> None:  # noqa: N802
+        self.paint_count += 1
+        roll, geom = self.roll, self.roll.geom
+        g = self.gesture
+        dt, dp, d_dur = (g.dt, g.dp, g.d_dur) if g else (0, 0, 0)
+        moving = bool(dt or dp or d_dur)
+        ghosts = ("copy" if g.copy else "ghost") if moving else "none"
+        p = QPainter(self)
+        p.drawImage(0, 0, self._static_layer(ghosts))
+        paint.no_pen(p)
+        t0, t1 = geom.visible_ticks()
+        rects = []
+        for cols, idx in self._selected_rows():
+            on = idx[(cols.start[idx] + dt < t1)
+                     & (np.maximum(cols.end[idx] + dt + d_dur, cols.start[idx] + dt + 1) > t0)]
+            if len(on):
+                rects.append(paint.note_rects(geom, cols, on, dt, dp, d_dur))
+        if rects:
+            paint.paint_selected(p, np.concatenate(rects))
         if g is not None:
             g.paint(p)
             paint.no_pen(p)
         paint.paint_playhead(p, geom, roll.playhead, geom.height)
         p.end()
 
-    def _paint_track(self, p: QPainter, cols, idx: np.ndarray, track, strength: float) -> None:
-        if not len(idx):
-            return
-        base = self.roll.track_color(track)
-        shades = palette.velocity_shades(base, strength)
-        paint.paint_notes(p, paint.note_rects(self.roll.geom, cols, idx), cols.velocity[idx],
-                          shades, palette.edge_color(base, strength))
+    def _layer(self, cols, idx: np.ndarray, track, strength: float) -> NoteLayer:
+        shades = palette.velocity_shades(self.roll.track_color(track), strength)
+        return NoteLayer(cols, idx, shade_table(shades))
 
     # ---- mouse -----------------------------------------------------------------------------------
     def _hit(self, pos: QPointF):

@@ -1,10 +1,10 @@
-"""Drawing the piano roll fast: many rectangles per QPainter call, straight from numpy.
+"""Drawing pieces of the piano roll fast, straight from numpy.
 
 `draw_rects` hands an (n, 4) float64 array (x, y, w, h rows, the memory layout of QRectF) to
-`QPainter.drawRects(const QRectF *, int)` without building one Python object per rectangle, so
-10,000 notes cost a handful of calls. Notes are drawn per track and velocity shade: an edge pass
-(the whole rectangle in a dark colour) then a fill pass (the rectangle inset by one pixel), which
-is several times cheaper than stroking an outline with a pen.
+`QPainter.drawRects(const QRectF *, int)` without building one Python object per rectangle: the
+selected notes, velocity bars and ruler marks are drawn this way, a few calls each. The grid
+behind the notes is built as pixels (`background_pixels`); the unselected notes are rasterized by
+`note_raster`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QPainter
 from studio.music.song import PPQ, Song
 from studio.ui import palette
 from studio.ui.note_columns import TrackColumns
+from studio.ui.note_raster import argb
 from studio.ui.pianoroll_geometry import PITCHES, ViewGeometry
 
 BLACK_KEYS = np.array([1, 3, 6, 8, 10])
@@ -39,44 +40,29 @@ def fill_rects(painter: QPainter, rects: np.ndarray, color: QColor) -> None:
 
 def note_rects(geom: ViewGeometry, cols: TrackColumns, idx: np.ndarray, dt: float = 0,
                dp: int = 0, d_dur: float = 0, min_dur: float = 1) -> np.ndarray:
-    """Screen rectangles of notes `idx` of `cols`, moved by dt ticks / dp semitones and lengthened
-    by d_dur ticks (previews of a drag)."""
+    """Screen rectangles of notes `idx` of `cols` on whole pixels, moved by dt ticks / dp
+    semitones and lengthened by d_dur ticks (previews of a drag). At least 2 pixels wide."""
     start = cols.start[idx] + dt
     dur = np.maximum(cols.end[idx] - cols.start[idx] + d_dur, min_dur)
+    x0 = np.floor((start - geom.left_tick) * geom.px_per_tick)
+    x1 = np.floor((start + dur - geom.left_tick) * geom.px_per_tick)
+    y0 = np.floor((PITCHES - 1 - (cols.pitch[idx] + dp)) * geom.key_height - geom.top)
     rects = np.empty((len(idx), 4), dtype=np.float64)
-    rects[:, 0] = (start - geom.left_tick) * geom.px_per_tick
-    rects[:, 1] = (PITCHES - 1 - (cols.pitch[idx] + dp)) * geom.key_height - geom.top
-    rects[:, 2] = np.maximum(dur * geom.px_per_tick, 2.0)
-    rects[:, 3] = geom.key_height
+    rects[:, 0] = x0
+    rects[:, 1] = y0
+    rects[:, 2] = np.maximum(x1 - x0, 2.0)
+    rects[:, 3] = np.floor(y0 + geom.key_height) - y0
     return rects
 
 
-def paint_notes(painter: QPainter, rects: np.ndarray, velocity: np.ndarray,
-                shades: list[QColor], edge: QColor) -> None:
-    """Notes with a dark edge, filled by velocity shade (len(shades) buckets)."""
-    if not len(rects):
-        return
-    inset = rects[:, 3] >= 5
-    if inset.any():
-        fill_rects(painter, rects[inset], edge)
-        inner = rects.copy()
-        inner[inset] += (1.0, 1.0, -2.0, -2.0)
-        inner[:, 2] = np.maximum(inner[:, 2], 1.0)
-    else:
-        inner = rects
-    bucket = np.minimum(velocity * len(shades) // 128, len(shades) - 1)
-    order = np.argsort(bucket, kind="stable")
-    bounds = np.searchsorted(bucket[order], np.arange(len(shades) + 1))
-    for k, shade in enumerate(shades):
-        a, b = bounds[k], bounds[k + 1]
-        if b > a:
-            fill_rects(painter, inner[order[a:b]], shade)
-
-
 def paint_selected(painter: QPainter, rects: np.ndarray) -> None:
+    """Selected notes: a bright edge around a bright fill, over everything else."""
     if len(rects):
-        fill_rects(painter, rects, palette.SELECTED_EDGE)
-        inner = rects + (1.0, 1.0, -2.0, -2.0)
+        outer = rects.copy()
+        outer[outer[:, 2] >= 4, 2] -= 1.0
+        outer[outer[:, 3] >= 5, 3] -= 1.0
+        fill_rects(painter, outer, palette.SELECTED_EDGE)
+        inner = outer + (1.0, 1.0, -2.0, -2.0)
         inner[:, 2:] = np.maximum(inner[:, 2:], 1.0)
         fill_rects(painter, inner, palette.SELECTED_FILL)
 
@@ -119,34 +105,40 @@ def vertical_lines(geom: ViewGeometry, ticks: np.ndarray, top: float, height: fl
     return rects
 
 
-def paint_background(painter: QPainter, geom: ViewGeometry, song: Song, snap_ticks: int) -> None:
-    """Pitch rows (black keys darker, a line above each C) and bar/beat/grid lines."""
-    w, h = geom.width, geom.height
-    painter.fillRect(QRectF(0, 0, w, h), palette.BACKGROUND)
+def background_pixels(geom: ViewGeometry, song: Song, snap_ticks: int, dpr: float = 1.0
+                      ) -> np.ndarray:
+    """Pitch rows (black keys darker, a line under each C) and bar/beat/grid lines as an (H, W)
+    uint32 RGB32 buffer, built with numpy: a column of row colours broadcast across, then whole
+    pixel columns for the lines (thin vertical lines are slow for a scanline rasterizer; whole
+    columns in numpy are not)."""
+    w, h = max(1, round(geom.width * dpr)), max(1, round(geom.height * dpr))
+    y = (np.arange(h) + 0.5) / dpr
+    pitch = PITCHES - 1 - np.floor((y + geom.top) / geom.key_height).astype(np.int64)
+    rows = np.full(h, argb(palette.BACKGROUND), dtype=np.uint32)
+    inside = (pitch >= 0) & (pitch < PITCHES)
+    rows[inside & _IS_BLACK[np.clip(pitch, 0, PITCHES - 1)]] = argb(palette.BLACK_KEY_ROW)
     lo, hi = geom.visible_pitches()
-    pitches = np.arange(lo, hi + 1)
-    black = pitches[_IS_BLACK[pitches]]
-    rows = np.empty((len(black), 4))
-    rows[:, 0], rows[:, 2], rows[:, 3] = 0, w, geom.key_height
-    rows[:, 1] = (PITCHES - 1 - black) * geom.key_height - geom.top
-    fill_rects(painter, rows, palette.BLACK_KEY_ROW)
-    cs = pitches[pitches % 12 == 0]
-    lines = np.empty((len(cs), 4))
-    lines[:, 0], lines[:, 2], lines[:, 3] = 0, w, 1
-    lines[:, 1] = np.floor((PITCHES - cs) * geom.key_height - geom.top) - 1
-    fill_rects(painter, lines, palette.C_ROW_LINE)
+    cs = np.arange(lo - lo % 12, hi + 1, 12)
+    c_lines = (np.floor(((PITCHES - cs) * geom.key_height - geom.top) * dpr) - 1).astype(int)
+    rows[c_lines[(c_lines >= 0) & (c_lines < h)]] = argb(palette.C_ROW_LINE)
+    pixels = np.empty((h, w), dtype=np.uint32)
+    pixels[:] = rows[:, None]
     t0, t1 = geom.visible_ticks()
     step = snap_ticks
     while step and step * geom.px_per_tick < 5:   # never draw grid lines closer than 5 px
         step *= 2
     bars, beats, grid = time_grid(song, t0, t1, step)
-    if len(beats) and (beats[1] - beats[0] if len(beats) > 1 else PPQ) * geom.px_per_tick < 6:
+    if len(beats) > 1 and (beats[1] - beats[0]) * geom.px_per_tick < 6:
         beats = np.zeros(0)
     if len(bars) > 1 and (bars[1] - bars[0]) * geom.px_per_tick < 4:
         bars = bars[:: int(np.ceil(4 / ((bars[1] - bars[0]) * geom.px_per_tick)))]
-    fill_rects(painter, vertical_lines(geom, grid, 0, h), palette.GRID_LINE)
-    fill_rects(painter, vertical_lines(geom, beats, 0, h), palette.BEAT_LINE)
-    fill_rects(painter, vertical_lines(geom, bars, 0, h), palette.BAR_LINE)
+    for ticks, colour in ((grid, palette.GRID_LINE), (beats, palette.BEAT_LINE),
+                          (bars, palette.BAR_LINE)):
+        xs = np.floor((ticks - geom.left_tick) * geom.px_per_tick * dpr).astype(np.int64)
+        xs = np.unique(xs[(xs >= 0) & (xs < w)])
+        if len(xs):
+            pixels[:, xs] = argb(colour)
+    return pixels
 
 
 def paint_span(painter: QPainter, geom: ViewGeometry, span: tuple[int, int] | None,
