@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         self._update_title()
         for name in FEATURE_MODULES:
             importlib.import_module(name).install(self)
+        self.resizeDocks([self.docks["Tracks"], self.docks["Training"]], [330, 340],
+                         Qt.Orientation.Horizontal)
         self._restore_layout()
         self.piano_roll.canvas.setFocus()
         QTimer.singleShot(0, self.offer_recovery)

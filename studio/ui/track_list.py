@@ -30,9 +30,10 @@ from studio.ui.gm_programs import GM_PROGRAMS
 COLUMNS = ("", "Name", "Instrument", "M", "S", "V")
 COLOR, NAME, PROGRAM, MUTE, SOLO, VISIBLE = range(6)
 DRUMS = "Drums (channel 10)"
-FLAGS = {MUTE: ("muted", "Mute: silence this track"),
-         SOLO: ("soloed", "Solo: hear only the soloed tracks"),
-         VISIBLE: ("hidden", "Visible: show this track's notes in the piano roll")}
+# column: (document flag, button text, tip); the Visible button is "on" when NOT hidden
+FLAGS = {MUTE: ("muted", "M", "Mute: silence this track"),
+         SOLO: ("soloed", "S", "Solo: hear only the soloed tracks"),
+         VISIBLE: ("hidden", "V", "Visible: show this track's notes in the piano roll")}
 
 
 class TrackList(QWidget):
@@ -53,9 +54,14 @@ class TrackList(QWidget):
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         for col in (COLOR, MUTE, SOLO, VISIBLE):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
-            self.table.setColumnWidth(col, 28)
+            self.table.setColumnWidth(col, 26)
         header.setSectionResizeMode(PROGRAM, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(PROGRAM, 150)
+        self.table.setColumnWidth(PROGRAM, 118)
+        header.setMinimumSectionSize(20)
+        for col, tip in ((MUTE, "Mute"), (SOLO, "Solo"), (VISIBLE, "Visible in the piano roll")):
+            self.table.horizontalHeaderItem(col).setToolTip(tip)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(300)
         self.table.itemChanged.connect(self._item_changed)
         self.table.currentCellChanged.connect(self._current_changed)
         self.add_button = QPushButton("Add Track", self)
@@ -102,13 +108,13 @@ class TrackList(QWidget):
         self._building = True
         for row, track in enumerate(song.tracks):
             self._paint_swatch(row, track)
-            for col, (flag, _) in FLAGS.items():
+            for col, (flag, _, _) in FLAGS.items():
                 on = track.id in getattr(self.document, flag)
-                checked = (not on) if flag == "hidden" else on
-                state = Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-                item = self.table.item(row, col)
-                if item is not None and item.checkState() != state:
-                    item.setCheckState(state)
+                button = self.table.cellWidget(row, col)
+                if button is not None:
+                    button.blockSignals(True)
+                    button.setChecked((not on) if flag == "hidden" else on)
+                    button.blockSignals(False)
             if track.id == self.document.current_track_id and self.table.currentRow() != row:
                 self.table.selectRow(row)
         self._building = False
@@ -136,15 +142,17 @@ class TrackList(QWidget):
         box.setToolTip("The instrument this track plays (General MIDI program)")
         box.currentIndexChanged.connect(lambda i, t=track.id: self.set_program(t, i))
         self.table.setCellWidget(row, PROGRAM, box)
-        for col, (flag, tip) in FLAGS.items():
-            item = QTableWidgetItem()
-            item.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled
-                          | Qt.ItemFlag.ItemIsSelectable)
+        for col, (flag, text, tip) in FLAGS.items():
+            button = QToolButton(self.table)
+            button.setObjectName(f"track_{flag}")
+            button.setText(text)
+            button.setCheckable(True)
             on = track.id in getattr(doc, flag)
-            checked = (not on) if flag == "hidden" else on
-            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-            item.setToolTip(tip)
-            self.table.setItem(row, col, item)
+            button.setChecked((not on) if flag == "hidden" else on)
+            button.setToolTip(tip)
+            button.toggled.connect(lambda checked, t=track.id, f=flag: self._flag_toggled(
+                t, f, checked))
+            self.table.setCellWidget(row, col, button)
 
     def track_id_at(self, row: int) -> int | None:
         item = self.table.item(row, NAME)
@@ -163,11 +171,13 @@ class TrackList(QWidget):
             if item.text() != track.name:
                 self.document.apply(ChangeTrack(track_id, (("name", item.text()),),
                                                 "Rename track"))
-        elif col in FLAGS:
-            flag = FLAGS[col][0]
-            checked = item.checkState() == Qt.CheckState.Checked
-            self.document.set_track_flag(flag, track_id, (not checked) if flag == "hidden"
-                                         else checked)
+
+    def _flag_toggled(self, track_id: int, flag: str, checked: bool) -> None:
+        self.document.set_track_flag(flag, track_id, (not checked) if flag == "hidden"
+                                     else checked)
+
+    def flag_button(self, row: int, col: int) -> QToolButton:
+        return self.table.cellWidget(row, col)
 
     def _current_changed(self, row: int, *_) -> None:
         if not self._building and row >= 0:

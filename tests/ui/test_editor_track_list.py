@@ -41,20 +41,22 @@ def test_mute_solo_and_visibility_switches(qtbot, tmp_path):
     w = make_window(qtbot, tmp_path)
     tl, doc = w.track_list, w.document
     piano, bass = doc.song.tracks
-    tl.table.item(0, MUTE).setCheckState(Qt.CheckState.Checked)
+    left = Qt.MouseButton.LeftButton
+    qtbot.mouseClick(tl.flag_button(0, MUTE), left)
     assert doc.muted == {piano.id} and doc.audible_track_ids() == {bass.id}
-    tl.table.item(0, SOLO).setCheckState(Qt.CheckState.Checked)
+    qtbot.mouseClick(tl.flag_button(0, SOLO), left)
     assert doc.audible_track_ids() == set()
-    tl.table.item(0, MUTE).setCheckState(Qt.CheckState.Unchecked)
+    qtbot.mouseClick(tl.flag_button(0, MUTE), left)
     assert doc.audible_track_ids() == {piano.id}
-    tl.table.item(1, VISIBLE).setCheckState(Qt.CheckState.Unchecked)
+    assert tl.flag_button(1, VISIBLE).isChecked()
+    qtbot.mouseClick(tl.flag_button(1, VISIBLE), left)
     assert doc.hidden == {bass.id}
     # hidden notes can be neither seen nor clicked
     w.piano_roll.set_tool("select")
     click(w.piano_roll.canvas, at(w.piano_roll, 100, 48))
     assert doc.selected_note_ids == set()
     doc.set_track_flag("hidden", bass.id, False)    # the switches follow the document
-    assert tl.table.item(1, VISIBLE).checkState() == Qt.CheckState.Checked
+    assert tl.flag_button(1, VISIBLE).isChecked()
     assert doc.undo_stack.count() == 0
 
 
