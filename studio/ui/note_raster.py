@@ -2,9 +2,10 @@
 
 Every note of a piano roll is a horizontal bar in the band of its pitch row, so the notes of all
 tracks are first written into one strip per pitch (128 x width colours, later tracks over earlier
-ones), and each strip is then copied down its band of pixel rows at once. The cost is one numpy
-write per covered pixel of a strip, not one rasterizer call per note: 10,000 notes take a few
-milliseconds. A one-pixel gap on the right and at the bottom of each note keeps touching notes
+ones); each strip laid over its grid row gives the one pixel row that the whole band repeats, and
+the canvas is then gathered from those rows in one step. The cost is one numpy write per covered
+pixel of a strip plus one copy of the canvas, not one rasterizer call per note: 10,000 notes take
+a few milliseconds. A one-pixel gap on the right and at the bottom of each note keeps touching notes
 apart. (Selected and dragged notes, a few at a time, are drawn with QPainter over this.)
 """
 
@@ -16,11 +17,11 @@ import numpy as np
 from PySide6.QtGui import QColor, QImage
 
 from studio.ui.note_columns import TrackColumns
+from studio.ui.palette import argb
 from studio.ui.pianoroll_geometry import PITCHES, ViewGeometry
+from studio.ui.pianoroll_paint import ROW_BLACK_KEY, ROW_C_LINE, ROW_PLAIN, Background
 
-
-def argb(c: QColor) -> int:
-    return 0xFF000000 | (c.red() << 16) | (c.green() << 8) | c.blue()
+_BLACK = np.array([1, 3, 6, 8, 10])
 
 
 def shade_table(shades: list[QColor]) -> np.ndarray:
@@ -44,12 +45,12 @@ def image_of(pixels: np.ndarray, dpr: float) -> QImage:
     return image
 
 
-def raster_notes(pixels: np.ndarray, geom: ViewGeometry, layers: list[NoteLayer],
-                 dpr: float = 1.0) -> None:
-    """Draw the notes of `layers` (in order: later layers on top) into `pixels`."""
-    h, w = pixels.shape
-    strips = np.zeros((PITCHES, w), dtype=np.uint32)
-    covered = np.zeros((PITCHES, w), dtype=bool)
+def raster_notes(background: Background, geom: ViewGeometry, layers: list[NoteLayer],
+                 dpr: float = 1.0) -> np.ndarray:
+    """The canvas pixels: `background` with the notes of `layers` (later layers on top)."""
+    width = background.templates.shape[1]
+    strips = np.zeros((PITCHES, width), dtype=np.uint32)
+    covered = np.zeros((PITCHES, width), dtype=bool)
     scale = geom.px_per_tick * dpr
     for layer in layers:
         cols, idx = layer.cols, layer.idx
@@ -57,10 +58,10 @@ def raster_notes(pixels: np.ndarray, geom: ViewGeometry, layers: list[NoteLayer]
             continue
         x0 = np.floor((cols.start[idx] - geom.left_tick) * scale).astype(np.int64)
         x1 = np.floor((cols.end[idx] - geom.left_tick) * scale).astype(np.int64)
-        width = np.maximum(x1 - x0, 2)
-        width[width >= 4] -= 1
+        w = np.maximum(x1 - x0, 2)
+        w[w >= 4] -= 1
         left = np.maximum(x0, 0)
-        right = np.minimum(x0 + width, w)
+        right = np.minimum(x0 + w, width)
         keep = right > left
         if not keep.all():
             left, right, idx = left[keep], right[keep], idx[keep]
@@ -73,21 +74,29 @@ def raster_notes(pixels: np.ndarray, geom: ViewGeometry, layers: list[NoteLayer]
         which = np.repeat(np.arange(len(idx)), n)
         first = np.cumsum(n) - n
         xs = np.arange(total) - first[which] + left[which]
-        flat = cols.pitch[idx][which] * w + xs
+        flat = cols.pitch[idx][which] * width + xs
         strips.reshape(-1)[flat] = colour[which]
         covered.reshape(-1)[flat] = True
-    _copy_strips(pixels, geom, strips, covered, dpr)
+    return _compose(background, geom, strips, covered, dpr)
 
 
-def _copy_strips(pixels: np.ndarray, geom: ViewGeometry, strips: np.ndarray,
-                 covered: np.ndarray, dpr: float) -> None:
-    h = pixels.shape[0]
-    gap = 1 if geom.key_height * dpr >= 5 else 0
-    for pitch in np.flatnonzero(covered.any(axis=1)).tolist():
-        y0 = int(np.floor(((PITCHES - 1 - pitch) * geom.key_height - geom.top) * dpr))
-        y1 = int(np.floor(((PITCHES - pitch) * geom.key_height - geom.top) * dpr)) - gap
-        y0, y1 = max(y0, 0), min(y1, h)
-        if y1 <= y0:
-            continue
-        mask = covered[pitch]
-        pixels[y0:y1, mask] = strips[pitch, mask]
+def _compose(bg: Background, geom: ViewGeometry, strips: np.ndarray, covered: np.ndarray,
+             dpr: float) -> np.ndarray:
+    """One pixel row per pitch that has notes (its strip over its template row), then every
+    pixel row of the canvas gathered from the templates and those rows at once."""
+    with_notes = np.flatnonzero(covered.any(axis=1))
+    if not len(with_notes):
+        return bg.pixels()
+    row_kind = np.where(np.isin(with_notes % 12, _BLACK), ROW_BLACK_KEY, ROW_PLAIN)
+    composed = np.where(covered[with_notes], strips[with_notes], bg.templates[row_kind])
+    bank = np.concatenate([bg.templates, composed])
+    slot = np.full(PITCHES + 2, -1, dtype=np.int64)           # pitch -> row in the bank
+    slot[with_notes + 1] = np.arange(len(with_notes)) + len(bg.templates)
+    row_slot = slot[np.clip(bg.pitch, -1, PITCHES) + 1]
+    if geom.key_height * dpr >= 5:   # the last pixel row of each pitch is a gap
+        band_end = np.floor(((PITCHES - bg.pitch) * geom.key_height - geom.top) * dpr) - 1
+        gap = np.arange(len(bg.pitch)) >= band_end
+    else:
+        gap = bg.kind == ROW_C_LINE
+    index = np.where((row_slot >= 0) & ~gap, row_slot, bg.kind)
+    return bank[index]

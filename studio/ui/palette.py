@@ -32,6 +32,11 @@ TEXT = QColor("#d6dae0")
 DIM_TEXT = QColor("#8a929e")
 
 
+def argb(c: QColor) -> int:
+    """`c` as an opaque 0xAARRGGBB integer (the pixels of a Format_RGB32 QImage)."""
+    return 0xFF000000 | (c.red() << 16) | (c.green() << 8) | c.blue()
+
+
 def track_color(index: int, chosen: str | None = None) -> QColor:
     """The colour of the track at `index` (or the one the user chose)."""
     c = QColor(chosen) if chosen else QColor()

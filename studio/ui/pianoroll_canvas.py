@@ -48,12 +48,13 @@ class NoteCanvas(QWidget):
         self.draw_velocity = 100
         self.paint_count = 0               # for tests and benchmarks
         self._selected = np.zeros(0, dtype=np.int64)
-        self._bg: np.ndarray | None = None
+        self._bg: paint.Background | None = None
         self._static_pixels: np.ndarray | None = None
         self._bg_key: tuple | None = None
         self._static: QImage | None = None
         self._static_key: tuple | None = None
         self._sel_rows: list = []
+        self._shade_tables: dict[tuple, np.ndarray] = {}
         self._sel_key: tuple | None = None
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -82,12 +83,12 @@ class NoteCanvas(QWidget):
         return (g.left_tick, g.top, g.px_per_tick, g.key_height, g.width, g.height,
                 roll.snap.ticks, roll.revision, self.devicePixelRatioF())
 
-    def _background(self) -> np.ndarray:
-        """Pitch rows and grid lines (pixels), re-rendered only when the view or song changes."""
+    def _background(self) -> paint.Background:
+        """Pitch rows and grid lines, recomputed only when the view or the song changes."""
         key = self._view_key()
         if self._bg_key != key:
-            self._bg = paint.background_pixels(self.roll.geom, self.roll.document.song,
-                                               self.roll.snap.ticks, self.devicePixelRatioF())
+            self._bg = paint.background_rows(self.roll.geom, self.roll.document.song,
+                                             self.roll.snap.ticks, self.devicePixelRatioF())
             self._bg_key = key
         return self._bg
 
@@ -107,7 +108,6 @@ class NoteCanvas(QWidget):
         if self._static_key == key:
             return self._static
         dpr = self.devicePixelRatioF()
-        pixels = self._background().copy()
         geom = roll.geom
         t0, t1 = geom.visible_ticks()
         lo, hi = geom.visible_pitches()
@@ -127,7 +127,7 @@ class NoteCanvas(QWidget):
                     layers.append(self._layer(cols, idx[sel], track, strength / 3))
                 idx = idx[~sel]
             layers.append(self._layer(cols, idx, track, strength))
-        raster_notes(pixels, geom, layers, dpr)
+        pixels = raster_notes(self._background(), geom, layers, dpr)
         image = image_of(pixels, dpr)
         p = QPainter(image)
         paint.no_pen(p)
@@ -179,8 +179,13 @@ class NoteCanvas(QWidget):
         p.end()
 
     def _layer(self, cols, idx: np.ndarray, track, strength: float) -> NoteLayer:
-        shades = palette.velocity_shades(self.roll.track_color(track), strength)
-        return NoteLayer(cols, idx, shade_table(shades))
+        key = (self.roll.track_color(track).rgb(), strength)
+        table = self._shade_tables.get(key)
+        if table is None:
+            colour = self.roll.track_color(track)
+            table = self._shade_tables[key] = shade_table(palette.velocity_shades(colour,
+                                                                                  strength))
+        return NoteLayer(cols, idx, table)
 
     # ---- mouse -----------------------------------------------------------------------------------
     def _hit(self, pos: QPointF):

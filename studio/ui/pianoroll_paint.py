@@ -9,6 +9,8 @@ behind the notes is built as pixels (`background_pixels`); the unselected notes 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QRectF, Qt
@@ -17,7 +19,6 @@ from PySide6.QtGui import QColor, QPainter
 from studio.music.song import PPQ, Song
 from studio.ui import palette
 from studio.ui.note_columns import TrackColumns
-from studio.ui.note_raster import argb
 from studio.ui.pianoroll_geometry import PITCHES, ViewGeometry
 
 BLACK_KEYS = np.array([1, 3, 6, 8, 10])
@@ -105,24 +106,39 @@ def vertical_lines(geom: ViewGeometry, ticks: np.ndarray, top: float, height: fl
     return rects
 
 
-def background_pixels(geom: ViewGeometry, song: Song, snap_ticks: int, dpr: float = 1.0
-                      ) -> np.ndarray:
-    """Pitch rows (black keys darker, a line under each C) and bar/beat/grid lines as an (H, W)
-    uint32 RGB32 buffer, built with numpy: a column of row colours broadcast across, then whole
-    pixel columns for the lines (thin vertical lines are slow for a scanline rasterizer; whole
-    columns in numpy are not)."""
+ROW_PLAIN, ROW_BLACK_KEY, ROW_C_LINE = 0, 1, 2
+
+
+@dataclass
+class Background:
+    """The grid behind the notes, as three template pixel rows (white-key row, black-key row, the
+    line under each C; each with the bar/beat/grid lines in it) and, for every pixel row of the
+    canvas, which template it shows and which pitch it belongs to. `pixels()` builds the image
+    with one gather (vertical lines are slow for a scanline rasterizer; here they cost nothing)."""
+
+    templates: np.ndarray   # (3, W) uint32 RGB32
+    kind: np.ndarray        # (H,) template index per pixel row
+    pitch: np.ndarray       # (H,) pitch of each pixel row (-1 / 128 outside 0-127)
+
+    def pixels(self) -> np.ndarray:
+        return self.templates[self.kind]
+
+
+def background_rows(geom: ViewGeometry, song: Song, snap_ticks: int, dpr: float = 1.0
+                    ) -> Background:
     w, h = max(1, round(geom.width * dpr)), max(1, round(geom.height * dpr))
     y = (np.arange(h) + 0.5) / dpr
     pitch = PITCHES - 1 - np.floor((y + geom.top) / geom.key_height).astype(np.int64)
-    rows = np.full(h, argb(palette.BACKGROUND), dtype=np.uint32)
     inside = (pitch >= 0) & (pitch < PITCHES)
-    rows[inside & _IS_BLACK[np.clip(pitch, 0, PITCHES - 1)]] = argb(palette.BLACK_KEY_ROW)
+    kind = np.where(inside & _IS_BLACK[np.clip(pitch, 0, PITCHES - 1)], ROW_BLACK_KEY, ROW_PLAIN)
     lo, hi = geom.visible_pitches()
     cs = np.arange(lo - lo % 12, hi + 1, 12)
     c_lines = (np.floor(((PITCHES - cs) * geom.key_height - geom.top) * dpr) - 1).astype(int)
-    rows[c_lines[(c_lines >= 0) & (c_lines < h)]] = argb(palette.C_ROW_LINE)
-    pixels = np.empty((h, w), dtype=np.uint32)
-    pixels[:] = rows[:, None]
+    kind[c_lines[(c_lines >= 0) & (c_lines < h)]] = ROW_C_LINE
+    templates = np.empty((3, w), dtype=np.uint32)
+    templates[ROW_PLAIN] = palette.argb(palette.BACKGROUND)
+    templates[ROW_BLACK_KEY] = palette.argb(palette.BLACK_KEY_ROW)
+    templates[ROW_C_LINE] = palette.argb(palette.C_ROW_LINE)
     t0, t1 = geom.visible_ticks()
     step = snap_ticks
     while step and step * geom.px_per_tick < 5:   # never draw grid lines closer than 5 px
@@ -135,10 +151,10 @@ def background_pixels(geom: ViewGeometry, song: Song, snap_ticks: int, dpr: floa
     for ticks, colour in ((grid, palette.GRID_LINE), (beats, palette.BEAT_LINE),
                           (bars, palette.BAR_LINE)):
         xs = np.floor((ticks - geom.left_tick) * geom.px_per_tick * dpr).astype(np.int64)
-        xs = np.unique(xs[(xs >= 0) & (xs < w)])
+        xs = xs[(xs >= 0) & (xs < w)]
         if len(xs):
-            pixels[:, xs] = argb(colour)
-    return pixels
+            templates[:, xs] = palette.argb(colour)
+    return Background(templates, kind, pitch)
 
 
 def paint_span(painter: QPainter, geom: ViewGeometry, span: tuple[int, int] | None,
