@@ -1,7 +1,8 @@
 """Piano roll speed, beside references measured in the same run (Qt offscreen).
 
 1. Open a 16-track, 80,000-note MIDI file in the main window and show it (read, build the
-   document, first paint). Reference: `read_song` alone. Target: under 1 s.
+   document, first paint), first as the first file after launch (the MIDI parser process is
+   started with the window, as `studio FILE` does), then again. Reference: `read_song` alone. Target: under 1 s.
 2. A full repaint of the note canvas with 10,000 notes on screen (median of 40), with every
    cache dropped first (grid and notes drawn again, as after a scroll or zoom); also after an edit
    (grid cached) and when only the playhead moved (notes cached). References: the same
@@ -34,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import machine  # noqa: E402
 from benchmarks.bench_midi_io import make_big  # noqa: E402
 from studio.midi import read_song  # noqa: E402
+from studio.midi.isolation import shared_parser  # noqa: E402
 from studio.ui import palette  # noqa: E402
 from studio.ui import pianoroll_paint as paint  # noqa: E402
 from studio.ui.app import application  # noqa: E402
@@ -141,6 +143,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     big = tmp / "big_16x5000.mid"
     make_big(big)
+    shared_parser().warm_up()   # as studio.ui.app.create_window does at launch
     window = MainWindow(QSettings(str(tmp / "bench.ini"), QSettings.Format.IniFormat))
     window.resize(1900, 1200)
     window.show()
@@ -150,14 +153,13 @@ def main() -> None:
     app.processEvents()
 
     # 1. open and show
-    cold_read = timed(lambda: read_song(big), 1)[0]   # starts the parser process, as a launch does
-    read = min(timed(lambda: read_song(big), 3))
-
     def open_and_show():
         window.open_path(big)
         canvas.repaint()
         app.processEvents()
 
+    cold_open = timed(open_and_show, 1)[0]   # the first file: starts the parser process too
+    read = min(timed(lambda: read_song(big), 3))
     open_times = timed(open_and_show, 3)
     notes = window.document.song.note_count
 
@@ -230,8 +232,9 @@ def main() -> None:
     print("| step | seconds |")
     print("|---|---|")
     print(f"| read_song alone (parser process already running) | {read:.3f} |")
-    print(f"| read_song, first call (starts the parser process) | {cold_read:.3f} |")
     print(f"| open in the window and paint (best of 3) | {min(open_times):.3f} |")
+    print(f"| the same, first file after launch (the parser process was started with the "
+          f"window) | {cold_open:.3f} |")
     print(f"\n2. Full repaint with {on_screen:,} notes on screen (medians)")
     print("| drawing | wall ms | CPU ms | x our wall time |")
     print("|---|---|---|---|")
@@ -239,7 +242,8 @@ def main() -> None:
             ("Studio note canvas after an edit (grid cached)", after_edit),
             ("Studio note canvas, only the playhead moved (notes cached)", playhead_only),
             ("QGraphicsView, one QGraphicsRectItem per note", scene_paint),
-            ("raw QPainter fill of the same rects, one call (floor)", floor)]
+            ("raw QPainter: the same rects in one drawRects call (one colour, no grid)",
+             floor)]
     for name, (wall, cpu) in rows:
         print(f"| {name} | {wall * 1e3:.1f} | {cpu * 1e3:.1f} | {wall / ours[0]:.2f} |")
     print(f"\n3. Dragging {len(window.document.selected_note_ids):,} selected notes "
@@ -250,7 +254,8 @@ def main() -> None:
     print(f"| QGraphicsView, moveBy on 1,000 items + repaint | {1 / scene_wall:.1f} | "
           f"{1 / scene_cpu:.1f} |")
     print(f"(the drag applied {moved} undo step(s) on release)")
-    results = [("open and show < 1 s", min(open_times) < 1.0, f"{min(open_times):.2f} s"),
+    results = [("open and show < 1 s", cold_open < 1.0,
+                f"{min(open_times):.2f} s, first file {cold_open:.2f} s"),
                ("repaint 10,000 notes < 16 ms", ours[0] < 0.016,
                 f"{ours[0] * 1e3:.1f} ms wall, {ours[1] * 1e3:.1f} ms CPU"),
                ("drag 1,000 notes > 30 fps", drag_fps > 30, f"{drag_fps:.0f} fps")]

@@ -26,6 +26,9 @@ def application() -> QApplication:
 
 def create_window(open_path: str | Path | None = None) -> MainWindow:
     """The main window, shown, with `open_path` (a MIDI file or a project) loaded."""
+    from studio.midi.isolation import shared_parser
+
+    shared_parser().warm_up()   # the MIDI parser process starts while the window appears
     window = MainWindow()
     window.show()
     if open_path:
