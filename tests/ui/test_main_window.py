@@ -114,6 +114,17 @@ def test_project_save_and_reopen_keeps_song_view_and_track_state(qtbot, tmp_path
     assert d2.path == path and not d2.is_modified
 
 
+def test_export_midi_writes_the_song(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path)
+    path = tmp_path / "out.mid"
+    assert w.files.export_midi(path)
+    back = read_song(path)
+    assert [notes_of(t) for t in back.tracks] == [notes_of(t) for t in w.document.song.tracks]
+    assert [(t.name, t.program) for t in back.tracks] == [("Piano", 0), ("Bass", 33)]
+    assert not w.files.export_midi(tmp_path / "no" / "such" / "dir.mid")
+    assert w.error_box is not None and "dir.mid" in w.error_box.text()
+
+
 def answer_next_question(qtbot, button):
     """Click `button` of the next modal message box."""
     def press():

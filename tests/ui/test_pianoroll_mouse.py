@@ -192,3 +192,12 @@ def test_a_long_session_undoes_and_redoes_exactly(qtbot, tmp_path):
     for expected in states[1:]:
         doc.undo_stack.redo()
         assert snapshot(doc.song) == expected
+
+
+def test_triplet_grid_places_notes_on_triplets(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path)
+    roll, canvas = w.piano_roll, w.piano_roll.canvas
+    roll.snap.set_name("1/8T")                           # 160 ticks
+    drag(canvas, at(roll, 2400 + 100, 70), at(roll, 2400 + 350, 70))
+    n = next(n for n in piano(w).notes if n.pitch == 70)
+    assert n.start % 160 == 0 and n.end % 160 == 0 and (n.start, n.duration) == (2400, 320)

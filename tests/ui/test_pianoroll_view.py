@@ -145,3 +145,21 @@ def test_an_edit_rebuilds_only_the_columns_of_the_tracks_it_touched(qtbot, tmp_p
     assert np.array_equal(after[2].pitch, fresh.pitch)
     doc.undo_stack.undo()
     assert np.array_equal(columns.of(doc.song.tracks[2]).pitch, before[2].pitch)
+
+
+def test_grid_lines_follow_the_snap_value(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path, Song([Track("Empty")]))
+    roll = w.piano_roll
+    y = at(roll, 0, 62).y()   # a white-key row with no notes
+
+    def is_line(tick):
+        image = roll.canvas.grab().toImage()
+        return not close(pixel(image, QPoint(int(np.floor(roll.geom.x_of(tick))), y)),
+                         palette.BACKGROUND)
+
+    roll.snap.set_name("1/16")                  # 120 ticks = 12 px apart
+    assert is_line(120) and is_line(360) and not is_line(160)
+    roll.snap.set_name("1/8T")                  # eighth-note triplets: 160 ticks
+    assert is_line(160) and is_line(320) and not is_line(120)
+    roll.snap.set_name("1/4")
+    assert is_line(480) and not is_line(120) and not is_line(160)
