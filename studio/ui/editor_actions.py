@@ -9,6 +9,7 @@ Copied notes travel through the system clipboard as JSON ("application/x-studio-
 
 from __future__ import annotations
 
+import atexit
 import json
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,28 @@ ACTIONS: dict[str, tuple[str, str | QKeySequence.StandardKey | None, str]] = {
     "tool_draw": ("&Draw", "D", "Draw tool: click to add a note, drag to set its length"),
     "tool_select": ("&Select", "S", "Select tool: click or drag a band to select notes"),
 }
+
+
+def _release_clipboard() -> None:
+    """Our notes leave the clipboard before Python shuts down: a QMimeData made from Python,
+    deleted by Qt after the interpreter is gone, crashes the exit (PySide6 6.11)."""
+    app = QApplication.instance()
+    if app is not None:
+        clipboard = app.clipboard()
+        mime = clipboard.mimeData()
+        if mime is not None and mime.hasFormat(NOTES_MIME):
+            clipboard.clear()
+
+
+_cleanup_registered = False
+
+
+def _put_on_clipboard(mime: QMimeData) -> None:
+    global _cleanup_registered
+    if not _cleanup_registered:
+        atexit.register(_release_clipboard)
+        _cleanup_registered = True
+    QApplication.clipboard().setMimeData(mime)
 
 
 class EditorActions:
@@ -181,7 +204,7 @@ class EditorActions:
         mime = QMimeData()
         mime.setData(NOTES_MIME, json.dumps({"notes": payload}).encode("utf-8"))
         mime.setText(f"{len(notes)} notes")
-        QApplication.clipboard().setMimeData(mime)
+        _put_on_clipboard(mime)
         return True
 
     def cut(self) -> None:
