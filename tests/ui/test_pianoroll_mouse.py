@@ -201,3 +201,16 @@ def test_triplet_grid_places_notes_on_triplets(qtbot, tmp_path):
     drag(canvas, at(roll, 2400 + 100, 70), at(roll, 2400 + 350, 70))
     n = next(n for n in piano(w).notes if n.pitch == 70)
     assert n.start % 160 == 0 and n.end % 160 == 0 and (n.start, n.duration) == (2400, 320)
+
+
+def test_drawing_into_a_song_without_tracks_creates_one(qtbot, tmp_path):
+    from studio.music.song import Song
+
+    w = make_window(qtbot, tmp_path, Song())
+    roll, doc = w.piano_roll, w.document
+    click(roll.canvas, at(roll, 480, 60))
+    assert [t.name for t in doc.song.tracks] == ["Piano"]
+    assert notes_of(doc.song.tracks[0]) == [(60, 480, roll.canvas.draw_length, 100)]
+    assert doc.current_track_id == doc.song.tracks[0].id and w.track_list.table.rowCount() == 1
+    doc.undo_stack.undo()       # one step: the note and its track
+    assert doc.song.tracks == [] and w.track_list.table.rowCount() == 0
