@@ -22,21 +22,26 @@ _MERGE_ID = 0x5354  # any constant: all EditCommands may merge when their keys m
 class EditCommand(QUndoCommand):
     """One undo step over a Qt-free edit. `redo` applies it; `undo` applies its inverse."""
 
-    def __init__(self, document: Document, edit: Edit, merge_key: object = None) -> None:
+    def __init__(self, document: Document, edit: Edit, merge_key: object = None,
+                 inverse: Edit | None = None) -> None:
         super().__init__(edit.description)
         self.document = document
         self.edit = edit
-        self.inverse: Edit | None = None
+        self.inverse: Edit | None = inverse  # given when the edit was already applied
         self.merge_key = merge_key
+        self._already_applied = inverse is not None
 
     def redo(self) -> None:
-        self.inverse = self.edit.apply(self.document.song)
-        self.document.changed.emit()
+        if not self._already_applied:
+            self.inverse = self.edit.apply(self.document.song)
+        self._already_applied = False
+        self.document._emit_changed(self.edit, self.inverse)
 
     def undo(self) -> None:
         assert self.inverse is not None
+        applied = self.inverse
         self.edit = self.inverse.apply(self.document.song)
-        self.document.changed.emit()
+        self.document._emit_changed(applied, self.edit)
 
     def id(self) -> int:
         return _MERGE_ID if self.merge_key is not None else -1
@@ -70,6 +75,52 @@ class Document(QObject):
         self.muted: set[int] = set()  # track ids
         self.soloed: set[int] = set()
         self.hidden: set[int] = set()
+        self.track_colors: dict[int, str] = {}  # track id -> "#rrggbb" chosen by the user
+        # Free-form JSON-able values saved in the project file ("settings"); features may keep
+        # their own keys here (e.g. "generation": {...}). Reset by set_song.
+        self.project_settings: dict = {}
+        # The edit just applied and its inverse, readable in `changed` handlers (views use them to
+        # refresh only the tracks an edit touched); None after set_song.
+        self.last_change: tuple[Edit, Edit] | None = None
+
+    def _emit_changed(self, applied: Edit, inverse: Edit) -> None:
+        if self.selected_note_ids:
+            gone = set()
+            for nid in self.selected_note_ids:
+                try:
+                    self.song.find_note(nid)
+                except KeyError:
+                    gone.add(nid)
+            if gone:
+                self.selected_note_ids = self.selected_note_ids - gone
+                self.selection_changed.emit()
+        self.last_change = (applied, inverse)
+        try:
+            self.changed.emit()
+        finally:
+            self.last_change = None
+
+    def set_track_flag(self, flag: str, track_id: int, on: bool) -> None:
+        """Set "muted", "soloed" or "hidden" for a track (view state, not an undo step)."""
+        ids: set[int] = getattr(self, flag)
+        if (track_id in ids) != on:
+            (ids.add if on else ids.discard)(track_id)
+            self.track_flags_changed.emit()
+
+    def visible_tracks(self) -> list:
+        return [t for t in self.song.tracks if t.id not in self.hidden]
+
+    def current_track(self):
+        """The track new notes go to (None when the song has no tracks)."""
+        for t in self.song.tracks:
+            if t.id == self.current_track_id:
+                return t
+        return self.song.tracks[0] if self.song.tracks else None
+
+    def set_current_track(self, track_id: int | None) -> None:
+        if track_id != self.current_track_id:
+            self.current_track_id = track_id
+            self.track_flags_changed.emit()
 
     def audible_track_ids(self) -> set[int]:
         """Tracks that playback should sound: the soloed ones if any, minus the muted."""
@@ -80,8 +131,12 @@ class Document(QObject):
 
     # ---- editing --------------------------------------------------------------------------------
     def apply(self, edit: Edit, merge_key: object = None) -> None:
-        """Apply `edit` as one undoable step (merged with the previous step on equal keys)."""
-        self.undo_stack.push(EditCommand(self, edit, merge_key))
+        """Apply `edit` as one undoable step (merged with the previous step on equal keys).
+
+        An edit that does not fit the song (EditError, KeyError) raises here, before anything
+        changes and before anything reaches the undo stack."""
+        inverse = edit.apply(self.song)
+        self.undo_stack.push(EditCommand(self, edit, merge_key, inverse))
 
     def set_song(self, song: Song, path: str | Path | None = None) -> None:
         """Replace the whole song (open, new); clears undo history and selection."""
@@ -91,6 +146,8 @@ class Document(QObject):
         self.current_track_id = song.tracks[0].id if song.tracks else None
         self.path = Path(path) if path is not None else None
         self.muted, self.soloed, self.hidden = set(), set(), set()
+        self.track_colors = {}
+        self.project_settings = {}
         self.undo_stack.setClean()
         self.song_replaced.emit()
         self.selection_changed.emit()

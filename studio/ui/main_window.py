@@ -1,25 +1,46 @@
-"""The main window: piano roll in the centre, docks for datasets, training and generation,
-a transport bar, menus, status bar.
+"""The main window: piano roll in the centre, the track list and the docks for datasets, training
+and generation, a transport bar, menus, status bar; projects, autosave and crash recovery.
 
 Features plug in through `FEATURE_MODULES`: each module has `install(window)`, called once after
-the menus and docks exist. A feature may use `window.document` (the song, undo stack, selection),
-`window.menus[name]` ("File", "Edit", "View", "Help", ...), `window.docks[name]` ("Dataset",
-"Training", "Generation"), `window.transport_area` (a toolbar), `window.settings` (QSettings),
-`window.show_status(text)`, `window.show_error(title, text)` and `window.open_song(song, path)`.
-Features publish what others may use as attributes: `window.piano_roll` (the editor) and
-`window.playback` (play_song, stop, audition); check with getattr(window, name, None).
+the menus, docks and the piano roll exist. A feature may use `window.document` (the song, undo
+stack, selection), `window.piano_roll` (the editor: see studio.ui.pianoroll), `window.menus[name]`
+("File", "Edit", "View", "Help"), `window.docks[name]` ("Tracks", "Dataset", "Training",
+"Generation"), `window.transport_area` (a toolbar), `window.settings` (QSettings),
+`window.preferences_pages` (append (title, factory) to add a Preferences tab),
+`window.show_status(text)`, `window.show_error(title, text)`, `window.open_song(song, path)` and
+the `about_to_close` signal (cancel and wait for worker threads there). Features publish what
+others may use as attributes, e.g. `window.playback`; check with getattr(window, name, None).
 """
 
 from __future__ import annotations
 
 import importlib
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QToolBar
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
 
 from studio import __version__
+from studio.music.project import Project
+from studio.music.song import Song
 from studio.ui.document import Document
+from studio.ui.file_menu import ProjectFiles
+from studio.ui.help_dialogs import ShortcutsDialog, show_about
+from studio.ui.pianoroll import PianoRoll
+from studio.ui.preferences import PreferencesDialog, editor_page
+from studio.ui.recovery import Autosave, RecoveryDialog, find_recoverable
+from studio.ui.track_list import TrackList
 
 # Each module's install(window) is called in this order after the window is built.
 FEATURE_MODULES: list[str] = [
@@ -28,15 +49,17 @@ FEATURE_MODULES: list[str] = [
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings | None = None) -> None:
+    about_to_close = Signal()
+
+    def __init__(self, settings: QSettings | None = None,
+                 autosave_interval_ms: int | None = None) -> None:
         super().__init__()
-        self.setWindowTitle(f"Studio {__version__}")
         self.resize(1280, 800)
         self.settings = settings or QSettings("Studio", "Studio")
+        self.ask_when_headless = False   # see ProjectFiles.confirm_discard
         self.document = Document(parent=self)
-        centre = QLabel("Piano roll")
-        centre.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(centre)
+        self.piano_roll = PianoRoll(self.document, self)
+        self.setCentralWidget(self.piano_roll)
         self.menus: dict[str, QMenu] = {}
         for name in ("File", "Edit", "View", "Help"):
             self.menus[name] = self.menuBar().addMenu(f"&{name}")
@@ -44,37 +67,238 @@ class MainWindow(QMainWindow):
         self.transport_area.setObjectName("transport_toolbar")
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.transport_area)
         self.docks: dict[str, QDockWidget] = {}
-        for title, area in (("Dataset", Qt.DockWidgetArea.LeftDockWidgetArea),
-                            ("Training", Qt.DockWidgetArea.RightDockWidgetArea),
-                            ("Generation", Qt.DockWidgetArea.RightDockWidgetArea)):
+        self.track_list = TrackList(self.document, self)
+        for title, area, widget in (
+                ("Tracks", Qt.DockWidgetArea.LeftDockWidgetArea, self.track_list),
+                ("Dataset", Qt.DockWidgetArea.LeftDockWidgetArea, None),
+                ("Training", Qt.DockWidgetArea.RightDockWidgetArea, None),
+                ("Generation", Qt.DockWidgetArea.RightDockWidgetArea, None)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"{title.lower()}_dock")
-            dock.setWidget(QLabel(title))
+            dock.setWidget(widget or self._placeholder(title))
             self.addDockWidget(area, dock)
             self.docks[title] = dock
+        self.preferences_pages: list[tuple[str, Callable[[QWidget], QWidget]]] = [
+            ("Editor", editor_page(self))]
+        self.files = ProjectFiles(self)
+        self._build_edit_menu()
+        self._build_view_menu()
+        self._build_help_menu()
+        self.counts = QLabel(self)
+        self.statusBar().addPermanentWidget(self.counts)
         self.statusBar().showMessage("Ready")
+        interval = autosave_interval_ms or self.autosave_minutes() * 60_000
+        self.autosave = Autosave(self, interval)
+        self.recovery_dialog: RecoveryDialog | None = None
+        self.error_box: QMessageBox | None = None
+        self.piano_roll.message.connect(self.show_status)
+        self.track_list.message.connect(self.show_status)
+        self.document.changed.connect(self._update_counts)
+        self.document.song_replaced.connect(self._update_title)
+        self.document.path_changed.connect(self._update_title)
+        self.document.undo_stack.cleanChanged.connect(self._update_title)
+        self._update_title()
         for name in FEATURE_MODULES:
             importlib.import_module(name).install(self)
+        self.resizeDocks([self.docks["Tracks"], self.docks["Training"]], [330, 340],
+                         Qt.Orientation.Horizontal)
+        self._restore_layout()
+        self.piano_roll.canvas.setFocus()
+        QTimer.singleShot(0, self.offer_recovery)
 
+    @staticmethod
+    def _placeholder(title: str) -> QLabel:
+        label = QLabel(f"{title} panel")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setEnabled(False)
+        return label
+
+    # ---- menus -----------------------------------------------------------------------------------
+    def _build_edit_menu(self) -> None:
+        menu, actions = self.menus["Edit"], self.piano_roll.edit_actions
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        undo.setObjectName("action_undo")
+        redo.setObjectName("action_redo")
+        self.undo_action, self.redo_action = undo, redo
+        menu.addActions([undo, redo])
+        menu.addSeparator()
+        menu.addActions([actions[n] for n in ("cut", "copy", "paste", "delete", "select_all")])
+        menu.addSeparator()
+        menu.addActions([actions["quantize"], actions["duplicate"]])
+        transpose = menu.addMenu("&Transpose")
+        transpose.addActions([actions[n] for n in ("transpose_up", "transpose_down", "octave_up",
+                                                   "octave_down", "transpose_by")])
+        menu.addAction(actions["loop_selection"])
+        menu.addSeparator()
+        prefs = menu.addAction("&Preferences…", self.show_preferences)
+        prefs.setShortcut(QKeySequence.StandardKey.Preferences)
+        prefs.setObjectName("action_preferences")
+
+    def _build_view_menu(self) -> None:
+        menu, actions = self.menus["View"], self.piano_roll.edit_actions
+        menu.addActions([actions[n] for n in ("zoom_in", "zoom_out", "zoom_fit")])
+        menu.addSeparator()
+        tools = menu.addMenu("&Tool")
+        tools.addActions([actions["tool_draw"], actions["tool_select"]])
+        follow = menu.addAction("&Follow Playhead")
+        follow.setCheckable(True)
+        follow.setChecked(self.piano_roll.follow_playhead)
+        follow.toggled.connect(self.piano_roll.follow_box.setChecked)
+        self.piano_roll.follow_box.toggled.connect(follow.setChecked)
+        menu.addSeparator()
+        self.panels_menu = menu.addMenu("&Panels")
+        for dock in self.docks.values():
+            self.panels_menu.addAction(dock.toggleViewAction())
+        self.panels_menu.addAction(self.transport_area.toggleViewAction())
+
+    def _build_help_menu(self) -> None:
+        menu = self.menus["Help"]
+        keys = menu.addAction("&Keyboard Shortcuts", self.show_shortcuts)
+        keys.setShortcut(QKeySequence("F1"))
+        menu.addAction("&About Studio", lambda: show_about(self))
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.open()
+        return dialog
+
+    def show_preferences(self) -> PreferencesDialog:
+        dialog = PreferencesDialog(self)
+        dialog.open()
+        return dialog
+
+    def autosave_minutes(self) -> int:
+        try:
+            return max(1, int(self.settings.value("autosave_minutes", 2)))
+        except (TypeError, ValueError):
+            return 2
+
+    def set_autosave_minutes(self, minutes: int) -> None:
+        self.settings.setValue("autosave_minutes", int(minutes))
+        self.autosave.set_interval(int(minutes) * 60_000)
+
+    # ---- messages --------------------------------------------------------------------------------
     def show_status(self, text: str, timeout_ms: int = 5000) -> None:
         self.statusBar().showMessage(text, timeout_ms)
 
     def show_error(self, title: str, text: str) -> None:
-        QMessageBox.warning(self, title, text)
+        """A warning dialog that does not block the caller (window-modal)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setObjectName("error_box")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.error_box = box
+        box.open()
+        self.show_status(text.splitlines()[0] if text else title)
 
-    def open_song(self, song, path: str | Path | None = None) -> bool:
-        """Make `song` the open document (a dataset piece, a generated song, a file).
-        Returns False when the user cancels (e.g. keeps unsaved changes)."""
+    def document_name(self) -> str:
+        doc = self.document
+        return doc.song.title or (doc.path.stem if doc.path else "Untitled")
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.document_name()}[*] — Studio {__version__}")
+        self.setWindowModified(self.document.is_modified)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        song = self.document.song
+        self.counts.setText(f"{song.note_count:,} notes · {len(song.tracks)} tracks")
+
+    # ---- songs and projects ----------------------------------------------------------------------
+    def open_song(self, song: Song, path: str | Path | None = None) -> bool:
+        """Make `song` the open document (a dataset piece, a generated song, a file). Unsaved
+        changes are offered to be saved first; returns False when the user cancels."""
+        if not self.files.confirm_discard("opening another song"):
+            return False
         self.document.set_song(song, path)
+        self.autosave.discard()
         return True
 
-    def open_path(self, path: str) -> None:
-        from studio.midi import MidiReadError, read_song
+    def open_path(self, path: str | Path) -> bool:
+        """Open a project (.studio) or a MIDI file, as File > Open does."""
+        return self.files.open_path(path)
 
-        try:
-            song = read_song(path)
-        except MidiReadError as e:
-            self.show_error("Cannot open", str(e))
+    def save_project_to(self, path: str | Path) -> bool:
+        return self.files.save_to(path)
+
+    def project_snapshot(self, recovery: bool = False) -> Project:
+        """The open document as a `Project` (song, track view state, settings)."""
+        doc = self.document
+        views = [{"color": doc.track_colors.get(t.id), "muted": t.id in doc.muted,
+                  "soloed": t.id in doc.soloed, "hidden": t.id in doc.hidden}
+                 for t in doc.song.tracks]
+        settings = dict(doc.project_settings)
+        settings["editor"] = self.piano_roll.view_state()
+        current = next((i for i, t in enumerate(doc.song.tracks)
+                        if t.id == doc.current_track_id), 0)
+        settings["editor"]["current_track"] = current
+        if recovery:
+            settings["recovery"] = {"source_path": str(doc.path) if doc.path else None,
+                                    "saved_at": time.time(), "title": self.document_name()}
+        return Project(doc.song, views, settings)
+
+    def apply_project_view(self, project: Project) -> None:
+        """Restore what a project keeps besides the song: track colours and switches, settings."""
+        doc = self.document
+        for track, view in zip(doc.song.tracks, project.track_views):
+            if view.get("color"):
+                doc.track_colors[track.id] = str(view["color"])
+            for flag, key in (("muted", "muted"), ("soloed", "soloed"), ("hidden", "hidden")):
+                if view.get(key):
+                    getattr(doc, flag).add(track.id)
+        settings = dict(project.settings)
+        editor = settings.pop("editor", {})
+        settings.pop("recovery", None)
+        doc.project_settings = settings
+        if isinstance(editor, dict):
+            self.piano_roll.restore_view_state(editor)
+            index = editor.get("current_track")
+            if isinstance(index, int) and 0 <= index < len(doc.song.tracks):
+                doc.current_track_id = doc.song.tracks[index].id
+        doc.track_flags_changed.emit()
+
+    def offer_recovery(self) -> RecoveryDialog | None:
+        """Offer the autosaves of sessions that did not exit cleanly (called after launch)."""
+        items = find_recoverable()
+        if not items:
+            return None
+        self.recovery_dialog = RecoveryDialog(self, items)
+        self.recovery_dialog.open()
+        return self.recovery_dialog
+
+    def recover_project(self, project: Project) -> bool:
+        source = project.settings.get("recovery", {}).get("source_path")
+        if not self.open_song(project.song, source):
+            return False
+        self.apply_project_view(project)
+        self.document.undo_stack.resetClean()   # recovered work is not saved yet
+        self.autosave.dirty = True
+        self.autosave.save_now()
+        self.show_status(f"Recovered {self.document_name()}: save it to keep it")
+        return True
+
+    # ---- layout and closing ----------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+        if not self.files.confirm_discard("closing"):
+            e.ignore()
             return
-        self.open_song(song, path)
-        self.show_status(f"{Path(path).name}: {song.note_count} notes")
+        self.about_to_close.emit()
+        self.save_layout()
+        self.autosave.close()
+        e.accept()

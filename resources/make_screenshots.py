@@ -1,0 +1,124 @@
+"""Render the studio offscreen with a song loaded and save docs/screenshots/*.png.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python resources/make_screenshots.py [NAME ...]
+
+Each shot is a name and a function that prepares the window and returns the widget to grab.
+A feature adds its own shot by appending to SHOTS, e.g.
+
+    def training_shot(window):
+        window.docks["Training"].raise_()
+        ...
+        return window.docks["Training"]
+
+    SHOTS.append(("training_panel", training_shot))
+
+Every shot starts from a fresh window holding the same song (a Bach chorale from the built-in
+corpus, so no file outside the repository is needed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+OUT = REPO / "docs" / "screenshots"
+SIZE = (1600, 1000)
+
+
+def demo_song():
+    """A chorale in four voices, named like an orchestra section, with a little dynamics."""
+    from studio.data.builtin import jsb_chorales
+
+    song = jsb_chorales().split("train")[3].song()
+    song.title = "Chorale (J. S. Bach)"
+    for i, (track, name, program) in enumerate(zip(song.tracks, ("Soprano", "Alto", "Tenor",
+                                                                   "Bass"), (73, 71, 70, 32))):
+        track.name, track.program = name, program
+        for k, note in enumerate(track.notes):
+            note.velocity = 60 + (k * 7 + i * 13) % 60
+    return song
+
+
+def main_window_shot(window) -> QWidget:
+    """The whole window: tracks, piano roll with a selection, a loop and the playhead."""
+    roll, doc = window.piano_roll, window.document
+    soprano = doc.song.tracks[0]
+    doc.select([n.id for n in soprano.notes[4:9]])
+    roll.set_loop_region((4 * 1920, 8 * 1920))
+    roll.follow_box.setChecked(False)
+    roll.set_playhead(5 * 1920 + 480)
+    roll.geom.show_ticks(0, 12 * 1920)
+    pitches = [n.pitch for t in doc.song.tracks for n in t.notes]
+    roll.geom.key_height = 11
+    roll.geom.centre_on_pitch((min(pitches) + max(pitches)) / 2)
+    return window
+
+
+def piano_roll_shot(window) -> QWidget:
+    """The editor close up: the alto is current, two bars, a note being dragged."""
+    roll, doc = window.piano_roll, window.document
+    for dock in window.docks.values():
+        dock.hide()
+    window.resize(1300, 820)
+    QApplication.processEvents()
+    alto = doc.song.tracks[1]
+    doc.set_current_track(alto.id)
+    doc.select([n.id for n in alto.notes[6:8]])
+    roll.geom.key_height = 16
+    roll.geom.show_ticks(2 * 1920, 6 * 1920)
+    roll.geom.centre_on_pitch(sum(n.pitch for n in alto.notes) / len(alto.notes))
+    roll.set_loop_region((3 * 1920, 5 * 1920))
+    return roll
+
+
+SHOTS: list[tuple[str, Callable]] = [
+    ("main_window", main_window_shot),
+    ("piano_roll", piano_roll_shot),
+]
+
+
+def make_window(home: Path):
+    from studio.ui.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(home / "screenshots.ini"), QSettings.Format.IniFormat))
+    window.resize(*SIZE)
+    window.show()
+    window.open_song(demo_song())
+    QApplication.processEvents()
+    return window
+
+
+def main(names: list[str]) -> int:
+    import tempfile
+
+    os.environ.setdefault("STUDIO_HOME", tempfile.mkdtemp(prefix="studio-shots-"))
+    from studio.ui.app import application
+
+    app = application()
+    OUT.mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["STUDIO_HOME"])
+    chosen = [s for s in SHOTS if not names or s[0] in names]
+    for name, prepare in chosen:
+        window = make_window(home)
+        widget = prepare(window)
+        for _ in range(3):
+            app.processEvents()
+        path = OUT / f"{name}.png"
+        widget.grab().save(str(path))
+        print(path.relative_to(REPO))
+        window.document.undo_stack.setClean()
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

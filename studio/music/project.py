@@ -1,0 +1,284 @@
+"""The `.studio` project file: a versioned JSON document holding a song, its tracks (with their
+view state: colour, mute, solo, visibility) and free-form settings.
+
+    {"format": "studio-project", "version": 1, "app_version": "...",
+     "song": {"title", "ppq", "tempos", "time_signatures", "key_signatures"},
+     "tracks": [{"name", "program", "is_drum", "channel",
+                 "notes": {"pitch": [...], "start": [...], "duration": [...], "velocity": [...]},
+                 "controls": [[tick, number, value]], "pitch_bends": [[tick, value]],
+                 "view": {"color": "#rrggbb", "muted": false, "soloed": false, "hidden": false}}],
+     "settings": {...}}
+
+Notes are stored as columns (compact, and fast to read and write with numpy). Saving never damages
+what is on disk: the new version is written to a temporary file in the same folder, flushed and
+fsynced, the previous version is kept as `NAME.bak`, and the temporary file is renamed over the
+target (an atomic step on every platform Studio runs on). A file written by a newer Studio is
+refused with a message saying so. Qt-free: the window, the autosave and the CLI all use it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from studio.music.song import (
+    PPQ,
+    ControlChange,
+    KeySignature,
+    Note,
+    PitchBend,
+    Song,
+    TempoChange,
+    TimeSignature,
+    Track,
+)
+
+FORMAT_NAME = "studio-project"
+FORMAT_VERSION = 1
+SUFFIX = ".studio"
+BACKUP_SUFFIX = ".bak"
+MAX_PROJECT_BYTES = 512 * 2**20
+NOTE_COLUMNS = ("pitch", "start", "duration", "velocity")
+
+
+class ProjectError(Exception):
+    """A project file that cannot be read or written; names the file and the reason."""
+
+    user_facing = True
+
+    def __init__(self, path: str | Path | None, reason: str) -> None:
+        self.path = str(path) if path is not None else None
+        self.reason = reason
+        super().__init__(f"{Path(self.path).name}: {reason}" if self.path else reason)
+
+
+@dataclass
+class Project:
+    """What a project file holds. `track_views[i]` is the view state of `song.tracks[i]`."""
+
+    song: Song
+    track_views: list[dict[str, Any]] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    version: int = FORMAT_VERSION
+
+
+def backup_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + BACKUP_SUFFIX)
+
+
+# ---- encoding ----------------------------------------------------------------------------------
+
+def project_to_dict(project: Project) -> dict[str, Any]:
+    from studio import __version__
+
+    song = project.song
+    tracks = []
+    for i, t in enumerate(song.tracks):
+        cols = t.arrays()
+        view = project.track_views[i] if i < len(project.track_views) else {}
+        tracks.append({
+            "name": t.name, "program": int(t.program), "is_drum": bool(t.is_drum),
+            "channel": int(t.channel),
+            "notes": {k: cols[k].tolist() for k in NOTE_COLUMNS},
+            "controls": [[int(c.tick), int(c.number), int(c.value)] for c in t.controls],
+            "pitch_bends": [[int(b.tick), int(b.value)] for b in t.pitch_bends],
+            "view": dict(view),
+        })
+    return {
+        "format": FORMAT_NAME, "version": FORMAT_VERSION, "app_version": __version__,
+        "song": {
+            "title": song.title, "ppq": PPQ,
+            "tempos": [[int(x.tick), float(x.qpm)] for x in song.tempos],
+            "time_signatures": [[int(x.tick), int(x.numerator), int(x.denominator)]
+                                for x in song.time_signatures],
+            "key_signatures": [[int(x.tick), int(x.sharps), bool(x.minor)]
+                               for x in song.key_signatures],
+        },
+        "tracks": tracks,
+        "settings": project.settings,
+    }
+
+
+def project_to_bytes(project: Project) -> bytes:
+    return json.dumps(project_to_dict(project), separators=(",", ":")).encode("utf-8")
+
+
+def save_project(path: str | Path, project: Project, keep_backup: bool = True) -> None:
+    """Write `project` to `path` atomically; the previous file (if any) becomes `path.bak`."""
+    path = Path(path)
+    try:
+        data = project_to_bytes(project)
+    except (TypeError, ValueError) as e:
+        raise ProjectError(path, f"the project cannot be encoded ({e})") from None
+    write_atomically(path, data, keep_backup)
+
+
+def write_atomically(path: Path, data: bytes, keep_backup: bool = True) -> None:
+    """Temporary file + flush + fsync, previous version kept as a backup, then rename."""
+    folder = path.parent
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    try:
+        if not folder.is_dir():
+            raise ProjectError(path, f"the folder {folder} does not exist")
+        _remove_stale_temporaries(path)
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if keep_backup and path.is_file():
+            _keep_backup(path)
+        os.replace(tmp, path)
+        _fsync_folder(folder)
+    except ProjectError:
+        raise
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ProjectError(path, f"cannot save ({e.strerror or e})") from None
+
+
+def _keep_backup(path: Path) -> None:
+    """Make `path.bak` the current contents of `path`, atomically (a hard link when possible)."""
+    backup = backup_path(path)
+    staged = path.parent / f".{backup.name}.{os.getpid()}.tmp"
+    staged.unlink(missing_ok=True)
+    try:
+        os.link(path, staged)
+    except OSError:  # file systems without hard links: copy and sync
+        shutil.copyfile(path, staged)
+        with open(staged, "rb+") as f:
+            os.fsync(f.fileno())
+    os.replace(staged, backup)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary files left by a save that was killed (any process) are removed."""
+    for pattern in (f".{path.name}.*.tmp", f".{path.name}{BACKUP_SUFFIX}.*.tmp"):
+        for p in path.parent.glob(pattern):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---- decoding ----------------------------------------------------------------------------------
+
+def load_project(path: str | Path) -> Project:
+    """Read a project file; raises `ProjectError` with the reason for anything unreadable."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise ProjectError(path, "this is a folder, not a project file")
+        size = path.stat().st_size
+        if size > MAX_PROJECT_BYTES:
+            raise ProjectError(path, f"the file is {size / 2**20:.0f} MiB, over the "
+                                     f"{MAX_PROJECT_BYTES // 2**20} MiB limit")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ProjectError(path, "the file does not exist") from None
+    except PermissionError:
+        raise ProjectError(path, "permission denied (the file is not readable)") from None
+    except OSError as e:
+        raise ProjectError(path, f"cannot read the file ({e.strerror or e})") from None
+    return project_from_bytes(data, path)
+
+
+def project_from_bytes(data: bytes, path: str | Path | None = None) -> Project:
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ProjectError(path, f"this is not a Studio project (damaged or not JSON: {e})"
+                           ) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        raise ProjectError(path, "this is not a Studio project file")
+    version = doc.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise ProjectError(path, f"the project has no valid format version ({version!r})")
+    if version > FORMAT_VERSION:
+        made_by = doc.get("app_version", "a newer version")
+        raise ProjectError(
+            path, f"this project was saved by a newer version of Studio ({made_by}, project "
+                  f"format {version}); this version reads format {FORMAT_VERSION} and older. "
+                  "Update Studio to open it.")
+    try:
+        song, views = _song_from_dict(doc.get("song", {}), doc.get("tracks", []))
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise ProjectError(path, f"the project is damaged ({type(e).__name__}: {e})") from None
+    settings = doc.get("settings", {})
+    if not isinstance(settings, dict):
+        raise ProjectError(path, "the project's settings are damaged")
+    return Project(song, views, settings, version)
+
+
+def _song_from_dict(head: dict, tracks: list) -> tuple[Song, list[dict[str, Any]]]:
+    if not isinstance(head, dict) or not isinstance(tracks, list):
+        raise ValueError("song or tracks have the wrong type")
+    ppq = int(head.get("ppq", PPQ))
+    if ppq <= 0:
+        raise ValueError(f"ppq {ppq} must be above 0")
+
+    def tick(t) -> int:
+        t = int(t)
+        if t < 0:
+            raise ValueError(f"time {t} is negative")
+        return t if ppq == PPQ else round(t * PPQ / ppq)
+
+    tempos = [TempoChange(tick(t), float(q)) for t, q in head.get("tempos", [[0, 120.0]])]
+    if any(not (0 < x.qpm < 10_000) for x in tempos):
+        raise ValueError("a tempo is outside 0-10000 quarter notes per minute")
+    sigs = [TimeSignature(tick(t), int(n), int(d)) for t, n, d in head.get("time_signatures", [])]
+    if any(s.numerator < 1 or s.denominator < 1 for s in sigs):
+        raise ValueError("a time signature is not positive")
+    keys = [KeySignature(tick(t), int(s), bool(m)) for t, s, m in head.get("key_signatures", [])]
+    song = Song(tempos=tempos or [TempoChange(0, 120.0)],
+                time_signatures=sigs or [TimeSignature(0, 4, 4)],
+                key_signatures=keys, title=str(head.get("title", "")))
+    views = []
+    for i, td in enumerate(tracks):
+        track = Track(str(td.get("name", "")), int(td.get("program", 0)),
+                      bool(td.get("is_drum", False)), int(td.get("channel", 0)))
+        if not 0 <= track.program <= 127 or not 0 <= track.channel <= 15:
+            raise ValueError(f"track {i + 1} has a program or channel out of range")
+        track.notes = _notes_from_columns(td.get("notes", {}), ppq, i)
+        track.controls = [ControlChange(tick(t), int(n), int(v)) for t, n, v
+                          in td.get("controls", [])]
+        track.pitch_bends = [PitchBend(tick(t), int(v)) for t, v in td.get("pitch_bends", [])]
+        song.tracks.append(track)
+        view = td.get("view", {})
+        views.append(dict(view) if isinstance(view, dict) else {})
+    return song, views
+
+
+def _notes_from_columns(cols: dict, ppq: int, index: int) -> list[Note]:
+    if not isinstance(cols, dict):
+        raise ValueError(f"track {index + 1} has damaged notes")
+    arrays = {k: np.asarray(cols.get(k, []), dtype=np.int64) for k in NOTE_COLUMNS}
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) != 1 or any(a.ndim != 1 for a in arrays.values()):
+        raise ValueError(f"track {index + 1}: the note columns have different lengths")
+    p, s, d, v = (arrays[k] for k in NOTE_COLUMNS)
+    if len(p) and (p.min() < 0 or p.max() > 127 or v.min() < 0 or v.max() > 127
+                   or s.min() < 0 or d.min() < 0):
+        raise ValueError(f"track {index + 1} has a note outside the valid ranges")
+    if ppq != PPQ:
+        end = np.rint((s + d) * PPQ / ppq).astype(np.int64)
+        s = np.rint(s * PPQ / ppq).astype(np.int64)
+        d = end - s
+    return [Note(a, b, c, e) for a, b, c, e in zip(p.tolist(), s.tolist(), d.tolist(),
+                                                   v.tolist())]
