@@ -62,7 +62,7 @@ def _run(qtbot, panel, button):
 
 def test_map_draws_and_points_play_open_and_describe_themselves(qtbot, window):
     panel = window.style_map
-    assert window.docks["Style map"].widget() is panel
+    assert window.docks["Style map"].widget().widget() is panel  # inside a scroll area
     _run(qtbot, panel, panel.draw_button)
     m = panel.style_map
     assert set(m.labels) == {"jsb", "piano"} and len(m.items) > 60
@@ -167,7 +167,7 @@ def test_style_map_goes_into_the_dataset_panel_when_it_offers_tabs(qtbot):
             w.removeDockWidget(dock)
     w.dataset_panel = TabbedPanel()
     panel = analysis_feature.install(w)
-    assert w.dataset_panel.widget(0) is panel and w.dataset_panel.tabText(0) == "Style map"
+    assert w.dataset_panel.widget(0).widget() is panel and w.dataset_panel.tabText(0) == "Style map"
     panel.shutdown()
 
 
