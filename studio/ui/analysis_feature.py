@@ -9,7 +9,7 @@ map. Closing the window cancels any analysis still running and waits for it.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QScrollArea
+from PySide6.QtWidgets import QDockWidget
 
 from studio.ui.style_map_panel import StyleMapPanel
 
@@ -32,19 +32,13 @@ class _ShutdownOnClose(QObject):
 def install(window) -> StyleMapPanel:
     panel = StyleMapPanel(window)
     panel.setObjectName("style_map_panel")
-    # The map needs room but must not force its size on the window: inside a dock it scrolls
-    # when the dock is narrow, and fills the dock when it is wide.
-    holder = QScrollArea()
-    holder.setWidgetResizable(True)
-    holder.setWidget(panel)
-    holder.setMinimumSize(160, 120)
     dataset_panel = getattr(window, "dataset_panel", None)
     if dataset_panel is not None and callable(getattr(dataset_panel, "add_tab", None)):
-        dataset_panel.add_tab(holder, TITLE)
+        dataset_panel.add_tab(panel, TITLE)
     else:
         dock = QDockWidget(TITLE, window)
         dock.setObjectName("style_map_dock")
-        dock.setWidget(holder)
+        dock.setWidget(panel)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         docks = getattr(window, "docks", None)
         if isinstance(docks, dict):

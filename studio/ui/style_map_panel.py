@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -110,25 +111,34 @@ class StyleMapPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.sources, 1)
         top.addWidget(add_folder, 0, Qt.AlignmentFlag.AlignTop)
-        options = QHBoxLayout()
-        for label, w in (("Features", self.features), ("Map", self.method),
-                         ("Colour", self.colour), ("Points", self.bars),
-                         ("Pieces", self.limit)):
-            options.addWidget(QLabel(label))
-            options.addWidget(w)
-        options.addStretch(1)
+        # Two label/control pairs per row, so the panel fits a narrow dock.
+        options = QGridLayout()
+        for i, (label, w) in enumerate((("Features", self.features), ("Map", self.method),
+                                        ("Colour", self.colour), ("Points", self.bars),
+                                        ("Pieces", self.limit))):
+            options.addWidget(QLabel(label), i // 2, (i % 2) * 2)
+            options.addWidget(w, i // 2, (i % 2) * 2 + 1)
+        options.setColumnStretch(1, 1)
+        options.setColumnStretch(3, 1)
         actions = QHBoxLayout()
-        for b in (self.draw_button, self.critic_button, self.cancel_button):
+        for b in (self.draw_button, self.critic_button, self.cancel_button, self.add_song_button):
             actions.addWidget(b)
-        actions.addWidget(self.progress, 1)
-        actions.addWidget(self.add_song_button)
+        actions.addStretch(1)
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
+        # Small minimums: the panel lives in a dock beside the piano roll and must not force the
+        # window's size; it grows with the dock.
+        self.views.setMinimumSize(160, 100)
+        self.sources.setMinimumHeight(44)
+        for combo in (self.features, self.method, self.colour):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         self.views.addTab(self.plot, "Map")
         self.views.addTab(self.critic, "Critic")
         layout = QVBoxLayout(self)
         for part in (top, options, actions):
             layout.addLayout(part)
+        layout.addWidget(self.progress)
         layout.addWidget(self.views, 1)
         layout.addWidget(self.status)
 
