@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from studio.midi import limits
-from studio.midi.prescan import prescan, scan_track_head, unwrap_riff
+from studio.midi.prescan import prescan, scan_track, unwrap_riff
 from studio.music.song import (
     PPQ,
     ControlChange,
@@ -44,6 +44,7 @@ class ParsedTrack:
     notes: np.ndarray  # (n, 4) int32: pitch, start, duration, velocity
     controls: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.int32))
     bends: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))
+    channel: int | None = None  # known when the track came from a one-channel chunk
 
 
 @dataclass
@@ -61,7 +62,8 @@ class ParsedMidi:
             "ppq": self.source_ppq, "format": self.midi_format, "tempos": self.tempos,
             "time_signatures": self.time_signatures, "key_signatures": self.key_signatures,
             "tracks": [{"name": t.name, "program": t.program, "is_drum": t.is_drum,
-                        "notes": len(t.notes), "controls": len(t.controls), "bends": len(t.bends)}
+                        "channel": t.channel, "notes": len(t.notes),
+                        "controls": len(t.controls), "bends": len(t.bends)}
                        for t in self.tracks],
         }
         head = json.dumps(meta).encode()
@@ -84,7 +86,8 @@ class ParsedMidi:
                 arrays.append(np.frombuffer(data, dtype="<i4", count=rows * cols, offset=pos)
                               .reshape(rows, cols).astype(np.int32))
                 pos += size
-            tracks.append(ParsedTrack(tm["name"], tm["program"], tm["is_drum"], *arrays))
+            tracks.append(ParsedTrack(tm["name"], tm["program"], tm["is_drum"], *arrays,
+                                      channel=tm.get("channel")))
         return cls(meta["ppq"], meta["format"], tracks, [tuple(x) for x in meta["tempos"]],
                    [tuple(x) for x in meta["time_signatures"]],
                    [tuple(x) for x in meta["key_signatures"]])
@@ -107,46 +110,84 @@ def parse_midi_bytes(data: bytes) -> ParsedMidi:
         raise ParseError(str(e)) from None
     if header.ppq > limits.MAX_PPQ:
         raise ParseError(f"time division {header.ppq} is over the limit {limits.MAX_PPQ}")
-    # Each track chunk is parsed on its own, so that we know which chunk every track came from
-    # and can keep chunks without notes (empty instrument tracks) that symusic would drop.
+    # symusic drops track chunks without notes and does not say which chunk or channel a track
+    # came from. A light walk of each chunk's first events gives its channel and whether it has
+    # notes. Files whose chunks all have notes (or are conductor tracks) are parsed in one
+    # call; a chunk without notes but with channel events (a program change, a sustain-pedal
+    # part) is an instrument track of its own: then each chunk is parsed on its own, so that
+    # track keeps its place, its controllers and its channel.
     ppq = header.ppq
-    scores, tracks_meta = [], []
-    total = 0
-    for i, (offset, length) in enumerate(header.chunks):
+    scans = []
+    for offset, length in header.chunks:
         chunk = data[offset:offset + length]
-        single = (b"MThd" + (6).to_bytes(4, "big") + (1).to_bytes(2, "big")
-                  + (1).to_bytes(2, "big") + ppq.to_bytes(2, "big")
-                  + b"MTrk" + length.to_bytes(4, "big") + chunk)
-        try:
-            score = symusic.Score.from_midi(single)
-        except Exception as e:  # symusic raises RuntimeError/ValueError/IndexError
-            raise ParseError(f"corrupt MIDI data in track {i + 1} "
-                             f"({type(e).__name__}: {e})") from None
+        scan = scan_track(chunk, max_bytes=256)
+        if scan.has_note is None:  # a long chunk with no note at its start: ask the parser
+            scan.has_note = len(_symusic_parse(symusic, _single_chunk_file(chunk, ppq), "")
+                                .tracks) > 0
+        if not scan.has_note and scan.channel is not None:
+            scan = scan_track(chunk, collect=True)
+        scans.append(scan)
+    if not any(not s.has_note and s.channel is not None for s in scans):
+        score = _symusic_parse(symusic, data, "")
+        _check_note_count(sum(t.note_num() for t in score.tracks))
+        parsed = _collect([score], [], ppq, header.format)
+        note_channels = [s.channel for s in scans if s.has_note]
+        if len(note_channels) == len(parsed.tracks):  # one track per chunk: channels known
+            for t, ch in zip(parsed.tracks, note_channels):
+                t.channel = ch
+        return parsed
+    scores, total = [], 0
+    for i, (offset, length) in enumerate(header.chunks):
+        single = _single_chunk_file(data[offset:offset + length], ppq)
+        score = _symusic_parse(symusic, single, f" in track {i + 1}")
         total += sum(t.note_num() for t in score.tracks)
-        if total > limits.MAX_NOTES:
-            raise ParseError(f"more than {limits.MAX_NOTES} notes (the limit)")
+        _check_note_count(total)
         scores.append(score)
-        if len(score.tracks) == 0:
-            name, program, channel = scan_track_head(chunk)
-            if channel is not None:
-                tracks_meta.append((i, name, program or 0, channel == 9))
-    return _collect(scores, tracks_meta, ppq, header.format)
+    return _collect(scores, scans, ppq, header.format)
 
 
-def _collect(scores, empty_tracks, ppq: int, midi_format: int) -> ParsedMidi:
-    """Merge per-chunk scores: meta events from all chunks, tracks in chunk order."""
+def _single_chunk_file(chunk: bytes, ppq: int) -> bytes:
+    return (b"MThd" + (6).to_bytes(4, "big") + (1).to_bytes(2, "big") + (1).to_bytes(2, "big")
+            + ppq.to_bytes(2, "big") + b"MTrk" + len(chunk).to_bytes(4, "big") + chunk)
+
+
+def _symusic_parse(symusic, data: bytes, where: str):
+    try:
+        return symusic.Score.from_midi(data)
+    except Exception as e:  # symusic raises RuntimeError/ValueError/IndexError
+        raise ParseError(f"corrupt MIDI data{where} ({type(e).__name__}: {e})") from None
+
+
+def _check_note_count(total: int) -> None:
+    if total > limits.MAX_NOTES:
+        raise ParseError(f"more than {limits.MAX_NOTES} notes (the limit)")
+
+
+def _collect(scores, scans, ppq: int, midi_format: int) -> ParsedMidi:
+    """Merge scores (one per chunk, or one for the file): meta events from all, tracks in
+    chunk order, with the chunks that have no notes (`scans`) as tracks of their own."""
     tempos, sigs, keys = [], [], []
     tracks: list[ParsedTrack] = []
-    empty = {i: rest for i, *rest in empty_tracks}
     for i, score in enumerate(scores):
         tempos += _tempos(score, ppq)
         sigs += _time_signatures(score, ppq)
         keys += _key_signatures(score, ppq)
-        if i in empty:
-            name, program, is_drum = empty[i]
-            tracks.append(ParsedTrack(name, program, is_drum, np.zeros((0, 4), np.int32)))
-        for t in score.tracks:
-            tracks.append(_track(t, ppq))
+        scan = scans[i] if i < len(scans) else None
+        if scan is not None and not scan.has_note and scan.channel is not None:
+            controls = np.array(scan.controls, dtype=np.int64).reshape(-1, 3)
+            bends = np.array(scan.bends, dtype=np.int64).reshape(-1, 2)
+            controls[:, 0] = _rescale(controls[:, 0], ppq)
+            bends[:, 0] = _rescale(bends[:, 0], ppq)
+            for arr in (controls, bends):
+                if len(arr) and arr[:, 0].max() > limits.MAX_TICKS:
+                    raise ParseError("events lie absurdly late (huge delta times)")
+            tracks.append(ParsedTrack(scan.name, scan.program or 0, scan.channel == 9,
+                                      np.zeros((0, 4), np.int32), controls.astype(np.int32),
+                                      bends.astype(np.int32), channel=scan.channel))
+        new_tracks = [_track(t, ppq) for t in score.tracks]
+        if scan is not None and len(new_tracks) == 1:
+            new_tracks[0].channel = scan.channel
+        tracks += new_tracks
     for tick, *_ in tempos + sigs + keys:
         if tick < 0 or tick > limits.MAX_TICKS:
             raise ParseError("meta events lie absurdly late (huge delta times)")
@@ -227,15 +268,16 @@ def song_from_parsed(parsed: ParsedMidi, title: str = "") -> Song:
     song.time_signatures = [TimeSignature(*s) for s in _dedupe(parsed.time_signatures)] or \
         [TimeSignature(0, 4, 4)]
     song.key_signatures = [KeySignature(t, k, bool(m)) for t, k, m in _dedupe(parsed.key_signatures)]
-    channel = 0
+    used = {pt.channel for pt in parsed.tracks if pt.channel is not None}
+    free = (ch for ch in list(range(9)) + list(range(10, 16)) + list(range(16)) * 64
+            if ch not in used)
     for pt in parsed.tracks:
         if pt.is_drum:
             ch = 9
-        else:
-            ch = channel
-            channel = (channel + 1) % 16
-            if channel == 9:
-                channel = 10
+        elif pt.channel is not None and pt.channel != 9:
+            ch = pt.channel
+        else:  # unknown (several channels in one chunk): the next free channel
+            ch = next(free, 0)
         order = np.lexsort((pt.notes[:, 0], pt.notes[:, 1])) if len(pt.notes) else []
         rows = pt.notes[order].tolist() if len(pt.notes) else []
         track = Track(pt.name, pt.program, pt.is_drum, ch,

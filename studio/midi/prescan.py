@@ -8,7 +8,7 @@ file, too many tracks, files over the size limit. RIFF-wrapped MIDI (.rmi) is un
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from studio.midi import limits
 
@@ -38,60 +38,82 @@ def unwrap_riff(data: bytes) -> bytes:
     return data
 
 
-def scan_track_head(chunk: bytes, max_events: int = 256) -> tuple[str, int | None, int | None]:
-    """(name, first program, first channel or None) from the first events of a track chunk.
+@dataclass
+class TrackScan:
+    name: str = ""
+    program: int | None = None
+    channel: int | None = None  # of the first channel event
+    has_note: bool | None = False  # None: gave up before finding out
+    controls: list[tuple[int, int, int]] = field(default_factory=list)  # (tick, number, value)
+    bends: list[tuple[int, int]] = field(default_factory=list)  # (tick, -8192..8191)
 
-    Used for chunks without notes, which the native parser drops: an empty instrument track
-    (a name and a program change) is kept; a conductor track (only meta events) is not a track.
+
+def scan_track(chunk: bytes, max_bytes: int | None = None, collect: bool = False) -> TrackScan:
+    """Name, first program and channel of a track chunk, and whether it has a note.
+
+    Walks the events (running status, meta and sysex included) and stops at the first note-on
+    with a velocity; gives up (`has_note` None) after `max_bytes`. With `collect`, walks the
+    whole chunk and gathers controllers and pitch bends (ticks in the file's resolution).
+    Used for chunks without notes, which the native parser drops: an instrument track without
+    notes (a name, a program change, a sustain-pedal part) is kept; a conductor track (meta
+    events only) is not a track.
     """
-    name, program, channel = "", None, None
-    pos, status, n = 0, 0, 0
-    while pos < len(chunk) and n < max_events:
-        n += 1
-        while pos < len(chunk) and chunk[pos] & 0x80:  # delta time
+    out = TrackScan()
+    pos, status, tick, end = 0, 0, 0, len(chunk)
+    limit = end if max_bytes is None else min(end, max_bytes)
+
+    def varlen(pos: int) -> tuple[int, int]:
+        value = 0
+        while pos < end:
+            byte = chunk[pos]
             pos += 1
-        pos += 1
-        if pos >= len(chunk):
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        return value, pos
+
+    while pos < end:
+        if pos >= limit:
+            out.has_note = None
+            return out
+        delta, pos = varlen(pos)
+        tick += delta
+        if pos >= end:
             break
         b = chunk[pos]
         if b == 0xFF:
-            if pos + 2 > len(chunk):
+            if pos + 2 > end:
                 break
             kind = chunk[pos + 1]
-            pos += 2
-            length = 0
-            while pos < len(chunk):
-                length = (length << 7) | (chunk[pos] & 0x7F)
-                pos += 1
-                if not chunk[pos - 1] & 0x80:
-                    break
-            if kind == 0x03 and not name:
-                name = chunk[pos:pos + length].decode("utf-8", "replace")
+            length, pos = varlen(pos + 2)
+            if kind == 0x03 and not out.name:
+                out.name = chunk[pos:pos + length].decode("utf-8", "replace")
             pos += length
             continue
         if b in (0xF0, 0xF7):
-            pos += 1
-            length = 0
-            while pos < len(chunk):
-                length = (length << 7) | (chunk[pos] & 0x7F)
-                pos += 1
-                if not chunk[pos - 1] & 0x80:
-                    break
+            length, pos = varlen(pos + 1)
             pos += length
             continue
         if b & 0x80:
             status = b
             pos += 1
-        if not status:
-            break
-        if channel is None:
-            channel = status & 0x0F
+        if not status or status >= 0xF0 or pos >= end:
+            break  # corrupt or cut: the real parser will say so
+        if out.channel is None:
+            out.channel = status & 0x0F
         kind = status & 0xF0
-        size = 1 if kind in (0xC0, 0xD0) else 2
-        if kind == 0xC0 and program is None and pos < len(chunk):
-            program = chunk[pos] & 0x7F
-        pos += size
-    return name, program, channel
+        if kind == 0x90 and pos + 1 < end and chunk[pos + 1] > 0:
+            out.has_note = True
+            if not collect:
+                return out
+        elif kind == 0xC0 and out.program is None:
+            out.program = chunk[pos] & 0x7F
+        elif collect and kind == 0xB0 and pos + 1 < end:
+            out.controls.append((tick, chunk[pos] & 0x7F, chunk[pos + 1] & 0x7F))
+        elif collect and kind == 0xE0 and pos + 1 < end:
+            out.bends.append((tick, ((chunk[pos + 1] & 0x7F) << 7 | (chunk[pos] & 0x7F)) - 8192))
+        pos += 1 if kind in (0xC0, 0xD0) else 2
+    return out
 
 
 def prescan(data: bytes) -> MidiHeader:

@@ -127,3 +127,20 @@ def test_round_trip_is_exact_for_generated_songs(tracks):
                  for ns, prog, drum, name in tracks])
     back = read_song_bytes(song_to_midi_bytes(song))
     assert content(back) == content(song)
+
+
+def test_a_pedal_track_without_notes_keeps_its_controllers_and_channel(tmp_path):
+    """piano-midi.de files keep the sustain pedal in a track of its own, with no notes."""
+    raw = mido.MidiFile(MIDI_DIR / "debussy" / "menuet.mid")
+    pedal_raw = next(t for t in raw.tracks if t.name == "Pedal")
+    cc_raw = [m for m in pedal_raw if m.type == "control_change"]
+    song = read_song(MIDI_DIR / "debussy" / "menuet.mid")
+    pedal = next(t for t in song.tracks if t.name == "Pedal")
+    assert not pedal.notes and len(pedal.controls) == len(cc_raw) > 100
+    assert {c.number for c in pedal.controls} == {64}
+    hands = [t for t in song.tracks if t.name.startswith("Piano")]
+    assert {t.channel for t in hands} == {pedal.channel} == {cc_raw[0].channel}
+    write_song(song, tmp_path / "m.mid")
+    again = read_song(tmp_path / "m.mid")
+    assert [t.name for t in again.tracks] == [t.name for t in song.tracks]
+    assert next(t for t in again.tracks if t.name == "Pedal").controls == pedal.controls
