@@ -124,8 +124,12 @@ def _reserve(folder: Path, files: int) -> Path | None:
 def import_folder(folder: str | Path, name: str, options: ImportOptions | None = None, *,
                   progress: Callable[[ImportProgress], None] | None = None,
                   cancel: Callable[[], bool] | None = None, workers: int | None = None,
-                  store: DatasetStore | None = None) -> ImportReport:
+                  store: DatasetStore | None = None, pool: WorkerPool | None = None
+                  ) -> ImportReport:
     """Import (or re-import, or resume) `folder` as the dataset `name`.
+
+    `workers` parser processes are started (one per core by default), or the given `pool` is
+    used (and left open, for the caller to reuse or close).
 
     Raises DatasetError only for what stops an import before it starts (no such folder, a name
     taken by another folder, an unwritable store); problems with files are in the report.
@@ -140,6 +144,10 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
     store = store or DatasetStore()
     options = options or ImportOptions()
     if store.exists(name):
+        taken = store.names()
+        if name not in taken:
+            raise DatasetError(f"the name {name!r} is too close to an existing dataset's name; "
+                               "choose another")
         m = store.read(name)
         if m.source and Path(m.source) != folder:
             raise DatasetError(f"the dataset {name!r} was imported from {m.source}; "
@@ -204,10 +212,12 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
     total = len(jobs)
     reserve = _reserve(dest, len(found))
     journal = Journal(dest / "journal.jsonl")
-    done = 0
+    done, finished_all = 0, False
     tell(0, total)
     try:
-        with WorkerPool(workers) as pool:
+        own_pool = pool is None
+        pool = pool or WorkerPool(workers)
+        try:
             if jobs:
                 pool.start_all()
             while jobs or pool.busy():
@@ -223,6 +233,10 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
                     _record(m, report, journal, by_hash, names, found, job.key, reply)
                     tell(done, total, job.key)
             report.parsed = done
+            finished_all = not report.cancelled
+        finally:
+            if own_pool or report.cancelled:
+                pool.close(kill=report.cancelled)
     finally:
         journal.close()
         if journal.error:
@@ -230,7 +244,7 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
         tell(done, total, "", "saving")
         if reserve is not None:
             reserve.unlink(missing_ok=True)
-        m.complete = not report.cancelled
+        m.complete = finished_all
         try:
             store.write(m)
         except OSError as e:

@@ -182,7 +182,7 @@ class DatasetStore:
         removed: list[str] = []
 
         def change(m: Manifest) -> None:
-            for rel, r in m.files.items():
+            for r in m.files.values():
                 if r.get("status") == "ok" and r.get("name") in wanted:
                     r["status"], r["reason"] = "removed", "removed by you"
                     removed.append(r["hash"])

@@ -212,13 +212,15 @@ class WorkerPool:
     def worker_pids(self) -> list[int]:
         return [w.proc.pid for w in self._workers if w.proc is not None]
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        """Stop the workers: let them finish their file, or (`kill`) stop them at once."""
         for w in self._workers:
-            if w.proc is not None:
+            if w.proc is not None and not kill:
                 try:
                     w.proc.stdin.close()
                     w.proc.wait(timeout=2)
                 except (OSError, subprocess.TimeoutExpired):
                     pass
-                self._kill(w)
+            self._kill(w)
+            w.generation += 1
             w.in_flight.clear()
