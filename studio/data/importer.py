@@ -175,6 +175,7 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
     found = _scan(folder, scan_problems)
     report.files = len(found) + len(scan_problems)
     names = piece_names(list(found))
+    order = {rel: i for i, rel in enumerate(found)}
     for rel, reason in scan_problems:
         m.files[rel] = {"status": "bad", "kind": "missing", "reason": reason}
         report.bad.append((rel, reason))
@@ -230,7 +231,7 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
                 jobs.extendleft(reversed(requeue))
                 for job, reply in finished:
                     done += 1
-                    _record(m, report, journal, by_hash, names, found, job.key, reply)
+                    _record(m, report, journal, by_hash, names, found, order, job.key, reply)
                     tell(done, total, job.key)
             report.parsed = done
             finished_all = not report.cancelled
@@ -268,7 +269,8 @@ def _note_problem(report: ImportReport, rel: str, r: dict) -> None:
 
 
 def _record(m: Manifest, report: ImportReport, journal: Journal, by_hash: dict[str, str],
-            names: dict[str, str], found: dict, rel: str, reply: dict) -> None:
+            names: dict[str, str], found: dict, order: dict[str, int], rel: str,
+            reply: dict) -> None:
     _, size, mtime = found[rel]
     old = m.files.get(rel) or {}
     hist = None
@@ -278,6 +280,19 @@ def _record(m: Manifest, report: ImportReport, journal: Journal, by_hash: dict[s
     elif reply.get("ok"):
         h = reply["hash"]
         first = by_hash.get(h)
+        if (first is not None and first in report.added and first in found
+                and order[rel] < order[first]):
+            # Parallel workers finish in any order: the file that comes first in the folder
+            # is the one kept, whatever finished first.
+            demoted = dict(m.files[first], status="duplicate", duplicate_of=rel,
+                           reason=f"the same music as {rel}")
+            for k in ("name", "split", "meta"):
+                demoted.pop(k, None)
+            m.files[first] = demoted
+            report.added.remove(first)
+            report.duplicates.append((first, rel))
+            journal.append(first, demoted)
+            first = None
         if first is not None and first != rel and first in found:
             record = {"size": size, "mtime_ns": mtime, "hash": h, "status": "duplicate",
                       "duplicate_of": first, "reason": f"the same music as {first}"}
