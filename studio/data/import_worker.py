@@ -81,7 +81,7 @@ def handle(request: dict) -> dict:
         except FileNotFoundError:
             raise _Bad("the file disappeared during the import", "missing") from None
         except PermissionError:
-            raise _Bad("permission denied (the file is not readable)") from None
+            raise _Bad("permission denied (the file is not readable)", "access") from None
         except IsADirectoryError:
             raise _Bad("this is a folder, not a file") from None
         except OSError as e:
@@ -108,8 +108,9 @@ def handle(request: dict) -> dict:
         reply["pitch_hist"] = pitch_hist.tolist()
         reply["length_hist"] = length_hist.tolist()
         try:
-            _write_piece(Path(request["dest"]), reply["hash"] + ".piece",
-                         pc.encode_piece(selected, satb))
+            stored = pc.encode_piece(selected, satb)
+            _write_piece(Path(request["dest"]), reply["hash"] + ".piece", stored)
+            reply["stored_bytes"] = len(stored)
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise _Bad("not stored: the disk is full", "disk_full") from None

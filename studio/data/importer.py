@@ -28,7 +28,7 @@ from studio.midi import limits
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi")
 IMPORT_SUFFIXES = MIDI_SUFFIXES + MUSICXML_SUFFIXES
-RETRY_KINDS = ("disk_full", "store_error", "missing")  # not the file's fault: try it again
+RETRY_KINDS = ("disk_full", "store_error", "missing", "access")  # not the file's fault: try it again
 
 
 @dataclass
@@ -177,7 +177,7 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
     names = piece_names(list(found))
     order = {rel: i for i, rel in enumerate(found)}
     for rel, reason in scan_problems:
-        m.files[rel] = {"status": "bad", "kind": "missing", "reason": reason}
+        m.files[rel] = {"status": "bad", "kind": "access", "reason": reason}
         report.bad.append((rel, reason))
     for rel in [r for r in m.files if r not in found and not r.endswith("/")]:
         if rel in dict(scan_problems):
@@ -191,8 +191,8 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
     for rel, (path, size, mtime) in found.items():
         old = m.files.get(rel)
         retry = old is not None and old.get("kind") in RETRY_KINDS
-        piece_there = old is not None and (old.get("status") != "ok" or (
-            dest / "pieces" / f"{old.get('hash')}.piece").exists())
+        piece_there = old is not None and (old.get("status") != "ok" or _stored_intact(
+            dest / "pieces" / f"{old.get('hash')}.piece", old.get("stored_bytes")))
         if (old and not reparse_all and not retry and piece_there
                 and old.get("size") == size and old.get("mtime_ns") == mtime):
             report.unchanged += 1
@@ -299,7 +299,8 @@ def _record(m: Manifest, report: ImportReport, journal: Journal, by_hash: dict[s
         else:
             by_hash[h] = rel
             record = {"size": size, "mtime_ns": mtime, "hash": h, "status": "ok",
-                      "name": names[rel], "split": old.get("split"), "meta": reply["meta"]}
+                      "name": names[rel], "split": old.get("split"), "meta": reply["meta"],
+                      "stored_bytes": reply.get("stored_bytes")}
             hist = (reply["pitch_hist"], reply["length_hist"])
             import numpy as np
 
@@ -313,6 +314,13 @@ def _record(m: Manifest, report: ImportReport, journal: Journal, by_hash: dict[s
     m.files[rel] = record
     _note_problem(report, rel, record)
     journal.append(rel, record, hist)
+
+
+def _stored_intact(file: Path, size: int | None) -> bool:
+    try:
+        return size is None or file.stat().st_size == size
+    except OSError:
+        return False
 
 
 def _drop_orphans(pieces: Path, m: Manifest) -> None:

@@ -1,6 +1,11 @@
 """Importing real folders: pieces, metadata, splits, duplicates, re-import of changed folders."""
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -10,6 +15,7 @@ from studio.data.importer import import_folder
 from studio.data.store import DatasetStore
 from studio.midi import read_song, write_song
 from studio.music.grids import song_to_satb
+from tests.conftest import REPO
 from tests.data.folders import copy_shared, generated_song, write_generated
 
 
@@ -153,3 +159,27 @@ def test_user_errors(tmp_path):
         import_folder(tmp_path / "b", "set")
     with pytest.raises(KeyError):
         load_dataset("never imported")
+
+
+def test_an_import_killed_mid_way_resumes(tmp_path):
+    src = tmp_path / "many"
+    write_generated(src, 160, tracks=2, notes=300)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "studio", "import", str(src), "--name",
+                             "killed", "--workers", "1"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    journal = DatasetStore().folder("killed") / "journal.jsonl"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_text().count("\n") >= 10:
+            break
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)  # the app and its workers die at once (power cut)
+    proc.wait()
+    store = DatasetStore()
+    m = store.read("killed")  # the manifest as it was, plus the journal
+    assert not m.complete and 10 <= len(m.pieces()) < 160
+    assert len(load_dataset("killed")) == len(m.pieces())
+    rest = import_folder(src, "killed")
+    assert rest.pieces == 160 and rest.parsed == 160 - len(m.pieces())
+    assert store.read("killed").complete and not journal.exists()
