@@ -193,15 +193,23 @@ class DatasetStore:
         return len(removed)
 
     def set_split(self, name: str, piece_name: str, split: str) -> None:
-        if split not in SPLITS:
-            raise DatasetError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+        self.set_splits(name, {piece_name: split})
+
+    def set_splits(self, name: str, splits: dict[str, str]) -> None:
+        """Move pieces to other splits (one manifest write for all of them)."""
+        for split in splits.values():
+            if split not in SPLITS:
+                raise DatasetError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
 
         def change(m: Manifest) -> None:
+            left = dict(splits)
             for r in m.files.values():
-                if r.get("status") == "ok" and r.get("name") == piece_name:
-                    r["split"] = None if split == split_for(piece_name) else split
-                    return
-            raise DatasetError(f"no piece named {piece_name!r} in {name!r}")
+                piece = r.get("name")
+                if r.get("status") == "ok" and piece in left:
+                    split = left.pop(piece)
+                    r["split"] = None if split == split_for(piece) else split
+            if left:
+                raise DatasetError(f"no piece named {next(iter(left))!r} in {name!r}")
         self._edit(name, change)
 
     def delete(self, name: str) -> None:
