@@ -49,6 +49,7 @@ class ProblemsView(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.table)
@@ -62,7 +63,8 @@ class ProblemsView(QWidget):
         rows = [(rel, STATUS_TEXT.get(r.get("status"), r.get("status", "")),
                  r.get("reason", "")) for rel, r in manifest.problems()]
         self.model.set_rows(rows)
-        text = (f"{len(rows)} files of {manifest.source} were not imported."
+        text = (f"{len(rows)} file{'s' if len(rows) != 1 else ''} of {manifest.source} "
+                f"{'were' if len(rows) != 1 else 'was'} not imported."
                 if rows else f"Every file of {manifest.source} was imported.")
         if not manifest.complete:
             text += " The last import was interrupted: use Resume import to finish it."
