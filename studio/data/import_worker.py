@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 MUSICXML_SUFFIXES = (".musicxml", ".mxl", ".xml")
@@ -55,9 +54,11 @@ class _Bad(Exception):
 
 
 def _write_piece(dest: Path, name: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=dest)
+    """Write then rename, so a piece file is never half-written (the name of the temporary file
+    is unique to this worker process)."""
+    tmp = dest / f".{name}.{os.getpid()}.tmp"
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             f.write(data)
         os.replace(tmp, dest / name)
     except BaseException:
@@ -139,6 +140,12 @@ def _read_exact(stream, n: int) -> bytes | None:
 
 def main() -> None:
     _limit_memory()
+    nice = int(os.environ.get("STUDIO_WORKER_NICE", "0") or 0)
+    if nice > 0 and hasattr(os, "nice"):
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
     import studio.data.piece_content  # noqa: F401  (imports numpy, symusic parts up front)
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer

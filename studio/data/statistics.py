@@ -73,7 +73,10 @@ def piece_summary(piece: Piece) -> tuple[dict, np.ndarray, np.ndarray]:
     return piece.metadata, pitch, length
 
 
-def _stored_histograms(dataset: Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _stored_histograms(dataset: Dataset, manifest=None
+                       ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    if manifest is not None:
+        return manifest.hists
     if dataset.path is None:
         return {}
     from studio.data.store import Manifest, _read_stats, replay_journal
@@ -84,9 +87,10 @@ def _stored_histograms(dataset: Dataset) -> dict[str, tuple[np.ndarray, np.ndarr
     return m.hists
 
 
-def dataset_statistics(dataset: Dataset) -> DatasetStatistics:
+def dataset_statistics(dataset: Dataset, manifest=None) -> DatasetStatistics:
+    """`manifest`: the stored dataset's `Manifest` when the caller has it (saves a read)."""
     stats = DatasetStatistics()
-    stored = _stored_histograms(dataset)
+    stored = _stored_histograms(dataset, manifest)
     for piece in dataset.pieces:
         h = stored.get(str(piece.metadata.get("content_hash")))
         if h is not None and "notes" in piece.metadata:

@@ -103,16 +103,22 @@ class DatasetStore:
         return self.root / slug(name)
 
     def names(self) -> list[str]:
+        return sorted((info["name"] for info in self.summaries()), key=str.lower)
+
+    def summaries(self) -> list[dict]:
+        """Name, pieces, problems, complete, source of every dataset, from the small
+        `info.json` beside each manifest (the manifest itself when there is none)."""
         out = []
         if self.root.is_dir():
             for d in sorted(self.root.iterdir()):
-                m = d / "manifest.json"
-                if m.is_file():
-                    try:
-                        out.append(json.loads(m.read_text("utf-8"))["name"])
-                    except (OSError, ValueError, KeyError):
-                        continue  # an unreadable manifest is skipped, not fatal
-        return sorted(out, key=str.lower)
+                info = _read_info(d)
+                if info is not None:
+                    out.append(info)
+        return out
+
+    def summary(self, name: str) -> dict | None:
+        info = _read_info(self.folder(name))
+        return info if info is not None and info.get("name") == name else None
 
     def exists(self, name: str) -> bool:
         return (self.folder(name) / "manifest.json").is_file()
@@ -137,21 +143,23 @@ class DatasetStore:
             m.complete = False
         return m
 
-    def load(self, name: str) -> Dataset:
-        """The dataset as `Piece`s whose songs load from the stored pieces (no MIDI re-reading)."""
-        m = self.read(name)
+    def load(self, name: str, manifest: Manifest | None = None) -> Dataset:
+        """The dataset as `Piece`s whose songs load from the stored pieces (no MIDI re-reading).
+        Pass the `manifest` when it was just read, to read it only once."""
+        m = manifest or self.read(name)
         folder = self.folder(name)
+        pieces_dir = str(folder / "pieces") + os.sep
+        source = m.source.rstrip("/\\") + os.sep if m.source else ""
         satb_mode = m.options.get("tracks") == "satb"
         pieces = []
         for rel, r in m.pieces():
-            file = folder / "pieces" / f"{r['hash']}.piece"
+            file = pieces_dir + r["hash"] + ".piece"
             meta = dict(r.get("meta", {}))
             meta["content_hash"] = r["hash"]
             meta["file"] = rel
-            satb = _read_satb(file) if satb_mode else None
-            pieces.append(Piece(r["name"], r.get("split") or split_for(r["name"]),
-                                str(Path(m.source) / rel) if m.source else rel, satb, meta,
-                                partial(load_piece_song, file, r["name"])))
+            satb = _read_satb(Path(file)) if satb_mode else None
+            pieces.append(Piece(r["name"], r.get("split") or split_for(r["name"]), source + rel,
+                                satb, meta, partial(load_piece_song, file, r["name"])))
         return Dataset(m.name, pieces, m.description or f"imported from {m.source}",
                        builtin=False, path=folder)
 
@@ -162,9 +170,13 @@ class DatasetStore:
         folder.mkdir(parents=True, exist_ok=True)
         m.updated = time.time()
         _write_stats(folder / "stats.npz", m)
-        atomic_write_bytes(folder / "manifest.json",
-                           json.dumps(m.to_json(), separators=(",", ":")).encode())
+        atomic_write_bytes(folder / "manifest.json", _manifest_bytes(m))
         (folder / "journal.jsonl").unlink(missing_ok=True)
+        counts = m.counts()
+        info = {"name": m.name, "pieces": counts["ok"], "complete": m.complete,
+                "problems": counts["bad"] + counts["duplicate"] + counts["filtered"],
+                "source": m.source, "updated": m.updated}
+        atomic_write_bytes(folder / "info.json", json.dumps(info).encode())
 
     def _edit(self, name: str, change) -> Manifest:
         m = self.read(name)
@@ -220,7 +232,41 @@ class DatasetStore:
 
 # ---- pieces, journal and statistics files ----------------------------------------------------
 
-def load_piece_song(file: Path, title: str = "") -> Song:
+def _manifest_bytes(m: Manifest) -> bytes:
+    """The manifest as JSON, one file record per line, encoded record by record (a long single
+    encode would hold the GIL, and so the GUI thread, for the whole dataset)."""
+    head = m.to_json()
+    files = head.pop("files")
+    parts = [json.dumps(head, separators=(",", ":"))[:-1], ',"files":{']
+    dumps = json.dumps
+    parts.append(",".join(f"\n{dumps(rel)}:{dumps(r, separators=(',', ':'))}"
+                          for rel, r in files.items()))
+    parts.append("\n}}\n")
+    return "".join(parts).encode()
+
+
+def _read_info(folder: Path) -> dict | None:
+    try:
+        info = json.loads((folder / "info.json").read_text("utf-8"))
+        if (folder / "journal.jsonl").exists():
+            info["complete"] = False  # an import is running or was interrupted
+        return info
+    except (OSError, ValueError):
+        pass
+    try:  # older or damaged info: the manifest has it all
+        raw = json.loads((folder / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = [r for r in raw.get("files", {}).values() if r.get("status") == "ok"]
+    return {"name": raw.get("name", folder.name), "pieces": len(ok),
+            "complete": bool(raw.get("complete")), "source": raw.get("source", ""),
+            "problems": sum(1 for r in raw.get("files", {}).values()
+                            if r.get("status") in PROBLEM_STATUSES)}
+
+
+
+def load_piece_song(file: Path | str, title: str = "") -> Song:
+    file = Path(file)
     try:
         parsed, _ = decode_piece(file.read_bytes())
     except (OSError, ValueError) as e:

@@ -61,8 +61,11 @@ class WorkerPool:
     """`submit` jobs while `has_room()`; `collect` returns finished (job, reply) pairs and the jobs
     to hand back (`requeue`) after a worker died. Always `close()` (or use it as a context)."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, nice: int = 0) -> None:
+        """`nice` > 0 runs the workers at a lower priority (the app does, so that the GUI
+        thread gets a core the moment it needs one)."""
         self.size = max(1, workers or min(os.cpu_count() or 1, 8))
+        self.nice = nice
         self._workers = [_Worker() for _ in range(self.size)]
         self._events: queue.Queue = queue.Queue()
         self._next_id = 0
@@ -82,6 +85,7 @@ class WorkerPool:
         pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env["PYTHONPATH"] = pkg_root + os.pathsep + env.get("PYTHONPATH", "")
         env["STUDIO_PARSER_MEMORY"] = str(limits.PARSER_MEMORY_BYTES)
+        env["STUDIO_WORKER_NICE"] = str(self.nice)
         try:
             w.proc = subprocess.Popen(
                 [sys.executable, "-m", "studio.data.import_worker"], stdin=subprocess.PIPE,

@@ -9,17 +9,31 @@ object goes away: a QThread is never destroyed while running.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 import traceback
 
 from PySide6.QtCore import QThread, Signal
 
-from studio.data import DatasetError, load_dataset
+from studio.data import BUILTIN, DatasetError, load_dataset
 from studio.data.importer import ImportProgress, ImportReport, import_folder
 from studio.data.piece_content import ImportOptions
 from studio.data.statistics import dataset_statistics
+from studio.data.store import DatasetStore
+from studio.data.worker_pool import WorkerPool
 
 PROGRESS_INTERVAL_S = 0.1
+WORKER_NICE = 10  # parser processes yield the cores to the GUI thread at once
+
+
+def _lower_this_thread_priority() -> None:
+    """On Linux a thread has its own nice value: the import's bookkeeping thread gives way to
+    the GUI thread (elsewhere this is a no-op)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
+    except (AttributeError, OSError):
+        pass
 
 
 class ImportThread(QThread):
@@ -44,9 +58,12 @@ class ImportThread(QThread):
             self.progress.emit(p)
 
     def run(self) -> None:
+        _lower_this_thread_priority()
         try:
-            self.report = import_folder(self.folder, self.name, self.options,
-                                        progress=self._on_progress, cancel=lambda: self._cancel)
+            with WorkerPool(nice=WORKER_NICE) as pool:
+                self.report = import_folder(self.folder, self.name, self.options,
+                                            progress=self._on_progress,
+                                            cancel=lambda: self._cancel, pool=pool)
         except DatasetError as e:
             self.failed.emit(str(e))
             return
@@ -62,9 +79,9 @@ class ImportThread(QThread):
 
 
 class LoadThread(QThread):
-    """Loads a dataset and computes its statistics; emits `loaded(dataset, statistics)`."""
+    """Loads a dataset, its statistics and its manifest; emits `loaded(...)`."""
 
-    loaded = Signal(object, object)
+    loaded = Signal(object, object, object)  # Dataset, DatasetStatistics, Manifest or None
     failed = Signal(str)
 
     def __init__(self, name: str, parent=None) -> None:
@@ -73,8 +90,13 @@ class LoadThread(QThread):
 
     def run(self) -> None:
         try:
-            ds = load_dataset(self.name)
-            stats = dataset_statistics(ds)
+            if self.name in BUILTIN:
+                ds, manifest = load_dataset(self.name), None
+            else:
+                store = DatasetStore()
+                manifest = store.read(self.name)
+                ds = store.load(self.name, manifest)
+            stats = dataset_statistics(ds, manifest)
         except (DatasetError, OSError) as e:
             self.failed.emit(str(e))
             return
@@ -82,7 +104,7 @@ class LoadThread(QThread):
             traceback.print_exc()
             self.failed.emit(f"cannot load {self.name!r} ({type(e).__name__}: {e})")
             return
-        self.loaded.emit(ds, stats)
+        self.loaded.emit(ds, stats, manifest)
 
     def stop_and_wait(self) -> None:
         self.wait()

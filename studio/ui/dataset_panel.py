@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -47,6 +49,7 @@ class DatasetPanel(QWidget):
         self.window_ = window
         self.store = DatasetStore()
         self.dataset: Dataset | None = None
+        self.manifest = None  # the loaded dataset's Manifest (None for built-in ones)
         self.import_thread: ImportThread | None = None
         self._loads: list[LoadThread] = []
         self._build()
@@ -59,7 +62,12 @@ class DatasetPanel(QWidget):
         self.dataset_list.setMaximumHeight(110)
         self.dataset_list.currentItemChanged.connect(self._dataset_chosen)
         layout.addWidget(self.dataset_list)
-        row = QHBoxLayout()
+        # The buttons and the import progress share one place (a stack), so starting or ending
+        # an import changes no layout: no relayout and full repaint of the dock at those times.
+        self.top_stack = QStackedWidget()
+        buttons = QWidget()
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
         self.new_button = QPushButton("New dataset from folder…")
         self.new_button.clicked.connect(self.new_dataset)
         self.resume_button = QPushButton("Resume import")
@@ -69,7 +77,6 @@ class DatasetPanel(QWidget):
         self.delete_button.clicked.connect(self.delete_dataset)
         for b in (self.new_button, self.resume_button, self.delete_button):
             row.addWidget(b)
-        layout.addLayout(row)
         self.import_row = QWidget()
         irow = QHBoxLayout(self.import_row)
         irow.setContentsMargins(0, 0, 0, 0)
@@ -80,8 +87,10 @@ class DatasetPanel(QWidget):
         irow.addWidget(self.progress_bar, 2)
         irow.addWidget(self.progress_label, 3)
         irow.addWidget(self.cancel_button)
-        self.import_row.hide()
-        layout.addWidget(self.import_row)
+        self.top_stack.addWidget(buttons)
+        self.top_stack.addWidget(self.import_row)
+        self.top_stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        layout.addWidget(self.top_stack)
 
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
@@ -101,7 +110,10 @@ class DatasetPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.table.horizontalHeader()
+        header.setResizeContentsPrecision(40)  # measure a few rows, not thousands
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda index: self.open_piece(self._piece_at(index)))
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         pl.addWidget(self.table, 1)
@@ -138,17 +150,15 @@ class DatasetPanel(QWidget):
         current = select or (self.dataset.name if self.dataset else None)
         self.dataset_list.blockSignals(True)
         self.dataset_list.clear()
+        summaries = {info["name"]: info for info in self.store.summaries()}
         for name in dataset_names():
             builtin = name in BUILTIN
             label = f"{name} (built-in)" if builtin else name
-            if not builtin:
-                try:
-                    m = self.store.read(name)
-                    label += f"  ·  {len(m.pieces())} pieces"
-                    if not m.complete:
-                        label += "  ·  import interrupted"
-                except DatasetError:
-                    label += "  ·  unreadable"
+            info = summaries.get(name)
+            if info is not None:
+                label += f"  ·  {info.get('pieces', 0)} pieces"
+                if not info.get("complete", True):
+                    label += "  ·  import interrupted"
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.dataset_list.addItem(item)
@@ -184,14 +194,14 @@ class DatasetPanel(QWidget):
             self._loads.remove(thread)
         thread.deleteLater()
 
-    def _loaded(self, dataset: Dataset, stats) -> None:
+    def _loaded(self, dataset: Dataset, stats, manifest) -> None:
         if dataset.name != self.current_name():
             return  # the user has chosen another dataset meanwhile
-        self.dataset = dataset
+        self.dataset, self.manifest = dataset, manifest
         self.model.set_pieces(dataset.pieces)
-        self.table.resizeColumnsToContents()
+        for column in range(1, self.model.columnCount()):
+            self.table.resizeColumnToContents(column)
         self.stats_view.show_statistics(stats)
-        manifest = None if dataset.builtin else self._manifest(dataset.name)
         self.problems_view.show_manifest(manifest)
         n = len(manifest.problems()) if manifest else 0
         self.tabs.setTabText(2, f"Problems ({n})" if n else "Problems")
@@ -199,6 +209,8 @@ class DatasetPanel(QWidget):
         self.dataset_loaded.emit(dataset)
 
     def _manifest(self, name: str):
+        if self.manifest is not None and self.manifest.name == name:
+            return self.manifest
         try:
             return self.store.read(name)
         except DatasetError:
@@ -242,7 +254,7 @@ class DatasetPanel(QWidget):
         self.remove_button.setToolTip(tip or "Take the selected pieces out of this dataset")
         self.split_combo.setToolTip(tip or "Move the selected pieces to another split")
         self.delete_button.setEnabled(editable and not importing)
-        m = self._manifest(self.dataset.name) if editable else None
+        m = self.manifest if editable else None
         self.resume_button.setVisible(bool(m and not m.complete))
         self.resume_button.setEnabled(not importing)
         self.new_button.setEnabled(not importing)
@@ -329,7 +341,7 @@ class DatasetPanel(QWidget):
         self.import_thread = thread
         self.progress_bar.setRange(0, 0)
         self.progress_label.setText(f"Importing {name}…")
-        self.import_row.show()
+        self.top_stack.setCurrentWidget(self.import_row)
         self._update_buttons()
         thread.start()
         return True
@@ -355,7 +367,7 @@ class DatasetPanel(QWidget):
 
     def _import_thread_finished(self) -> None:
         thread, self.import_thread = self.import_thread, None
-        self.import_row.hide()
+        self.top_stack.setCurrentIndex(0)
         if thread is not None:
             thread.deleteLater()
         self._update_buttons()
@@ -369,7 +381,7 @@ class DatasetPanel(QWidget):
         except (DatasetError, OSError) as e:
             self._show_error("Cannot delete the dataset", str(e))
             return
-        self.dataset = None
+        self.dataset = self.manifest = None
         self._status(f"Deleted the dataset {name} (your MIDI files are untouched)")
         self.refresh_datasets(select="jsb")
 

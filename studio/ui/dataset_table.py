@@ -24,7 +24,21 @@ class PiecesModel(QAbstractTableModel):
     def set_pieces(self, pieces: list[Piece]) -> None:
         self.beginResetModel()
         self.pieces = list(pieces)
+        self._sort_pieces()
         self.endResetModel()
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Sorted here in Python (a key per row), not by the proxy, which would call `data`
+        tens of thousands of times for a large dataset."""
+        self._sort = (column, order)
+        self.layoutAboutToBeChanged.emit()
+        self._sort_pieces()
+        self.layoutChanged.emit()
+
+    def _sort_pieces(self) -> None:
+        column, order = getattr(self, "_sort", (0, Qt.SortOrder.AscendingOrder))
+        self.pieces.sort(key=lambda p: (self._value(p, column), p.name),
+                         reverse=order == Qt.SortOrder.DescendingOrder)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
         return 0 if parent.isValid() else len(self.pieces)
@@ -67,10 +81,12 @@ class PiecesModel(QAbstractTableModel):
 
 
 class PiecesProxy(QSortFilterProxyModel):
-    """Sorts by the raw values and filters by name (case-insensitive)."""
+    """Filters by name (case-insensitive); sorting is passed on to the pieces model."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setSortRole(Qt.ItemDataRole.UserRole)
         self.setFilterKeyColumn(0)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        self.sourceModel().sort(column, order)
