@@ -4,8 +4,9 @@ A worker serves requests from the importer over stdin/stdout: each message is a 
 little-endian length and a JSON object. For every file it reads the bytes, hashes them, parses
 them (native symusic, in this isolated process: a crash takes down only this worker, and the
 importer marks only that file bad), applies the import options, computes the piece's metadata
-and histograms, and writes the stored piece into the dataset's piece folder. The reply says what
-happened; it never carries the music itself, so the importer's process stays light.
+and histograms, and appends the stored piece to its pack file in the dataset's piece folder.
+The reply says what happened and where the piece lies; it never carries the music itself, so
+the importer's process stays light.
 """
 
 from __future__ import annotations
@@ -53,20 +54,36 @@ class _Bad(Exception):
         self.kind = kind
 
 
-def _write_piece(dest: Path, name: str, data: bytes) -> None:
-    """Write then rename, so a piece file is never half-written (the name of the temporary file
-    is unique to this worker process)."""
-    tmp = dest / f".{name}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, dest / name)
-    except BaseException:
+class _Pack:
+    """The worker's pack file for one import: stored pieces appended one after another (one
+    file for thousands of pieces: creating a file per piece would cost more than parsing it)."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.f = None
+
+    def append(self, dest: str, token: str, data: bytes) -> tuple[str, int]:
+        name = f"pack-{token}-{os.getpid()}.bin"
+        path = os.path.join(dest, name)
+        if path != self.path:
+            if self.f is not None:
+                self.f.close()
+            self.f, self.path = open(path, "ab"), path
+        offset = self.f.tell()
         try:
-            os.unlink(tmp)
+            self.f.write(data)
+            self.f.flush()  # handed to the OS: a crash of the app loses nothing recorded
         except OSError:
-            pass
-        raise
+            try:  # no half piece left at the end (a full disk may let the next one fit)
+                self.f.seek(offset)
+                self.f.truncate(offset)
+            except OSError:
+                self.f, self.path = None, None
+            raise
+        return name, offset
+
+
+_pack = _Pack()
 
 
 def handle(request: dict) -> dict:
@@ -110,7 +127,8 @@ def handle(request: dict) -> dict:
         reply["length_hist"] = length_hist.tolist()
         try:
             stored = pc.encode_piece(selected, satb)
-            _write_piece(Path(request["dest"]), reply["hash"] + ".piece", stored)
+            reply["pack"], reply["offset"] = _pack.append(request["dest"], request["pack"],
+                                                          stored)
             reply["stored_bytes"] = len(stored)
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.EDQUOT):

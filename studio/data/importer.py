@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from studio.data.errors import DatasetError
 from studio.data.import_worker import MUSICXML_SUFFIXES
 from studio.data.piece_content import ImportOptions
-from studio.data.store import DatasetStore, Journal, Manifest, check_name
+from studio.data.store import DatasetStore, Journal, Manifest, check_name, drop_unused_packs
 from studio.data.worker_pool import Job, WorkerPool
 from studio.midi import limits
 
@@ -188,11 +189,12 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
     by_hash = {r["hash"]: rel for rel, r in m.files.items() if r.get("status") == "ok"}
 
     jobs: deque[Job] = deque()
+    packs = _PackSizes(dest / "pieces")
+    token = uuid.uuid4().hex[:8]
     for rel, (path, size, mtime) in found.items():
         old = m.files.get(rel)
         retry = old is not None and old.get("kind") in RETRY_KINDS
-        piece_there = old is not None and (old.get("status") != "ok" or _stored_intact(
-            dest / "pieces" / f"{old.get('hash')}.piece", old.get("stored_bytes")))
+        piece_there = old is not None and (old.get("status") != "ok" or packs.holds(old))
         if (old and not reparse_all and not retry and piece_there
                 and old.get("size") == size and old.get("mtime_ns") == mtime):
             report.unchanged += 1
@@ -205,7 +207,8 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
                             "reason": reason}
             report.bad.append((rel, reason))
             continue
-        request = {"path": str(path), "dest": str(dest / "pieces"), "options": m.options}
+        request = {"path": str(path), "dest": str(dest / "pieces"), "options": m.options,
+                   "pack": token}
         if old and old.get("hash") and not reparse_all and not retry and piece_there:
             request["known_hash"] = old["hash"]
         jobs.append(Job(rel, request, size))
@@ -252,7 +255,7 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
             report.warnings.append(f"the dataset list could not be saved ({e.strerror or e}); "
                                    "import again once there is room to keep everything")
         if m.complete:
-            _drop_orphans(dest / "pieces", m)
+            drop_unused_packs(dest / "pieces", m)
     report.pieces = len(m.pieces())
     report.seconds = time.perf_counter() - t0
     return report
@@ -300,7 +303,8 @@ def _record(m: Manifest, report: ImportReport, journal: Journal, by_hash: dict[s
             by_hash[h] = rel
             record = {"size": size, "mtime_ns": mtime, "hash": h, "status": "ok",
                       "name": names[rel], "split": old.get("split"), "meta": reply["meta"],
-                      "stored_bytes": reply.get("stored_bytes")}
+                      "pack": reply["pack"], "offset": reply["offset"],
+                      "stored_bytes": reply["stored_bytes"]}
             hist = (reply["pitch_hist"], reply["length_hist"])
             import numpy as np
 
@@ -316,19 +320,20 @@ def _record(m: Manifest, report: ImportReport, journal: Journal, by_hash: dict[s
     journal.append(rel, record, hist)
 
 
-def _stored_intact(file: Path, size: int | None) -> bool:
-    try:
-        return size is None or file.stat().st_size == size
-    except OSError:
-        return False
+class _PackSizes:
+    """Whether a recorded piece is still whole in its pack (one stat per pack file)."""
 
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sizes: dict[str, int] = {}
 
-def _drop_orphans(pieces: Path, m: Manifest) -> None:
-    """Remove stored pieces that no file record uses any more (replaced or removed)."""
-    used = {r.get("hash") for r in m.files.values() if r.get("status") == "ok"}
-    try:
-        for f in pieces.iterdir():
-            if (f.suffix == ".piece" and f.stem not in used) or f.name.endswith(".tmp"):
-                f.unlink(missing_ok=True)
-    except OSError:
-        pass
+    def holds(self, record: dict) -> bool:
+        pack = record.get("pack")
+        if not pack:
+            return False
+        if pack not in self.sizes:
+            try:
+                self.sizes[pack] = (self.folder / pack).stat().st_size
+            except OSError:
+                self.sizes[pack] = -1
+        return record.get("offset", 0) + record.get("stored_bytes", 0) <= self.sizes[pack]

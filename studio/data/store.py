@@ -3,7 +3,8 @@
     manifest.json    name, source folder, import options, one record per source file
     journal.jsonl    records appended during an import (replayed if the import was interrupted)
     stats.npz        per-piece pitch and note-length histograms, keyed by content hash
-    pieces/*.piece   the parsed music of each piece (see `piece_content`), named by content hash
+    pieces/pack-*.bin  the parsed music of the pieces (see `piece_content`), appended by the
+                     import workers; each file record says which pack, at which offset
     cache/*.npz      encoded arrays per representation (`Dataset.cached_arrays`)
 
 Every write of the manifest and the statistics is atomic (temporary file, fsync, rename), so a
@@ -13,7 +14,8 @@ manifest, which is how an interrupted import resumes where it stopped.
 
 A file record: size, mtime_ns, hash, status ("ok", "bad", "duplicate", "filtered", "removed"),
 reason, duplicate_of, name (the piece name: the path in the folder without its suffix), split (a
-choice the user made; otherwise `split_for(name)`), meta (see `piece_content.piece_metadata`).
+choice the user made; otherwise `split_for(name)`), meta (see `piece_content.piece_metadata`),
+pack, offset and stored_bytes (where the stored piece lies).
 """
 
 from __future__ import annotations
@@ -153,13 +155,13 @@ class DatasetStore:
         satb_mode = m.options.get("tracks") == "satb"
         pieces = []
         for rel, r in m.pieces():
-            file = pieces_dir + r["hash"] + ".piece"
+            where = (pieces_dir + r.get("pack", ""), r.get("offset", 0), r.get("stored_bytes", 0))
             meta = dict(r.get("meta", {}))
             meta["content_hash"] = r["hash"]
             meta["file"] = rel
-            satb = _read_satb(Path(file)) if satb_mode else None
+            satb = _read_satb(*where) if satb_mode else None
             pieces.append(Piece(r["name"], r.get("split") or split_for(r["name"]), source + rel,
-                                satb, meta, partial(load_piece_song, file, r["name"])))
+                                satb, meta, partial(load_piece_song, *where, r["name"])))
         return Dataset(m.name, pieces, m.description or f"imported from {m.source}",
                        builtin=False, path=folder)
 
@@ -198,10 +200,8 @@ class DatasetStore:
                 if r.get("status") == "ok" and r.get("name") in wanted:
                     r["status"], r["reason"] = "removed", "removed by you"
                     removed.append(r["hash"])
-        self._edit(name, change)
-        pieces = self.folder(name) / "pieces"
-        for h in removed:
-            (pieces / f"{h}.piece").unlink(missing_ok=True)
+        m = self._edit(name, change)
+        drop_unused_packs(self.folder(name) / "pieces", m)
         return len(removed)
 
     def set_split(self, name: str, piece_name: str, split: str) -> None:
@@ -265,19 +265,27 @@ def _read_info(folder: Path) -> dict | None:
 
 
 
-def load_piece_song(file: Path | str, title: str = "") -> Song:
-    file = Path(file)
+def _read_stored(pack: str, offset: int, length: int) -> bytes:
+    with open(pack, "rb") as f:
+        f.seek(offset)
+        data = f.read(length)
+    if len(data) != length:
+        raise ValueError("the stored piece is cut short")
+    return data
+
+
+def load_piece_song(pack: str, offset: int, length: int, title: str = "") -> Song:
     try:
-        parsed, _ = decode_piece(file.read_bytes())
+        parsed, _ = decode_piece(_read_stored(pack, offset, length))
     except (OSError, ValueError) as e:
-        raise DatasetError(f"the stored piece {title or file.name} cannot be read ({e}); "
+        raise DatasetError(f"the stored piece {title or pack} cannot be read ({e}); "
                            "import the folder again to restore it") from None
     return song_from_parsed(parsed, title=title)
 
 
-def _read_satb(file: Path) -> np.ndarray | None:
+def _read_satb(pack: str, offset: int, length: int) -> np.ndarray | None:
     try:
-        _, satb = decode_piece(file.read_bytes())
+        _, satb = decode_piece(_read_stored(pack, offset, length))
     except (OSError, ValueError):
         return None
     if satb is not None:
@@ -286,14 +294,26 @@ def _read_satb(file: Path) -> np.ndarray | None:
     return satb
 
 
+def drop_unused_packs(pieces: Path, m: Manifest) -> None:
+    """Delete pack files no piece uses any more, and leftovers of interrupted writes."""
+    used = {r.get("pack") for r in m.files.values() if r.get("status") == "ok"}
+    try:
+        for f in pieces.iterdir():
+            if (f.name.startswith("pack-") and f.name not in used) or \
+                    f.name.endswith((".tmp", ".piece")):
+                f.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 class Journal:
-    """Append-only JSON lines; each line is flushed at once and fsynced at most every 0.5 s.
+    """Append-only JSON lines, handed to the OS every 50 ms and fsynced every 0.5 s.
     A failed write (full disk) is remembered, not raised: the import goes on."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.error: str | None = None
-        self._last_sync = 0.0
+        self._last_sync = self._last_flush = 0.0
         try:
             self._f = open(path, "a", encoding="utf-8")
         except OSError as e:
@@ -308,9 +328,11 @@ class Journal:
             line["pitch_hist"], line["length_hist"] = hist
         try:
             self._f.write(json.dumps(line, separators=(",", ":")) + "\n")
-            self._f.flush()
             now = time.monotonic()
-            if now - self._last_sync > 0.5:
+            if now - self._last_flush > 0.05:  # to the OS: survives a crash of the app
+                self._f.flush()
+                self._last_flush = now
+            if now - self._last_sync > 0.5:  # to the disk: survives a power cut
                 os.fsync(self._f.fileno())
                 self._last_sync = now
         except OSError as e:

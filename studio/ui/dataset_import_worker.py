@@ -41,9 +41,13 @@ class ImportThread(QThread):
     report_ready = Signal(object)  # ImportReport
     failed = Signal(str)
 
-    def __init__(self, folder: str, name: str, options: ImportOptions, parent=None) -> None:
+    def __init__(self, folder: str, name: str, options: ImportOptions, parent=None,
+                 pool: WorkerPool | None = None) -> None:
+        """`pool`: worker processes started beforehand (e.g. while the user filled in the
+        dialog); the thread owns it from now on and closes it."""
         super().__init__(parent)
         self.folder, self.name, self.options = folder, name, options
+        self.pool = pool
         self._cancel = False
         self._last_emit = 0.0
         self.report: ImportReport | None = None
@@ -60,7 +64,7 @@ class ImportThread(QThread):
     def run(self) -> None:
         _lower_this_thread_priority()
         try:
-            with WorkerPool(nice=WORKER_NICE) as pool:
+            with self.pool or WorkerPool(nice=WORKER_NICE) as pool:
                 self.report = import_folder(self.folder, self.name, self.options,
                                             progress=self._on_progress,
                                             cancel=lambda: self._cancel, pool=pool)

@@ -104,8 +104,10 @@ def test_the_pool_survives_a_hanging_worker(tmp_path):
 
         dest = tmp_path / "out"
         dest.mkdir()
-        pool.submit(Job("a", {"path": str(good[0]), "dest": str(dest), "options": {}}))
-        pool.submit(Job("b", {"path": str(good[1]), "dest": str(dest), "options": {}}))
+        pool.submit(Job("a", {"path": str(good[0]), "dest": str(dest), "options": {},
+                                    "pack": "t"}))
+        pool.submit(Job("b", {"path": str(good[1]), "dest": str(dest), "options": {},
+                                    "pack": "t"}))
         os.kill(pool.worker_pids()[0], signal.SIGSTOP)  # hangs like an endless parse
         pool._workers[0].replied = True  # its start-up allowance is over
         pool._workers[0].last_reply -= 60

@@ -67,9 +67,12 @@ def test_import_the_shared_files_then_reimport_only_what_changed(tmp_path):
     assert "new" in names and "joplin/TheEntertainer" not in names and len(ds) == 20
     menuet = next(p for p in ds.pieces if p.name == "debussy/menuet")
     assert notes_of(menuet.song()) == notes_of(read_song(src / "debussy" / "menuet.mid"))
-    # The replaced piece's stored file is gone; every stored file belongs to a piece.
-    stored = {f.stem for f in (DatasetStore().folder("mine") / "pieces").iterdir()}
-    assert stored == {p.metadata["content_hash"] for p in ds.pieces}
+    # Every stored piece lies whole in a pack file; packs no piece uses are gone.
+    m = DatasetStore().read("mine")
+    pieces_dir = DatasetStore().folder("mine") / "pieces"
+    assert {f.name for f in pieces_dir.iterdir()} == {r["pack"] for _, r in m.pieces()}
+    for _, r in m.pieces():
+        assert r["offset"] + r["stored_bytes"] <= (pieces_dir / r["pack"]).stat().st_size
     assert len(files) == 21
 
 

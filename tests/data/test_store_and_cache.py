@@ -25,8 +25,7 @@ def test_remove_pieces_and_change_splits(tmp_path):
     ds = load_dataset("edit me")
     assert victim.name not in {p.name for p in ds.pieces} and len(ds) == 5
     assert next(p for p in ds.pieces if p.name == mover.name).split == target
-    assert not (store.folder("edit me") / "pieces" / f"{victim.metadata['content_hash']}.piece"
-                ).exists()
+    assert "removed by you" in store.read("edit me").files[victim.metadata["file"]]["reason"]
     # A re-import keeps the user's choices: the removed piece stays out, the split stays.
     again = import_folder(src, "edit me")
     assert again.parsed == 0
@@ -78,12 +77,20 @@ def test_a_damaged_stored_piece_gives_a_clear_error(tmp_path):
     write_generated(src, 2)
     import_folder(src, "damaged")
     ds = load_dataset("damaged")
-    file = DatasetStore().folder("damaged") / "pieces" / \
-        f"{ds.pieces[0].metadata['content_hash']}.piece"
-    file.write_bytes(file.read_bytes()[:100])
+    m = DatasetStore().read("damaged")
+    first, second = (m.files[p.metadata["file"]] for p in ds.pieces)
+    pack = DatasetStore().folder("damaged") / "pieces" / first["pack"]
+    data = bytearray(pack.read_bytes())
+    data[first["offset"]:first["offset"] + 4] = b"JUNK"  # the piece's bytes are damaged
+    pack.write_bytes(bytes(data))
     with pytest.raises(DatasetError, match="import the folder again"):
         ds.pieces[0].song()
     assert ds.pieces[1].song().note_count == 600
-    # Importing again restores it.
-    import_folder(src, "damaged")
-    assert load_dataset("damaged").pieces[0].song().note_count == 600
+    # A pack cut short (lost blocks) is noticed by the next import, which parses again.
+    cut = min(first["offset"], second["offset"]) + 10
+    for r in (first, second):
+        p = DatasetStore().folder("damaged") / "pieces" / r["pack"]
+        p.write_bytes(p.read_bytes()[:cut])
+    again = import_folder(src, "damaged")
+    assert again.parsed == 2
+    assert [p.song().note_count for p in load_dataset("damaged").pieces] == [600, 600]
