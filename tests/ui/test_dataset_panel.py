@@ -120,8 +120,9 @@ def test_cancel_then_resume_and_close_during_import(qtbot, tmp_path):
     wait_loaded(qtbot, panel, "jsb")
     with qtbot.waitSignal(panel.import_finished, timeout=30000) as blocker:
         panel.start_import(str(tmp_path / "many"), "Many", ImportOptions())
-        qtbot.waitUntil(lambda: panel.progress_bar.value() >= 5, timeout=20000)
-        panel.cancel_button.click()
+        # Cancel as soon as the first file is in (the progress signal is queued to this thread).
+        panel.import_thread.progress.connect(
+            lambda p: panel.cancel_button.click() if p.done >= 1 else None)
     first = blocker.args[0]
     assert first.cancelled and first.pieces < 120
     wait_loaded(qtbot, panel, "Many")
@@ -138,7 +139,9 @@ def test_cancel_then_resume_and_close_during_import(qtbot, tmp_path):
     DatasetStore().delete("Many")
     panel.start_import(str(tmp_path / "many"), "Many", ImportOptions())
     thread = panel.import_thread
-    qtbot.waitUntil(lambda: panel.progress_bar.value() >= 2, timeout=20000)
+    started = []
+    thread.progress.connect(lambda p: started.append(p.done))
+    qtbot.waitUntil(lambda: bool(started), timeout=20000)
     w.close()
     assert thread.isFinished()
     assert not DatasetStore().read("Many").complete
