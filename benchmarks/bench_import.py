@@ -95,6 +95,20 @@ def raw_symusic(files: list[Path]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def parse_midi_bytes_alone(files: list[Path]) -> tuple[float, float]:
+    """The parser the import workers must use (checks, per-track parsing), on its own."""
+    from studio.midi.parse import ParseError, parse_midi_bytes
+
+    datas = [p.read_bytes() for p in files]
+    c0, t0 = time.process_time(), time.perf_counter()
+    for d in datas:
+        try:
+            parse_midi_bytes(d)
+        except ParseError:
+            pass
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
 def import_in_fresh_process(folder: Path, home: Path, workers: int = 2) -> dict:
     """Peak memory is VmHWM from /proc (ru_maxrss would carry the parent's peak over exec);
     the workers' is read just before they stop."""
@@ -121,14 +135,23 @@ wall = time.perf_counter() - t0
 workers_kib = max(hwm(pid) for pid in pool.worker_pids())
 pool.close()  # waits for the workers, so their CPU time is counted
 cold_cpu = cpu() - c0
+def proc_cpu(pid):
+    fields = open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 pool = WorkerPool({workers})
 pool.start_all()
 time.sleep(1.0)  # warm: the workers have imported their libraries, as in the panel
-c0, t0 = cpu(), time.perf_counter()
+pids = pool.worker_pids()
+w0 = sum(proc_cpu(p) for p in pids)
+t = os.times()
+c0, t0 = t.user + t.system, time.perf_counter()
 import_folder({str(folder)!r}, "bench warm", pool=pool)
 warm = time.perf_counter() - t0
+assert pool.worker_pids() == pids  # no worker was restarted: their CPU counters are whole
+t = os.times()
+warm_cpu = t.user + t.system - c0 + sum(proc_cpu(p) for p in pids) - w0
 pool.close()
-warm_cpu = cpu() - c0
 t1 = time.perf_counter()
 again = import_folder({str(folder)!r}, "bench", workers={workers})
 print(json.dumps({{"wall": wall, "warm": warm, "cold_cpu": cold_cpu, "warm_cpu": warm_cpu,
@@ -206,6 +229,7 @@ def main() -> None:
         for p in files:  # warm the page cache for both readers
             p.read_bytes()
         raw, raw_cpu = min(raw_symusic(files) for _ in range(2))
+        floor, floor_cpu = min(parse_midi_bytes_alone(files) for _ in range(2))
         res = import_in_fresh_process(folder, tmp / "home1")
         ratio = res["wall"] / raw
         # CPU time does not depend on what else the machine runs: with two idle cores the
@@ -219,6 +243,9 @@ def main() -> None:
         print("|---|---|---|---|---|---|")
         print(f"| raw symusic (1 process) | {raw:.2f} | {len(files) / raw:.0f} | 1.0 | "
               f"{raw_cpu:.2f} | 1.0 |")
+        print(f"| studio.midi.parse.parse_midi_bytes alone (1 process) | {floor:.2f} | "
+              f"{len(files) / floor:.0f} | {floor / raw:.2f} | {floor_cpu:.2f} | "
+              f"{floor_cpu / 2 / raw_cpu:.2f} |")
         print(f"| import_folder, 2 workers (cold start) | {res['wall']:.2f} | "
               f"{len(files) / res['wall']:.0f} | {ratio:.2f} | {res['cold_cpu']:.2f} | "
               f"{cpu_ratio:.2f} |")

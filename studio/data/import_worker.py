@@ -121,10 +121,9 @@ def handle(request: dict) -> dict:
         selected, satb, filtered = pc.select(parsed, options)
         if selected is None:
             raise _Bad(filtered or "filtered out", "filtered")
-        reply["meta"] = pc.piece_metadata(selected)
-        pitch_hist, length_hist = pc.histograms(selected)
-        reply["pitch_hist"] = pitch_hist.tolist()
-        reply["length_hist"] = length_hist.tolist()
+        reply["meta"], pitch_hist, length_hist = pc.summarize(selected)
+        reply["pitch_hist"] = pc.hist_to_text(pitch_hist)
+        reply["length_hist"] = pc.hist_to_text(length_hist)
         try:
             stored = pc.encode_piece(selected, satb)
             reply["pack"], reply["offset"] = _pack.append(request["dest"], request["pack"],

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from studio.data.errors import DatasetError
 from studio.data.import_worker import MUSICXML_SUFFIXES
-from studio.data.piece_content import ImportOptions
+from studio.data.piece_content import ImportOptions, hist_from_text
 from studio.data.store import DatasetStore, Journal, Manifest, check_name, drop_unused_packs
 from studio.data.worker_pool import Job, WorkerPool
 from studio.midi import limits
@@ -306,9 +306,7 @@ def _record(m: Manifest, report: ImportReport, journal: Journal, by_hash: dict[s
                       "pack": reply["pack"], "offset": reply["offset"],
                       "stored_bytes": reply["stored_bytes"]}
             hist = (reply["pitch_hist"], reply["length_hist"])
-            import numpy as np
-
-            m.hists[h] = (np.asarray(hist[0], np.int64), np.asarray(hist[1], np.int64))
+            m.hists[h] = (hist_from_text(hist[0]), hist_from_text(hist[1]))
             report.added.append(rel)
     else:
         kind = reply.get("kind", "bad")

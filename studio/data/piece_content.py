@@ -16,8 +16,7 @@ import numpy as np
 
 from studio.midi.parse import ParsedMidi, ParsedTrack, song_from_parsed
 from studio.music.keys import _MAJOR_PROFILE, _MINOR_PROFILE, key_name
-from studio.music.song import PPQ, KeySignature, Song, TempoChange
-from studio.music.timing import TempoMap
+from studio.music.song import PPQ, KeySignature, Song
 
 TRACK_SELECTIONS = ("all", "melody", "satb")
 # Note lengths, as fractions of a whole note; bin edges lie halfway (geometrically) between them.
@@ -121,11 +120,19 @@ def melody_track(tracks: list[ParsedTrack]) -> ParsedTrack | None:
 
 
 def song_seconds(parsed: ParsedMidi, end_tick: int) -> float:
-    tempos = [TempoChange(t, 60_000_000 / m) for t, m in sorted(parsed.tempos)] or \
-        [TempoChange(0, 120.0)]
-    if tempos[0].tick != 0:
-        tempos.insert(0, TempoChange(0, 120.0))
-    return float(TempoMap(tempos).seconds(end_tick))
+    """Seconds from the start to `end_tick` under the file's tempo changes (120 qpm before the
+    first; of several changes at one tick the last counts, as when the song is built)."""
+    by_tick = {0: 500_000}
+    for tick, mspq in sorted(parsed.tempos, key=lambda t: t[0]):
+        by_tick[tick] = mspq
+    ticks = sorted(by_tick)
+    seconds = 0.0
+    for i, tick in enumerate(ticks):
+        if tick >= end_tick:
+            break
+        stop = min(end_tick, ticks[i + 1]) if i + 1 < len(ticks) else end_tick
+        seconds += (stop - tick) * by_tick[tick] / 1e6 / PPQ
+    return seconds
 
 
 def end_tick(parsed: ParsedMidi) -> int:
@@ -198,26 +205,39 @@ def parsed_from_song(song: Song, source_ppq: int = PPQ, midi_format: int = 1) ->
 
 # ---- metadata and histograms --------------------------------------------------------------------
 
-def histograms(parsed: ParsedMidi) -> tuple[np.ndarray, np.ndarray]:
-    """(notes per MIDI pitch (128,), notes per length class (len(LENGTH_LABELS),)), drums left out."""
-    pitched = [t.notes for t in parsed.tracks if not t.is_drum and len(t.notes)]
-    if not pitched:
+def histograms(parsed: ParsedMidi, notes: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(notes per MIDI pitch (128,), notes per length class (len(LENGTH_LABELS),)), drums left out.
+    `notes`: the pitched notes, when the caller has them together already."""
+    if notes is None:
+        notes = _pitched_notes(parsed)
+    if not len(notes):
         return np.zeros(128, np.int64), np.zeros(len(LENGTH_LABELS), np.int64)
-    notes = np.concatenate(pitched)
     pitch_hist = np.bincount(notes[:, 0], minlength=128)[:128].astype(np.int64)
     lengths = np.searchsorted(_LENGTH_EDGES_QUARTERS, notes[:, 2] / PPQ)
     return pitch_hist, np.bincount(lengths, minlength=len(LENGTH_LABELS)).astype(np.int64)
+
+
+def _pitched_notes(parsed: ParsedMidi) -> np.ndarray:
+    pitched = [t.notes for t in parsed.tracks if not t.is_drum and len(t.notes)]
+    return np.concatenate(pitched) if pitched else np.zeros((0, 4), np.int32)
+
+
+def summarize(parsed: ParsedMidi) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Metadata and both histograms in one pass over the notes (what an import worker needs)."""
+    notes = _pitched_notes(parsed)
+    return piece_metadata(parsed, notes), *histograms(parsed, notes)
 
 
 def instrument_name(program: int, is_drum: bool) -> str:
     return "Drums" if is_drum else GM_FAMILIES[(program & 0x7F) // 8]
 
 
-def piece_metadata(parsed: ParsedMidi) -> dict:
+def piece_metadata(parsed: ParsedMidi, notes: np.ndarray | None = None) -> dict:
     """Duration, tracks, notes, pitch range, key and time signatures, instruments, tempo."""
     end = end_tick(parsed)
-    pitched = [t.notes for t in parsed.tracks if not t.is_drum and len(t.notes)]
-    notes = np.concatenate(pitched) if pitched else np.zeros((0, 4), np.int32)
+    if notes is None:
+        notes = _pitched_notes(parsed)
     meta: dict = {
         "seconds": round(song_seconds(parsed, end), 3), "ticks": end,
         "tracks": len(parsed.tracks), "notes": int(sum(len(t.notes) for t in parsed.tracks)),
@@ -267,3 +287,14 @@ def decode_piece(data: bytes) -> tuple[ParsedMidi, np.ndarray | None]:
     if steps:
         satb = np.frombuffer(data, dtype=np.int8, count=4 * steps, offset=12 + n).reshape(steps, 4)
     return parsed, satb
+
+
+def hist_to_text(hist: np.ndarray) -> str:
+    """A histogram as hex text (little-endian int32): compact in JSON messages and the journal."""
+    return np.ascontiguousarray(hist, dtype="<i4").tobytes().hex()
+
+
+def hist_from_text(text: str | list) -> np.ndarray:
+    if isinstance(text, list):
+        return np.asarray(text, np.int64)
+    return np.frombuffer(bytes.fromhex(text), dtype="<i4").astype(np.int64)

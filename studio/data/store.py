@@ -34,7 +34,7 @@ import numpy as np
 from studio import paths
 from studio.data.dataset import SPLITS, Dataset, Piece, split_for
 from studio.data.errors import DatasetError, DatasetNotFound
-from studio.data.piece_content import LENGTH_LABELS, decode_piece
+from studio.data.piece_content import LENGTH_LABELS, decode_piece, hist_from_text
 from studio.midi.files import atomic_write_bytes
 from studio.midi.parse import song_from_parsed
 from studio.music.song import Song
@@ -368,8 +368,11 @@ def replay_journal(path: Path, m: Manifest) -> int:
         except (ValueError, KeyError, TypeError):
             continue
         if "pitch_hist" in entry:
-            m.hists[entry["record"]["hash"]] = (np.asarray(entry["pitch_hist"], np.int64),
-                                                np.asarray(entry["length_hist"], np.int64))
+            try:
+                m.hists[entry["record"]["hash"]] = (hist_from_text(entry["pitch_hist"]),
+                                                    hist_from_text(entry["length_hist"]))
+            except (ValueError, TypeError):
+                pass  # recomputed from the piece when statistics need it
         n += 1
     return n
 
