@@ -12,6 +12,7 @@ reported and skipped. A full disk ends no import: the files that could not be st
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -144,6 +145,36 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
     folder = folder.resolve()
     store = store or DatasetStore()
     options = options or ImportOptions()
+    with _import_lock(store.folder(name), name):
+        return _import(folder, name, options, store, progress, cancel, workers, pool, t0)
+
+
+@contextlib.contextmanager
+def _import_lock(dest: Path, name: str):
+    """One import per dataset at a time, across processes (the panel and the command line)."""
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        f = open(dest / ".lock", "a+")
+    except OSError as e:
+        raise DatasetError(f"cannot write the dataset {name!r} ({e.strerror or e})") from None
+    try:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks here; imports are not run twice there
+            fcntl = None
+        if fcntl is not None:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise DatasetError(f"the dataset {name!r} is being imported already (in "
+                                   "another window or terminal)") from None
+        yield
+    finally:
+        f.close()  # releases the lock
+
+
+def _import(folder: Path, name: str, options: ImportOptions, store: DatasetStore, progress,
+            cancel, workers: int | None, pool: WorkerPool | None, t0: float) -> ImportReport:
     if store.exists(name):
         taken = store.names()
         if name not in taken:

@@ -94,3 +94,17 @@ def test_a_damaged_stored_piece_gives_a_clear_error(tmp_path):
     again = import_folder(src, "damaged")
     assert again.parsed == 2
     assert [p.song().note_count for p in load_dataset("damaged").pieces] == [600, 600]
+
+
+def test_one_import_per_dataset_at_a_time(tmp_path):
+    import fcntl
+
+    src = tmp_path / "songs"
+    write_generated(src, 2)
+    folder = DatasetStore().folder("busy")
+    folder.mkdir(parents=True)
+    with open(folder / ".lock", "a+") as held:  # as another process's import holds it
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(DatasetError, match="being imported already"):
+            import_folder(src, "busy")
+    assert import_folder(src, "busy").pieces == 2
