@@ -22,9 +22,7 @@ from studio import __version__
 from studio.ui.document import Document
 
 # Each module's install(window) is called in this order after the window is built.
-FEATURE_MODULES: list[str] = [
-    "studio.ui.dataset_feature",
-]
+FEATURE_MODULES: list[str] = ["studio.ui.dataset_feature"]
 
 
 class MainWindow(QMainWindow):
