@@ -8,8 +8,12 @@ only through `Dataset.split(name)` and the pieces' `song()` / `satb`, never thro
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +54,7 @@ class Dataset:
     pieces: list[Piece]
     description: str = ""
     builtin: bool = False
+    path: Path | None = None  # the dataset's folder in the store (None: not stored)
 
     def split(self, name: str) -> list[Piece]:
         if name not in SPLITS:
@@ -63,12 +68,28 @@ class Dataset:
                       ) -> dict[str, np.ndarray]:
         """Encoded arrays for a representation (`key` names it and its settings), computed once.
 
-        The cache is in memory here; datasets stored on disk keep it beside their manifest.
+        Kept in memory, and for stored datasets also on disk as `cache/*.npz` beside the manifest
+        (numpy arrays only, loaded without pickle), so the next session starts at once. A cache
+        made for other pieces (another fingerprint) is never used.
         """
         full = (self.fingerprint(), key)
-        if full not in _ARRAY_CACHE:
-            _ARRAY_CACHE[full] = compute()
-        return _ARRAY_CACHE[full]
+        if full in _ARRAY_CACHE:
+            return _ARRAY_CACHE[full]
+        file = self._cache_file(key, full[0])
+        arrays = _load_npz(file) if file is not None else None
+        if arrays is None:
+            arrays = compute()
+            if file is not None:
+                _save_npz(file, arrays)
+        _ARRAY_CACHE[full] = arrays
+        return arrays
+
+    def _cache_file(self, key: str, fingerprint: str) -> Path | None:
+        if self.path is None:
+            return None
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)[:48]
+        digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+        return self.path / "cache" / f"{slug}-{digest}-{fingerprint}.npz"
 
     def fingerprint(self) -> str:
         """A short hash of the pieces' names, splits and music, recorded in model cards."""
@@ -92,3 +113,35 @@ def split_for(name: str, valid_fraction: float = 0.1, test_fraction: float = 0.1
     if x < test_fraction + valid_fraction:
         return "valid"
     return "train"
+
+
+def _load_npz(file: Path) -> dict[str, np.ndarray] | None:
+    try:
+        with np.load(file, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, KeyError, EOFError):  # missing, damaged or not ours: recompute
+        return None
+
+
+def _save_npz(file: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write atomically; a cache that cannot be written (full disk, object arrays) stays in
+    memory only."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        for old in file.parent.glob(file.name.rsplit("-", 1)[0] + "-*.npz"):
+            old.unlink(missing_ok=True)  # the same representation for older pieces
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".npz.tmp", dir=file.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
+        with np.load(tmp, allow_pickle=False) as z:  # refuse what would need pickle to load
+            for k in z.files:
+                z[k]
+        os.replace(tmp, file)
+    except (OSError, ValueError, TypeError):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

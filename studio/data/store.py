@@ -1,0 +1,400 @@
+"""The user's datasets on disk, under `studio.paths.user_datasets_dir()`, one folder each:
+
+    manifest.json    name, source folder, import options, one record per source file
+    journal.jsonl    records appended during an import (replayed if the import was interrupted)
+    stats.npz        per-piece pitch and note-length histograms, keyed by content hash
+    pieces/pack-*.bin  the parsed music of the pieces (see `piece_content`), appended by the
+                     import workers; each file record says which pack, at which offset
+    cache/*.npz      encoded arrays per representation (`Dataset.cached_arrays`)
+
+Every write of the manifest and the statistics is atomic (temporary file, fsync, rename), so a
+crash or a full disk leaves the previous version. During an import each finished file is appended
+to the journal at once; a later import of the same dataset first folds the journal into the
+manifest, which is how an interrupted import resumes where it stopped.
+
+A file record: size, mtime_ns, hash, status ("ok", "bad", "duplicate", "filtered", "removed"),
+reason, duplicate_of, name (the piece name: the path in the folder without its suffix), split (a
+choice the user made; otherwise `split_for(name)`), meta (see `piece_content.piece_metadata`),
+pack, offset and stored_bytes (where the stored piece lies).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from studio import paths
+from studio.data.dataset import SPLITS, Dataset, Piece, split_for
+from studio.data.errors import DatasetError, DatasetNotFound
+from studio.data.piece_content import LENGTH_LABELS, decode_piece, hist_from_text
+from studio.midi.files import atomic_write_bytes
+from studio.midi.parse import song_from_parsed
+from studio.music.song import Song
+
+FORMAT = 1
+PROBLEM_STATUSES = ("bad", "duplicate", "filtered")
+
+
+def slug(name: str) -> str:
+    """A folder name for a dataset name (readable; the manifest keeps the real name)."""
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "-", name.strip()).strip("-.")[:60]
+    return s or "dataset"
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise DatasetError("a dataset needs a name")
+    if len(name) > 100:
+        raise DatasetError("a dataset name can have at most 100 characters")
+    from studio.data.builtin import BUILTIN
+
+    if name in BUILTIN:
+        raise DatasetError(f"{name!r} is the name of a built-in dataset; choose another")
+    return name
+
+
+@dataclass
+class Manifest:
+    name: str
+    source: str = ""
+    options: dict = field(default_factory=dict)
+    description: str = ""
+    created: float = field(default_factory=time.time)
+    updated: float = field(default_factory=time.time)
+    complete: bool = False
+    files: dict[str, dict] = field(default_factory=dict)
+    hists: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def pieces(self) -> list[tuple[str, dict]]:
+        return sorted(((rel, r) for rel, r in self.files.items() if r.get("status") == "ok"),
+                      key=lambda x: x[1]["name"])
+
+    def problems(self) -> list[tuple[str, dict]]:
+        return sorted((rel, r) for rel, r in self.files.items()
+                      if r.get("status") in PROBLEM_STATUSES)
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in ("ok", *PROBLEM_STATUSES, "removed")}
+        for r in self.files.values():
+            out[r.get("status", "bad")] = out.get(r.get("status", "bad"), 0) + 1
+        return out
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "name": self.name, "source": self.source,
+                "options": self.options, "description": self.description,
+                "created": self.created, "updated": self.updated, "complete": self.complete,
+                "files": self.files}
+
+
+class DatasetStore:
+    """The folder of user datasets (`root` defaults to the user's datasets folder)."""
+
+    def __init__(self, root: Path | str | None = None) -> None:
+        self.root = Path(root) if root is not None else paths.user_datasets_dir()
+
+    def folder(self, name: str) -> Path:
+        return self.root / slug(name)
+
+    def names(self) -> list[str]:
+        return sorted((info["name"] for info in self.summaries()), key=str.lower)
+
+    def summaries(self) -> list[dict]:
+        """Name, pieces, problems, complete, source of every dataset, from the small
+        `info.json` beside each manifest (the manifest itself when there is none)."""
+        out = []
+        if self.root.is_dir():
+            for d in sorted(self.root.iterdir()):
+                info = _read_info(d)
+                if info is not None:
+                    out.append(info)
+        return out
+
+    def summary(self, name: str) -> dict | None:
+        info = _read_info(self.folder(name))
+        return info if info is not None and info.get("name") == name else None
+
+    def exists(self, name: str) -> bool:
+        return (self.folder(name) / "manifest.json").is_file()
+
+    # ---- reading ------------------------------------------------------------------------------
+    def read(self, name: str) -> Manifest:
+        folder = self.folder(name)
+        try:
+            raw = json.loads((folder / "manifest.json").read_text("utf-8"))
+        except FileNotFoundError:
+            raise DatasetNotFound(f"no dataset named {name!r}") from None
+        except (OSError, ValueError) as e:
+            raise DatasetError(f"the dataset {name!r} cannot be read ({e})") from None
+        if raw.get("name") != name:
+            raise DatasetNotFound(f"no dataset named {name!r}")
+        m = Manifest(raw["name"], raw.get("source", ""), raw.get("options", {}),
+                     raw.get("description", ""), raw.get("created", 0.0),
+                     raw.get("updated", 0.0), bool(raw.get("complete")), raw.get("files", {}))
+        m.hists = _read_stats(folder / "stats.npz")
+        replayed = replay_journal(folder / "journal.jsonl", m)
+        if replayed:
+            m.complete = False
+        return m
+
+    def load(self, name: str, manifest: Manifest | None = None) -> Dataset:
+        """The dataset as `Piece`s whose songs load from the stored pieces (no MIDI re-reading).
+        Pass the `manifest` when it was just read, to read it only once."""
+        m = manifest or self.read(name)
+        folder = self.folder(name)
+        pieces_dir = str(folder / "pieces") + os.sep
+        source = m.source.rstrip("/\\") + os.sep if m.source else ""
+        satb_mode = m.options.get("tracks") == "satb"
+        pieces = []
+        for rel, r in m.pieces():
+            where = (pieces_dir + r.get("pack", ""), r.get("offset", 0), r.get("stored_bytes", 0))
+            meta = dict(r.get("meta", {}))
+            meta["content_hash"] = r["hash"]
+            meta["file"] = rel
+            satb = _read_satb(*where) if satb_mode else None
+            pieces.append(Piece(r["name"], r.get("split") or split_for(r["name"]), source + rel,
+                                satb, meta, partial(load_piece_song, *where, r["name"])))
+        return Dataset(m.name, pieces, m.description or f"imported from {m.source}",
+                       builtin=False, path=folder)
+
+    # ---- writing ------------------------------------------------------------------------------
+    def write(self, m: Manifest) -> None:
+        """Save the manifest and statistics atomically, then drop the journal they include."""
+        folder = self.folder(m.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        m.updated = time.time()
+        _write_stats(folder / "stats.npz", m)
+        atomic_write_bytes(folder / "manifest.json", _manifest_bytes(m))
+        (folder / "journal.jsonl").unlink(missing_ok=True)
+        counts = m.counts()
+        info = {"name": m.name, "pieces": counts["ok"], "complete": m.complete,
+                "problems": counts["bad"] + counts["duplicate"] + counts["filtered"],
+                "source": m.source, "updated": m.updated}
+        atomic_write_bytes(folder / "info.json", json.dumps(info).encode())
+
+    def _edit(self, name: str, change) -> Manifest:
+        m = self.read(name)
+        change(m)
+        try:
+            self.write(m)
+        except OSError as e:
+            raise DatasetError(f"cannot save the dataset {name!r} ({e.strerror or e})") from None
+        return m
+
+    def remove_pieces(self, name: str, piece_names: list[str]) -> int:
+        """Take pieces out of the dataset (their files stay in your folder; a re-import leaves
+        them out until the file changes). Returns how many were removed."""
+        wanted = set(piece_names)
+        removed: list[str] = []
+
+        def change(m: Manifest) -> None:
+            for r in m.files.values():
+                if r.get("status") == "ok" and r.get("name") in wanted:
+                    r["status"], r["reason"] = "removed", "removed by you"
+                    removed.append(r["hash"])
+        m = self._edit(name, change)
+        drop_unused_packs(self.folder(name) / "pieces", m)
+        return len(removed)
+
+    def set_split(self, name: str, piece_name: str, split: str) -> None:
+        self.set_splits(name, {piece_name: split})
+
+    def set_splits(self, name: str, splits: dict[str, str]) -> None:
+        """Move pieces to other splits (one manifest write for all of them)."""
+        for split in splits.values():
+            if split not in SPLITS:
+                raise DatasetError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+
+        def change(m: Manifest) -> None:
+            left = dict(splits)
+            for r in m.files.values():
+                piece = r.get("name")
+                if r.get("status") == "ok" and piece in left:
+                    split = left.pop(piece)
+                    r["split"] = None if split == split_for(piece) else split
+            if left:
+                raise DatasetError(f"no piece named {next(iter(left))!r} in {name!r}")
+        self._edit(name, change)
+
+    def delete(self, name: str) -> None:
+        if not self.exists(name):
+            raise DatasetNotFound(f"no dataset named {name!r}")
+        shutil.rmtree(self.folder(name))
+
+
+# ---- pieces, journal and statistics files ----------------------------------------------------
+
+def _manifest_bytes(m: Manifest) -> bytes:
+    """The manifest as JSON, one file record per line, encoded record by record (a long single
+    encode would hold the GIL, and so the GUI thread, for the whole dataset)."""
+    head = m.to_json()
+    files = head.pop("files")
+    parts = [json.dumps(head, separators=(",", ":"))[:-1], ',"files":{']
+    dumps = json.dumps
+    parts.append(",".join(f"\n{dumps(rel)}:{dumps(r, separators=(',', ':'))}"
+                          for rel, r in files.items()))
+    parts.append("\n}}\n")
+    return "".join(parts).encode()
+
+
+def _read_info(folder: Path) -> dict | None:
+    try:
+        info = json.loads((folder / "info.json").read_text("utf-8"))
+        if (folder / "journal.jsonl").exists():
+            info["complete"] = False  # an import is running or was interrupted
+        return info
+    except (OSError, ValueError):
+        pass
+    try:  # older or damaged info: the manifest has it all
+        raw = json.loads((folder / "manifest.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = [r for r in raw.get("files", {}).values() if r.get("status") == "ok"]
+    return {"name": raw.get("name", folder.name), "pieces": len(ok),
+            "complete": bool(raw.get("complete")), "source": raw.get("source", ""),
+            "problems": sum(1 for r in raw.get("files", {}).values()
+                            if r.get("status") in PROBLEM_STATUSES)}
+
+
+
+def _read_stored(pack: str, offset: int, length: int) -> bytes:
+    with open(pack, "rb") as f:
+        f.seek(offset)
+        data = f.read(length)
+    if len(data) != length:
+        raise ValueError("the stored piece is cut short")
+    return data
+
+
+def load_piece_song(pack: str, offset: int, length: int, title: str = "") -> Song:
+    try:
+        parsed, _ = decode_piece(_read_stored(pack, offset, length))
+    except (OSError, ValueError) as e:
+        raise DatasetError(f"the stored piece {title or pack} cannot be read ({e}); "
+                           "import the folder again to restore it") from None
+    return song_from_parsed(parsed, title=title)
+
+
+def _read_satb(pack: str, offset: int, length: int) -> np.ndarray | None:
+    try:
+        _, satb = decode_piece(_read_stored(pack, offset, length))
+    except (OSError, ValueError):
+        return None
+    if satb is not None:
+        satb = satb.copy()
+        satb.setflags(write=False)
+    return satb
+
+
+def drop_unused_packs(pieces: Path, m: Manifest) -> None:
+    """Delete pack files no piece uses any more, and leftovers of interrupted writes."""
+    used = {r.get("pack") for r in m.files.values() if r.get("status") == "ok"}
+    try:
+        for f in pieces.iterdir():
+            if (f.name.startswith("pack-") and f.name not in used) or \
+                    f.name.endswith((".tmp", ".piece")):
+                f.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+class Journal:
+    """Append-only JSON lines, handed to the OS every 50 ms and fsynced every 0.5 s.
+    A failed write (full disk) is remembered, not raised: the import goes on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.error: str | None = None
+        self._last_sync = self._last_flush = 0.0
+        try:
+            self._f = open(path, "a", encoding="utf-8")
+        except OSError as e:
+            self._f = None
+            self.error = e.strerror or str(e)
+
+    def append(self, rel: str, record: dict, hist: tuple | None = None) -> None:
+        if self._f is None:
+            return
+        line = {"rel": rel, "record": record}
+        if hist is not None:
+            line["pitch_hist"], line["length_hist"] = hist
+        try:
+            self._f.write(json.dumps(line, separators=(",", ":")) + "\n")
+            now = time.monotonic()
+            if now - self._last_flush > 0.05:  # to the OS: survives a crash of the app
+                self._f.flush()
+                self._last_flush = now
+            if now - self._last_sync > 0.5:  # to the disk: survives a power cut
+                os.fsync(self._f.fileno())
+                self._last_sync = now
+        except OSError as e:
+            self.error = e.strerror or str(e)
+
+    def close(self) -> None:
+        if self._f is not None:
+            try:
+                self._f.flush()
+                os.fsync(self._f.fileno())
+            except OSError as e:
+                self.error = self.error or e.strerror or str(e)
+            try:
+                self._f.close()
+            except OSError:
+                pass
+            self._f = None
+
+
+def replay_journal(path: Path, m: Manifest) -> int:
+    """Fold journal lines into the manifest; a torn last line (crash mid-write) is ignored."""
+    try:
+        text = path.read_text("utf-8", errors="replace")
+    except FileNotFoundError:
+        return 0
+    except OSError:
+        return 0
+    n = 0
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+            m.files[entry["rel"]] = entry["record"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if "pitch_hist" in entry:
+            try:
+                m.hists[entry["record"]["hash"]] = (hist_from_text(entry["pitch_hist"]),
+                                                    hist_from_text(entry["length_hist"]))
+            except (ValueError, TypeError):
+                pass  # recomputed from the piece when statistics need it
+        n += 1
+    return n
+
+
+def _read_stats(file: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    try:
+        with np.load(file, allow_pickle=False) as z:
+            hashes, pitch, length = z["hashes"], z["pitch"], z["length"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    if pitch.shape[1:] != (128,) or length.shape[1:] != (len(LENGTH_LABELS),):
+        return {}
+    return {str(h): (pitch[i].astype(np.int64), length[i].astype(np.int64))
+            for i, h in enumerate(hashes)}
+
+
+def _write_stats(file: Path, m: Manifest) -> None:
+    keep = [r["hash"] for _, r in m.pieces() if r["hash"] in m.hists]
+    pitch = np.array([m.hists[h][0] for h in keep], np.int32).reshape(-1, 128)
+    length = np.array([m.hists[h][1] for h in keep], np.int32).reshape(-1, len(LENGTH_LABELS))
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, hashes=np.array(keep, dtype="U32"), pitch=pitch, length=length)
+    atomic_write_bytes(file, buf.getvalue())
