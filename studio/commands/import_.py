@@ -37,9 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 class ProgressLine:
     """A single terminal line redrawn at most 10 times a second (only on a terminal)."""
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None) -> None:
+        self.stream = stream if stream is not None else sys.stderr  # the one in use now
+        self.tty = self.stream.isatty()
         self.last = 0.0
 
     def __call__(self, p: ImportProgress) -> None:

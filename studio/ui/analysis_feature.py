@@ -9,7 +9,7 @@ map. Closing the window cancels any analysis still running and waits for it.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 from studio.ui.style_map_panel import StyleMapPanel
 
@@ -34,7 +34,13 @@ def install(window) -> StyleMapPanel:
     panel.setObjectName("style_map_panel")
     dataset_panel = getattr(window, "dataset_panel", None)
     if dataset_panel is not None and callable(getattr(dataset_panel, "add_tab", None)):
-        dataset_panel.add_tab(panel, TITLE)
+        # A tab of the dataset dock: it scrolls when the dock is small rather than forcing the
+        # window's minimum size, and fills the dock when it is big.
+        holder = QScrollArea()
+        holder.setWidgetResizable(True)
+        holder.setWidget(panel)
+        holder.setMinimumSize(120, 100)
+        dataset_panel.add_tab(holder, TITLE)
     else:
         dock = QDockWidget(TITLE, window)
         dock.setObjectName("style_map_dock")

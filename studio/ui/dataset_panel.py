@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -116,7 +117,7 @@ class DatasetPanel(ImportFlow, QWidget):
         self.table.doubleClicked.connect(lambda index: self.open_piece(self._piece_at(index)))
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         pl.addWidget(self.table, 1)
-        brow = QHBoxLayout()
+        brow = QGridLayout()
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Open the piece in the piano roll (or double-click it)")
         self.open_button.clicked.connect(lambda: self.open_piece(self._first_selected()))
@@ -130,8 +131,10 @@ class DatasetPanel(ImportFlow, QWidget):
         for s in SPLITS:
             self.split_combo.addItem(s, s)
         self.split_combo.activated.connect(self._split_chosen)
-        for w in (self.open_button, self.play_button, self.remove_button, self.split_combo):
-            brow.addWidget(w)
+        # Two rows of two, so the panel fits a narrow dock beside the piano roll.
+        for i, w in enumerate((self.open_button, self.play_button, self.remove_button,
+                               self.split_combo)):
+            brow.addWidget(w, i // 2, i % 2)
         pl.addLayout(brow)
         self.tabs.addTab(pieces_tab, "Pieces")
         self.stats_view = StatisticsView()

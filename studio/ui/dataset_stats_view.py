@@ -16,7 +16,7 @@ def _bar_plot(title: str, left: str) -> pg.PlotWidget:
     w.setLabel("left", left)
     w.setMouseEnabled(x=False, y=False)
     w.hideButtons()
-    w.setMinimumHeight(140)
+    w.setMinimumHeight(70)  # small: the panel shares a dock beside the piano roll
     return w
 
 

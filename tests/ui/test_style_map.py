@@ -28,6 +28,17 @@ class PlaybackRecorder:
         self.played.append(song)
 
 
+def show_style_map(window):
+    """Bring the style map tab to the front, in a dock wide enough to click its points."""
+    tabs = window.dataset_panel.tabs
+    tabs.setCurrentIndex(next(k for k in range(tabs.count()) if tabs.tabText(k) == "Style map"))
+    dock = window.docks["Dataset"]
+    dock.show()
+    dock.raise_()
+    window.docks["Tracks"].hide()  # the whole left column for the map
+    window.resizeDocks([dock], [700], Qt.Orientation.Horizontal)
+
+
 @pytest.fixture
 def window(qtbot, tmp_path):
     folder = tmp_path / "piano"
@@ -62,14 +73,16 @@ def _run(qtbot, panel, button):
 
 def test_map_draws_and_points_play_open_and_describe_themselves(qtbot, window):
     panel = window.style_map
-    assert window.docks["Style map"].widget() is panel
+    tabs = window.dataset_panel.tabs  # the style map is a tab of the dataset panel
+    assert any(tabs.tabText(k) == "Style map" and tabs.widget(k).widget() is panel
+               for k in range(tabs.count()))
     _run(qtbot, panel, panel.draw_button)
     m = panel.style_map
     assert set(m.labels) == {"jsb", "piano"} and len(m.items) > 60
     assert len(panel.plot.dots.data) == len(m.items)
     assert panel.status.text().startswith("Map drawn")
-    window.docks["Style map"].raise_()
-    qtbot.wait(50)
+    show_style_map(window)
+    qtbot.wait(200)  # let the dock settle at its new width before reading point positions
     # A piano point far from every other point, so the click cannot land on a neighbour.
     positions = [panel.plot.point_position(k) for k in range(len(m.items))]
 
@@ -77,7 +90,11 @@ def test_map_draws_and_points_play_open_and_describe_themselves(qtbot, window):
         p = positions[k]
         return min((p - q).manhattanLength() for j, q in enumerate(positions) if j != k)
 
-    i = max((k for k, it in enumerate(m.items) if it.label == "piano"), key=room)
+    holder = panel.parentWidget().parentWidget()  # the scroll area around the panel
+    seen = holder.viewport().rect()
+    visible = [k for k, p in enumerate(positions)
+               if seen.contains(panel.plot.plot.viewport().mapTo(holder.viewport(), p))]
+    i = max((k for k in visible if m.items[k].label == "piano"), key=room)
     pos = positions[i]
     viewport = panel.plot.plot.viewport()
     QTest.mouseMove(viewport, pos)
@@ -114,7 +131,7 @@ def test_open_and_generated_songs_join_the_map_and_stay_after_redraw(qtbot, wind
     assert panel.plot.colour_by == "key"
     _run(qtbot, panel, panel.draw_button)
     assert len(panel.style_map.added) == 2
-    window.docks["Style map"].raise_()
+    show_style_map(window)
     qtbot.wait(50)
     window.grab().save(str(_shot_dir() / "style_map_window.png"))
 
@@ -129,7 +146,7 @@ def test_critic_table_and_bad_input(qtbot, window):
     assert panel.critic.confusion.rowCount() == 2
     best = max(panel.critic.results, key=lambda r: r.accuracy)
     assert best.accuracy > best.chance + 0.15
-    window.docks["Style map"].raise_()
+    show_style_map(window)
     qtbot.wait(50)
     panel.grab().save(str(_shot_dir() / "style_critic.png"))
 
@@ -174,7 +191,8 @@ def test_style_map_goes_into_the_dataset_panel_when_it_offers_tabs(qtbot):
             w.removeDockWidget(dock)
     w.dataset_panel = TabbedPanel()
     panel = analysis_feature.install(w)
-    assert w.dataset_panel.widget(0) is panel and w.dataset_panel.tabText(0) == "Style map"
+    assert w.dataset_panel.widget(0).widget() is panel  # in a scroll area
+    assert w.dataset_panel.tabText(0) == "Style map"
     panel.shutdown()
 
 
