@@ -75,7 +75,8 @@ class CoconetNet(nn.Module):
         self.conv_in = nn.Conv2d(2 * sr.VOICES, c.channels, 3, padding=1)
         dilations = [2 ** (i % (c.max_dilation.bit_length())) for i in range(c.layers // 2)]
         self.blocks = nn.Sequential(*(ResidualPair(c.channels, d, c.dropout) for d in dilations))
-        self.conv_out = nn.Conv2d(c.channels, sr.VOICES, 3, padding=1)
+        # no bias: a constant per voice would cancel in the softmax over pitches
+        self.conv_out = nn.Conv2d(c.channels, sr.VOICES, 3, padding=1, bias=False)
 
     def forward(self, classes: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
         dtype = self.conv_in.weight.dtype

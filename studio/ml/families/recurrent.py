@@ -135,8 +135,12 @@ class Recurrent(Family):
         logits, state = model(x, p)
         last = logits[:, -1].float()
         sounding = torch.full((count,), bool(len(prime)) and _sounding(prime), device=device)
-        allowed = None if allowed_pitches is None else torch.as_tensor(
-            sorted(set(int(q) for q in allowed_pitches)), dtype=torch.long, device=device)
+        allowed = None
+        if allowed_pitches is not None:
+            chosen = sorted({int(q) for q in allowed_pitches})
+            if not chosen or chosen[0] < 0 or chosen[-1] > 127:
+                raise GenerationError("the allowed pitches must be MIDI notes 0-127, at least one")
+            allowed = torch.as_tensor(chosen, dtype=torch.long, device=device)
         out = torch.empty((count, steps), dtype=torch.long, device=device)
         pos = len(start)
         for i in range(steps):
