@@ -182,6 +182,7 @@ class Trainer:
                     data = {k: v[part] for k, v in data.items()}
                 lr = schedule.lr(gstep, epoch - 1)
                 set_lr(optimizer, lr)
+                fam.on_train_step(gstep, steps * c.epochs)
                 with autocast(device, c.amp):
                     out = fam.loss(net, data)
                     loss = out.loss + (c.l1 * l1_penalty(model) if c.l1 else 0.0)
@@ -250,6 +251,7 @@ class Trainer:
         s["elapsed"] = time.perf_counter() - t_start - paused_total
         if status != "cancelled" and c.restore_best and s["best"] is not None:
             model.load_state_dict(s["best"])
+        model.eval()
         result = TrainResult(status, s["history"], s["best_epoch"], model, fam,
                              seconds=s["elapsed"], run_index=self.run_index)
         if group.is_main and self.output is not None:

@@ -19,6 +19,7 @@ from studio.ml.errors import (
     TrainingCancelled,
 )
 from studio.ml.evaluate import evaluate
+from studio.ml.loggers import JsonlLog, read_run_log
 from studio.ml.registry import create_family
 from studio.ml.train_config import TrainConfig
 from studio.ml.train_state import state_path
@@ -64,8 +65,8 @@ def weights_of(model):
 
 def test_callbacks_see_every_step_and_epoch(jsb_tiny, tmp_path):
     rec = Recorder()
-    result = Trainer(lstm(), jsb_tiny, TrainConfig(epochs=2, **FAST), callbacks=[rec],
-                     output=tmp_path / "m").run()
+    result = Trainer(lstm(), jsb_tiny, TrainConfig(epochs=2, **FAST),
+                     callbacks=[rec, JsonlLog(tmp_path / "m.jsonl")], output=tmp_path / "m").run()
     info = rec.of("start")[0]
     assert info.model == "lstm" and info.steps_per_epoch == 6 and info.total_steps == 12
     steps = rec.of("step")
@@ -77,6 +78,10 @@ def test_callbacks_see_every_step_and_epoch(jsb_tiny, tmp_path):
                 "valid_recall", "valid_f1", "train_accuracy", "lr", "seconds"):
         assert key in epochs[0].metrics
     assert rec.of("end")[0] is result and result.checkpoint == weights_path(tmp_path / "m")
+    log = read_run_log(tmp_path / "m.jsonl")
+    assert log.info["model"] == "lstm" and [s["step"] for s in log.steps] == list(range(1, 13))
+    assert [e["metrics"]["valid_loss"] for e in log.epochs] == \
+        [e.metrics["valid_loss"] for e in epochs] and log.end["status"] == "completed"
     card = read_card(tmp_path / "m")
     assert card["status"] == "completed" and len(card["metrics"]) == 2
     assert card["dataset"]["hash"] == jsb_tiny.fingerprint()
@@ -233,3 +238,22 @@ def test_throttled_callback_merges_steps():
     throttled.on_train_end(None)
     assert [(s.step, s.loss) for s in rec.of("step")] == [(1, 1.0), (5, 3.5)]
     assert card_path("x").name == "x.json"
+
+
+def test_families_hear_the_step_for_their_schedules(jsb_tiny, tmp_path):
+    from studio.ml.families.recurrent import Recurrent
+
+    class Annealed(Recurrent):
+        def __init__(self, config):
+            super().__init__(config)
+            self.seen = []
+
+        def on_train_step(self, step, total_steps):
+            self.seen.append((step, total_steps))
+
+    family = Annealed(lstm().config)
+    Trainer(family, jsb_tiny, TrainConfig(epochs=2, **FAST), callbacks=[Recorder(4)],
+            output=tmp_path / "k").run()
+    Trainer(family, jsb_tiny, TrainConfig(epochs=2, **FAST), output=tmp_path / "k",
+            resume=True).run()
+    assert family.seen == [(i, 12) for i in range(12)]

@@ -138,7 +138,7 @@ class Coconet(Family):
         per_example = (nll * weight).sum((1, 2)) / weight.sum((1, 2)).clamp(min=1)
         previous = F.pad(target, (1, 0), value=-1)[..., :-1]  # the true previous class
         guess = logits.argmax(-1)
-        stats = classification_stats(logits, target, nll, (target != previous) & (target > 0),
+        stats = classification_stats(guess, target, nll, (target != previous) & (target > 0),
                                      (guess != previous) & (guess > 0), weight)
         return LossOutput(per_example.mean(), stats)
 

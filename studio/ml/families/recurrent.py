@@ -103,8 +103,9 @@ class Recurrent(Family):
         weight = targets != mt.IGNORE
         # A mean over the batch's examples of each example's mean token loss.
         per_example = (nll * weight).sum(1) / weight.sum(1).clamp(min=1)
-        stats = classification_stats(logits, targets, nll, mt.onset_of(targets) & weight,
-                                     mt.onset_of(logits.argmax(-1)), weight)
+        guess = logits.argmax(-1)
+        stats = classification_stats(guess, targets, nll, mt.onset_of(targets) & weight,
+                                     mt.onset_of(guess), weight)
         return LossOutput(per_example.mean(), stats)
 
     # -- generation ---------------------------------------------------------------------------
