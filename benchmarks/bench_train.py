@@ -4,14 +4,15 @@ For each model, both loops train the same module class from the same initial wei
 same encoded JSB examples with the same batch size, optimizer (Adam) and gradient clipping; the
 bare loop is the minimum anyone would write (shuffle, index, forward, cross-entropy, backward,
 clip, step). The trainer adds what the studio needs: augmentation and mask hooks, metrics sums,
-per-step reports and the cancel/pause checks. Steps after a warm-up are timed; the two loops
-alternate `--repeat` times and the median of each is compared (the machine is shared).
+per-step reports and the cancel/pause checks. The two loops alternate step by step (the bare
+step runs inside a trainer callback, its time excluded from the trainer's), so that both meet
+the same load on a shared machine; the median step times after a warm-up are compared.
 
 Families without a hand-written loss below are measured with their own `Family.loss` inside the
 bare loop (so the ratio is the trainer's overhead); add one to BARE_LOSSES to compare against a
 truly bare loss.
 
-    python benchmarks/bench_train.py [--models lstm cnn] [--steps 20] [--threads 1]
+    python benchmarks/bench_train.py [--models lstm cnn] [--steps 30] [--threads 1]
 """
 
 from __future__ import annotations
@@ -54,52 +55,59 @@ def coconet_loss(model, batch):
 BARE_LOSSES = {"recurrent": recurrent_loss, "coconet": coconet_loss}
 
 
-def bare_loop(family, model, examples, batch, steps, warmup):
-    """Seconds per step of a minimal loop, timed after `warmup` steps."""
-    loss_fn = BARE_LOSSES.get(family.name, lambda m, b: family.loss(m, family.prepare(
-        b, torch.Generator().manual_seed(0))).loss)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    model.train()
-    order = torch.randperm(len(examples))
-    t0 = 0.0
-    for i in range(warmup + steps):
-        if i == warmup:
-            t0 = time.perf_counter()
-        data = examples.batch(order[(i * batch) % (len(examples) - batch):][:batch])
-        loss = loss_fn(model, data)
-        optimizer.zero_grad(set_to_none=True)
+class BareLoop:
+    """The minimal loop, one step per call."""
+
+    def __init__(self, family, model, examples, batch):
+        self.loss_fn = BARE_LOSSES.get(family.name, lambda m, b: family.loss(m, family.prepare(
+            b, torch.Generator().manual_seed(0))).loss)
+        self.model, self.examples, self.batch = model, examples, batch
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        self.order = torch.randperm(len(examples))
+        self.i = 0
+        model.train()
+
+    def step(self) -> float:
+        t0 = time.perf_counter()
+        start = (self.i * self.batch) % (len(self.examples) - self.batch)
+        data = self.examples.batch(self.order[start:start + self.batch])
+        loss = self.loss_fn(self.model, data)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-    return (time.perf_counter() - t0) / steps
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        self.i += 1
+        return time.perf_counter() - t0
 
 
-class StepClock(TrainingCallback):
-    def __init__(self, warmup):
-        self.warmup, self.times = warmup, []
+class Lockstep(TrainingCallback):
+    """Runs one bare step after each studio step, so that both meet the same machine load: the
+    trainer (in a thread) waits in this callback while the bare step runs, and that wait is
+    excluded from the studio step's time."""
+
+    def __init__(self, bare: BareLoop):
+        self.bare, self.studio_times, self.bare_times = bare, [], []
+        self._resumed = None
 
     def on_step_end(self, report):
-        self.times.append(report.elapsed)
+        now = time.perf_counter()
+        if self._resumed is not None:
+            self.studio_times.append(now - self._resumed)
+        self.bare_times.append(self.bare.step())
+        self._resumed = time.perf_counter()
 
 
-def studio_loop(family, dataset, batch, steps, warmup):
-    clock = StepClock(warmup)
-    config = TrainConfig(epochs=1, batch_size=batch, steps_per_epoch=warmup + steps, lr=1e-3,
-                         grad_clip=1.0, patience=0, log_every=1)
-    Trainer(family, dataset, config, callbacks=[clock]).run()
-    return (clock.times[-1] - clock.times[warmup - 1]) / steps
-
-
-def measure(model_name, dataset, steps, warmup, repeat):
+def measure(model_name, dataset, steps, warmup):
     family = create_family(model_name)
     batch = BATCH.get(model_name, 32)
     examples = family.examples(dataset, "train", training=True)
-    bare, studio = [], []
-    for _ in range(repeat):
-        torch.manual_seed(0)
-        bare.append(bare_loop(family, family.build(), examples, batch, steps, warmup))
-        studio.append(studio_loop(family, dataset, batch, steps, warmup))
-    b, s = statistics.median(bare), statistics.median(studio)
+    torch.manual_seed(0)
+    lockstep = Lockstep(BareLoop(family, family.build(), examples, batch))
+    config = TrainConfig(epochs=1, batch_size=batch, steps_per_epoch=warmup + steps + 1, lr=1e-3,
+                         grad_clip=1.0, patience=0, log_every=1)
+    Trainer(family, dataset, config, callbacks=[lockstep]).run()
+    b = statistics.median(lockstep.bare_times[warmup:warmup + steps])
+    s = statistics.median(lockstep.studio_times[warmup:warmup + steps])
     params = sum(p.numel() for p in family.build().parameters())
     return {"model": model_name, "params": params, "batch": batch,
             "bare": batch / b, "studio": batch / s, "ratio": b / s}
@@ -108,19 +116,19 @@ def measure(model_name, dataset, steps, warmup, repeat):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", default=["lstm", "cnn"])
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     dataset = load_dataset("jsb")
     print(f"machine: {machine()}; torch {torch.__version__}, {args.threads} thread(s); "
-          f"{args.steps} timed steps after {args.warmup} warm-up, median of {args.repeat}")
+          f"median step time over {args.steps} steps after {args.warmup} warm-up, "
+          "the two loops alternating step by step")
     print(f"{'model':8} {'weights':>10} {'batch':>6} {'bare ex/s':>10} {'studio ex/s':>12} "
           f"{'ratio':>6}")
     for name in args.models:
-        r = measure(name, dataset, args.steps, args.warmup, args.repeat)
+        r = measure(name, dataset, args.steps, args.warmup)
         print(f"{r['model']:8} {r['params']:>10,} {r['batch']:>6} {r['bare']:>10.1f} "
               f"{r['studio']:>12.1f} {r['ratio']:>6.3f}", flush=True)
 

@@ -104,6 +104,7 @@ class Family:
     Config: ClassVar[type]
     representation: ClassVar[str] = ""  # e.g. "melody-tokens/1"
     modes: ClassVar[tuple[str, ...]] = ()
+    evaluation_note: ClassVar[str] = ""  # what its NLL measures, if not next-step prediction
 
     def __init__(self, config: Any = None) -> None:
         self.config = validate(config if config is not None else self.Config())

@@ -48,6 +48,7 @@ def test_library_lists_user_and_shipped_models(tmp_path, monkeypatch):
     save_checkpoint(paths.user_models_dir() / "harmonizer", lstm, lstm.build())
     card_path(paths.user_models_dir() / "broken").write_text("{")
     (paths.user_models_dir() / "broken.safetensors").write_bytes(b"x")
+    (paths.user_models_dir() / "search.grid.json").write_text("{}")  # not a model
 
     entries = list_models()
     assert [(e.name, e.shipped) for e in entries] == [
@@ -70,3 +71,5 @@ def test_library_lists_user_and_shipped_models(tmp_path, monkeypatch):
         delete_model(entries[3])
     delete_model(renamed)
     assert [e.name for e in list_models()] == ["broken", "harmonizer", "harmonizer"]
+    (paths.user_models_dir() / "harmonizer.safetensors").unlink()
+    assert "weights file is missing" in list_models()[1].problem

@@ -97,23 +97,24 @@ def test_same_seed_same_model(jsb_tiny):
     assert not torch.equal(a.model.head.weight, c.model.head.weight)
 
 
-def test_cancel_then_resume_continues_exactly(jsb_tiny, tmp_path):
+@pytest.mark.parametrize("stop_at", [6, 9])  # the epoch's last step (before validating), mid-epoch
+def test_cancel_then_resume_continues_exactly(jsb_tiny, tmp_path, stop_at):
     family = create_family("lstm", {**TINY_LSTM, "dropout": 0.3})  # the RNG state matters
     config = TrainConfig(epochs=2, transpose=3, **FAST)
     straight = Trainer(family, jsb_tiny, config, output=tmp_path / "a").run()
 
-    rec = Recorder(cancel_at_step=9)  # in the middle of epoch 2
+    rec = Recorder(cancel_at_step=stop_at)
     stopped = Trainer(family, jsb_tiny, config, callbacks=[rec], output=tmp_path / "b").run()
-    assert stopped.status == "cancelled" and len(stopped.history) == 1
+    assert stopped.status == "cancelled" and len(stopped.history) == (stop_at > 6)
     assert state_path(tmp_path / "b").exists()
     assert read_card(tmp_path / "b")["status"] == "cancelled"
-    load_checkpoint(tmp_path / "b")  # a usable model already
+    load_checkpoint(tmp_path / "b")  # a usable model already (the last weights before any epoch)
 
     rec2 = Recorder()
     resumed = Trainer(family, jsb_tiny, config, callbacks=[rec2], output=tmp_path / "b",
                       resume=True).run()
-    assert resumed.status == "completed" and rec2.of("start")[0].start_step == 9
-    assert [s.step for s in rec2.of("step")] == [10, 11, 12]
+    assert resumed.status == "completed" and rec2.of("start")[0].start_step == stop_at
+    assert [s.step for s in rec2.of("step")] == list(range(stop_at + 1, 13))
     assert resumed.history == [{**h, "seconds": resumed.history[i]["seconds"]}
                                for i, h in enumerate(straight.history)]
     for x, y in zip(straight.model.parameters(), resumed.model.parameters()):

@@ -96,6 +96,9 @@ class Coconet(Family):
     Config = CoconetConfig
     representation = "satb-roll/1"
     modes = ("harmonize", "infill")
+    evaluation_note = ("The CNN's NLL is per hidden note under random masks (Coconet's measure: "
+                       "it sees the notes around each one); the baseline predicts each 16th of "
+                       "a voice from the preceding ones of that voice.")
 
     # -- representation -----------------------------------------------------------------------
     def examples(self, dataset: Dataset, split: str, *, training: bool) -> Examples:
