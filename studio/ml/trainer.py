@@ -115,7 +115,8 @@ class Trainer:
                     "choose a smaller batch size, window or model") from None
             raise
         finally:
-            group.close() if self.distributed else None
+            if self.distributed:
+                group.close()
 
     def _run(self, group: ProcessGroup) -> TrainResult:
         c, fam, device = self.config, self.family, group.device
