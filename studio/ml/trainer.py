@@ -150,7 +150,8 @@ class Trainer:
         info = RunInfo(self.model_name, fam.name, self.dataset.name, config_to_dict(fam.config),
                        config_to_dict(c), str(device), sum(p.numel() for p in model.parameters()),
                        len(train), len(valid), steps, c.epochs, steps * c.epochs, s["epoch"],
-                       s["global_step"], train.skipped, group.world_size, self.run_index)
+                       s["global_step"], train.skipped, train.unreadable + valid.unreadable,
+                       group.world_size, self.run_index)
         self._emit("on_train_start", info)
 
         status = "completed"
