@@ -1,0 +1,58 @@
+"""The errors of the ML engine: each carries a message a musician can act on.
+
+Every error the engine raises on purpose derives from `StudioMLError`; the command line prints its
+message as one line (see `studio/commands/_errors.py`) and the training panel shows it as it is.
+Anything else escaping the engine is a bug.
+"""
+
+from __future__ import annotations
+
+
+class StudioMLError(Exception):
+    """A problem with the user's data, settings or model files, explained in plain words."""
+
+    user_facing = True
+
+
+class ConfigError(StudioMLError):
+    """A setting out of its range, of the wrong type, or unknown to the model family."""
+
+
+class UnknownModelError(StudioMLError):
+    """No model family of that name, or no model of that name in the library."""
+
+
+class DatasetTooSmallError(StudioMLError):
+    """Empty dataset or split, or no piece as long as the model's window."""
+
+
+class NonFiniteLossError(StudioMLError):
+    """The loss became NaN or infinite: training diverged."""
+
+
+class TrainingOutOfMemoryError(StudioMLError):
+    """The device ran out of memory for this model and batch size."""
+
+
+class TrainingCancelled(StudioMLError):
+    """Raised by a callback (or the control) to stop a run; the trainer stops cleanly."""
+
+
+class CheckpointError(StudioMLError):
+    """A model file that is missing, unreadable, tampered with, or does not match its card."""
+
+
+class WrongFamilyError(CheckpointError):
+    """A checkpoint of another model family than the one asked for."""
+
+
+class GenerationError(StudioMLError):
+    """A generation request the model cannot serve (range, length, mode)."""
+
+
+def is_unreadable_piece(error: BaseException) -> bool:
+    """Whether building a piece's song failed for a reason of that piece (a bad or missing
+    file): encoders skip such pieces and count them instead of stopping."""
+    from studio.midi.errors import MidiReadError
+
+    return isinstance(error, (MidiReadError, OSError)) or getattr(error, "user_facing", False)

@@ -1,0 +1,1 @@
+"""Model families, one module each; `studio.ml.registry` discovers them (see `studio.ml.family`)."""

@@ -1,0 +1,148 @@
+"""The model library: the shipped models (`models/` in the repository) and the user's own
+(`studio.paths.user_models_dir()`), each a `NAME.safetensors` + `NAME.json` pair.
+
+Listing reads only the cards (fast, no weights); loading goes through
+`studio.ml.checkpoint.load_checkpoint`, which verifies the pair. A user's model with the same name
+as a shipped one comes first when looked up by name.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio import paths
+from studio.ml.checkpoint import (
+    CARD_SUFFIX,
+    WEIGHTS_SUFFIX,
+    LoadedModel,
+    card_path,
+    load_checkpoint,
+    read_card,
+    weights_path,
+)
+from studio.ml.errors import CheckpointError, StudioMLError, UnknownModelError
+
+
+@dataclass
+class ModelEntry:
+    """One model of the library, as its card describes it."""
+
+    name: str
+    path: Path  # the .safetensors file
+    shipped: bool
+    card: dict[str, Any]
+    problem: str = ""  # why the card could not be read, if so
+
+    @property
+    def family(self) -> str:
+        return str(self.card.get("family", "?"))
+
+    @property
+    def model(self) -> str:
+        return str(self.card.get("model", self.family))
+
+    @property
+    def modes(self) -> list[str]:
+        return list(self.card.get("modes", []))
+
+    @property
+    def dataset(self) -> str:
+        return str(self.card.get("dataset", {}).get("name", "?"))
+
+    @property
+    def created(self) -> str:
+        return str(self.card.get("created", ""))
+
+    @property
+    def best_metrics(self) -> dict[str, float]:
+        best, history = self.card.get("best_epoch", 0), self.card.get("metrics", [])
+        return history[best - 1] if 0 < best <= len(history) else {}
+
+    @property
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
+
+
+def library_dirs() -> list[tuple[Path, bool]]:
+    """(folder, shipped) pairs, the user's folder first."""
+    return [(paths.user_models_dir(), False), (paths.SHIPPED_MODELS_DIR, True)]
+
+
+def list_models(mode: str | None = None) -> list[ModelEntry]:
+    """Every model with a card, the user's then the shipped ones, each sorted by name; with
+    `mode`, only those that can generate it. Unreadable cards are listed with `problem`."""
+    out: list[ModelEntry] = []
+    for folder, shipped in library_dirs():
+        if not folder.is_dir():
+            continue
+        for card in sorted(folder.glob("*" + CARD_SUFFIX)):
+            if card.name.endswith(".grid" + CARD_SUFFIX):  # a grid search's results table
+                continue
+            weights = weights_path(card)
+            try:
+                entry = ModelEntry(card.stem, weights, shipped, read_card(card))
+            except CheckpointError as e:
+                entry = ModelEntry(card.stem, weights, shipped, {}, str(e))
+            if not weights.exists():
+                entry.problem = f"{weights}: the weights file is missing"
+            if mode is None or mode in entry.modes:
+                out.append(entry)
+    return out
+
+
+def find_model(name_or_path: str | os.PathLike) -> Path:
+    """The weights path of a model given by library name or by path."""
+    p = Path(name_or_path)
+    if p.suffix in (WEIGHTS_SUFFIX, CARD_SUFFIX) or os.sep in str(name_or_path) or p.exists():
+        if card_path(p).exists() or weights_path(p).exists():
+            return weights_path(p)
+        raise CheckpointError(f"{p}: no such model file")
+    for folder, _ in library_dirs():
+        if weights_path(folder / p.name).exists() or card_path(folder / p.name).exists():
+            return weights_path(folder / p.name)
+    names = ", ".join(e.name for e in list_models()) or "none yet"
+    raise UnknownModelError(f"no model called {name_or_path!r} in the library (models: {names})")
+
+
+def open_model(name_or_path: str | os.PathLike, *, family: str | None = None,
+               device: str = "cpu") -> LoadedModel:
+    """Find and load (verified) a model by library name or path."""
+    return load_checkpoint(find_model(name_or_path), family=family, device=device)
+
+
+def _user_entry(entry: ModelEntry) -> None:
+    if entry.shipped:
+        raise StudioMLError(f"{entry.name} is a shipped model; it cannot be changed")
+
+
+def delete_model(entry: ModelEntry) -> None:
+    """Remove a user's model (weights, card and any training state)."""
+    _user_entry(entry)
+    from studio.ml.train_state import state_path
+
+    for p in (entry.path, card_path(entry.path), state_path(entry.path)):
+        p.unlink(missing_ok=True)
+
+
+def rename_model(entry: ModelEntry, new_name: str) -> ModelEntry:
+    """Give a user's model another name (files renamed, the card's name updated)."""
+    import json
+
+    from studio.ml.checkpoint import atomic_write_bytes
+
+    _user_entry(entry)
+    new_name = new_name.strip()
+    if not new_name or any(c in new_name for c in '/\\:*?"<>|') or new_name.startswith("."):
+        raise StudioMLError(f"{new_name!r} cannot be a model name")
+    target = entry.path.with_name(new_name + WEIGHTS_SUFFIX)
+    if target.exists() or card_path(target).exists():
+        raise StudioMLError(f"a model called {new_name} already exists")
+    card = dict(entry.card, name=new_name)
+    card["weights"] = dict(card["weights"], file=target.name)
+    os.replace(entry.path, target)
+    atomic_write_bytes(card_path(target), (json.dumps(card, indent=1) + "\n").encode())
+    card_path(entry.path).unlink(missing_ok=True)
+    return ModelEntry(new_name, target, False, card)
