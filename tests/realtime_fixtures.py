@@ -241,6 +241,7 @@ class JackKeyboard:
         self._out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, client)
         self._out.open_virtual_port("out")
         self.port_name = f"{client}:out"
+        self.closed = False
 
     def send(self, message: list[int]) -> float:
         """Send now; returns the monotonic time it was sent."""
@@ -249,5 +250,7 @@ class JackKeyboard:
         return t
 
     def close(self) -> None:
-        self._out.close_port()
-        self._out.delete()
+        if not self.closed:
+            self.closed = True
+            self._out.close_port()
+            self._out.delete()

@@ -33,6 +33,7 @@ class MidiOutput:
         self.failed: str | None = None  # why the output stopped working
         self.closed = False
         self.sent_count = 0
+        self.panic_count = 0  # panics that were sent (not dropped)
         self._send_lock = threading.Lock()
 
     def send(self, message: Message) -> bool:
@@ -56,7 +57,8 @@ class MidiOutput:
 
     def panic(self) -> None:
         """All notes and sounds off on every channel (sustain released first)."""
-        self.send_many(panic_messages())
+        if self.send_many(panic_messages()):
+            self.panic_count += 1
 
     def close(self) -> None:
         """Release the device; sending afterwards does nothing."""

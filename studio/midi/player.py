@@ -153,6 +153,7 @@ class Player:
             self._silence(old)
             old.panic()
             self._output = output
+            output.panic()  # start the new output from a clean state
             if self._playing:
                 output.send_many(self._events.chase(self._tick_now()))
             return old

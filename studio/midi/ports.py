@@ -149,7 +149,13 @@ class MidiSystem:
 
     @property
     def name(self) -> str:
-        return rtmidi.get_api_display_name(self.api)
+        names = {rtmidi.API_LINUX_ALSA: "ALSA", rtmidi.API_UNIX_JACK: "JACK",
+                 rtmidi.API_MACOSX_CORE: "CoreMIDI", rtmidi.API_WINDOWS_MM: "Windows MIDI"}
+        return names.get(self.api, rtmidi.get_api_display_name(self.api))
+
+    def alive(self) -> bool:
+        """False once a JACK server we were connected to has gone."""
+        return self.api != rtmidi.API_UNIX_JACK or _jack_server_running()
 
     @property
     def supports_virtual_ports(self) -> bool:
@@ -237,6 +243,9 @@ class PortWatcher:
         self._poll_now = threading.Event()
         self._thread: threading.Thread | None = None
         self._last: tuple | None = None
+        self._poll_lock = threading.RLock()
+        self._deliver_lock = threading.Lock()
+        self._seq = self._delivered = 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="studio-port-watcher", daemon=True)
@@ -250,18 +259,33 @@ class PortWatcher:
         self._poll_now.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=3)
-        if self.system is not None:
-            self.system.close()
-            self.system = None
+        with self._poll_lock:
+            if self.system is not None:
+                self.system.close()
+                self.system = None
 
     def poll(self) -> None:
         """One poll (also called by the thread)."""
+        with self._poll_lock:
+            changed = self._poll()
+            seq = self._seq
+        if changed is not None:
+            with self._deliver_lock:  # never deliver an older state after a newer one
+                if seq > self._delivered:
+                    self._delivered = seq
+                    self.on_change(*changed)
+
+    def _poll(self) -> tuple | None:
         if self.system is None:
             try:
                 self.system = MidiSystem.open()
                 self.error = ""
             except PortError as e:
                 self.error = str(e)
+        if self.system is not None and not self.system.alive():
+            self.system.close()
+            self.system = None
+            self.error = "The MIDI system stopped (the JACK server is gone)."
         if self.system is not None:
             try:
                 state = (self.system.output_names(), self.system.input_names(), self.system.name)
@@ -274,7 +298,9 @@ class PortWatcher:
             state = ([], [], self.error)
         if state != self._last:
             self._last = state
-            self.on_change(*state)
+            self._seq += 1
+            return state
+        return None
 
     def _run(self) -> None:
         while not self._stop.is_set():
