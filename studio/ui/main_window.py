@@ -22,7 +22,9 @@ from studio import __version__
 from studio.ui.document import Document
 
 # Each module's install(window) is called in this order after the window is built.
-FEATURE_MODULES: list[str] = []
+FEATURE_MODULES: list[str] = [
+    "studio.ui.playback_feature",
+]
 
 
 class MainWindow(QMainWindow):

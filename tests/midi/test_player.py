@@ -127,7 +127,7 @@ def test_loop_region_repeats_and_stop_releases_everything(player, receiver):
     ons = [n for n in receiver.notes() if n[0] == "on"]
     bar1 = [("on", 0, n.pitch, n.velocity) for n in song.tracks[0].notes if n.start < 4 * PPQ]
     melody = [n for n in ons if n[1] == 0]
-    assert melody[:16] == bar1 + bar1, "the first bar did not repeat"
+    assert melody[:16] == bar1 + bar1, f"the first bar did not repeat: {melody}"
     assert all(n[2] in (48, 55) for n in ons if n[1] == 1), "notes from past the loop end"
     assert not player.done.is_set()
     assert_all_released(receiver)
