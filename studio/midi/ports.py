@@ -32,7 +32,7 @@ CLIENT_NAME = "Studio"
 VIRTUAL_PORT_NAME = "Studio"
 _OWN_CLIENT = re.compile(r"^Studio(-[\w ]*)?:")
 _ALSA_NUMBERS = re.compile(r"\s+\d+:\d+$")
-CONNECT_SETTLE_SECONDS = 0.05
+CONNECT_SETTLE_SECONDS = 0.1
 
 
 class PortError(OutputError):
@@ -145,7 +145,7 @@ class MidiSystem:
                 errors.append(f"{rtmidi.get_api_display_name(api)}: {e}")
         why = "; ".join(errors) if errors else "no ALSA sequencer, CoreMIDI, Windows MIDI or " \
                                                "running JACK server"
-        raise PortError(f"No MIDI system available ({why}). The built-in synth plays instead.")
+        raise PortError(f"No MIDI system ({why})")
 
     @property
     def name(self) -> str:

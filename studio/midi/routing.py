@@ -132,7 +132,7 @@ class Routing:
             self._use(port)
             return
         if system is None:
-            self._fall_back(f"{self.status}")
+            self._fall_back(f"Cannot play through {want!r}: {self.status}")
             return
         try:
             opened = system.open_virtual_output() if want == VIRTUAL else system.open_output(want)

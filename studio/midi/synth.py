@@ -20,7 +20,7 @@ from studio.midi.outputs import Message, MidiOutput, OutputError
 from studio.midi.sequence import CONTROL, DRUM_CHANNEL, NOTE_OFF, NOTE_ON, PITCH_BEND, PROGRAM
 
 SAMPLE_RATE = 44100
-DEFAULT_GAIN_DB = 0.0
+DEFAULT_GAIN_DB = -6.0  # headroom: a full piano texture peaks near 0.8
 
 
 class SynthError(OutputError):

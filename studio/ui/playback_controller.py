@@ -69,6 +69,10 @@ class Playback(QObject):
             document.song_replaced.connect(self._song_replaced)
             document.selection_changed.connect(self._update_thru)
             self.player.load(document.song, document.audible_track_ids())
+
+    def start(self) -> None:
+        """Find the MIDI system, open the remembered ports (telling what is missing through
+        `message`, so connect it first) and start watching for ports."""
         self.routing.start()
         self.routing.set_preferred(str(self._setting("output", BUILTIN)),
                                    synth_enabled=self._bool_setting("synth_enabled", True))

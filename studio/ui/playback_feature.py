@@ -24,23 +24,23 @@ class _CloseWatcher(QObject):
     def __init__(self, window, playback: Playback, export: AudioExport) -> None:
         super().__init__(window)
         self.playback, self.export = playback, export
+        self._closing = False
         window.installEventFilter(self)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
-        if event.type() == QEvent.Type.Close:
-            QTimer.singleShot(0, lambda: self._after_close(obj))
-        return False
-
-    def _after_close(self, window) -> None:
-        try:
-            visible = window.isVisible()
-        except RuntimeError:  # already deleted
-            visible = False
-        if not visible:  # the close was accepted (not cancelled by "unsaved changes?")
+        # An accepted close hides the window right away; a close refused by the window (unsaved
+        # changes, Cancel) does not. Minimizing sends only spontaneous hide events.
+        kind = event.type()
+        if kind == QEvent.Type.Close:
+            self._closing = True
+        elif kind == QEvent.Type.Hide and self._closing and not event.spontaneous():
             self.shutdown()
+        elif kind == QEvent.Type.Show:
+            self._closing = False
+        return False
 
     def shutdown(self) -> None:
         self.export.shutdown()
@@ -51,6 +51,7 @@ def install(window) -> None:
     playback = Playback(window.document, window.settings, parent=window)
     window.playback = playback
     playback.message.connect(window.show_status)
+    playback.start()
     window.transport_bar = TransportBar(window.transport_area, playback, window)
 
     export = AudioExport(window, playback)

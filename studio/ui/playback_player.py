@@ -23,13 +23,19 @@ class QtPlayer(QObject, Player):
         Player.__init__(self)
 
     def on_position(self, tick: int) -> None:
-        self.position_changed.emit(tick)
+        self._emit("position_changed", tick)
 
     def on_playing_changed(self, playing: bool) -> None:
-        self.playing_changed.emit(playing)
+        self._emit("playing_changed", playing)
 
     def on_finished(self) -> None:
-        self.song_finished.emit()
+        self._emit("song_finished")
 
     def on_output_failed(self, reason: str) -> None:
-        self.output_failed.emit(reason)
+        self._emit("output_failed", reason)
+
+    def _emit(self, name: str, *args) -> None:
+        try:
+            getattr(self, name).emit(*args)
+        except RuntimeError:  # the window (and this object) is being destroyed
+            pass

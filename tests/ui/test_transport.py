@@ -256,3 +256,30 @@ def test_piano_roll_contract(qtbot, settings, synth_port):
     qtbot.waitUntil(lambda: len(roll.playheads) > 5, timeout=2000)
     w.playback.stop()
     assert all(2 * PPQ <= t <= 4 * PPQ for t in roll.playheads[2:])
+
+
+def test_window_without_any_midi_system(qtbot, settings, monkeypatch):
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "no-such-jack-server")  # and there is no ALSA here
+    settings.setValue("playback/output", "Gone Synth:in")
+    settings.setValue("playback/input", "Gone Keys:out")
+    shown: list[str] = []
+    from studio.ui import main_window
+
+    monkeypatch.setattr(main_window.MainWindow, "show_status",
+                        lambda self, text, timeout_ms=5000: shown.append(text))
+    w = make_window(qtbot, settings, short_song(qpm=960.0))
+    pb = w.playback
+    assert isinstance(pb.player.output, SoundFontSynth)
+    assert any(m.startswith("Cannot play through 'Gone Synth:in': No MIDI system")
+               and m.endswith("playing through the built-in synth.") for m in shown), shown
+    assert any("Cannot open the MIDI input" in m for m in shown), shown
+    page = MidiAudioPage(pb)
+    qtbot.addWidget(page)
+    assert page.status.text().startswith("No MIDI system")
+    assert [page.output.itemText(i) for i in range(page.output.count())] == [
+        "Built-in synth (General MIDI)", "Gone Synth:in (not connected)"]
+    pb.play(0)  # plays (through whatever audio there is, or silently, with a message)
+    qtbot.waitUntil(lambda: not pb.is_playing, timeout=3000)
+    assert pb.position == 8 * PPQ
+    w.transport_bar.record_action.trigger()
+    assert "Choose a MIDI input" in shown[-1]
