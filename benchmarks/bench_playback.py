@@ -33,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import machine, midi_files  # noqa: E402
 from studio.midi import read_song  # noqa: E402
 from studio.midi.outputs import MidiOutput  # noqa: E402
-from studio.midi.player import Player, raise_thread_priority  # noqa: E402
+from studio.midi.player import Player  # noqa: E402
 from studio.midi.ports import MidiSystem  # noqa: E402
+from studio.midi.realtime import raise_thread_priority  # noqa: E402
 from studio.midi.render import render_array  # noqa: E402
 from studio.midi.sequence import compile_events  # noqa: E402
 from studio.music import Note, Song, TempoChange, Track  # noqa: E402

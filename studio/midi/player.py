@@ -13,58 +13,17 @@ shorten a sounding note all send its note-off, and stop also sends a panic.
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 
 from studio.midi.outputs import Message, MidiOutput, NullOutput
+from studio.midi.realtime import raise_thread_priority, switch_interval
 from studio.midi.sequence import NOTE_OFF, NOTE_ON, EventList, compile_events
 from studio.music.song import PPQ, Song
 
 CLICK_DOWNBEAT, CLICK_BEAT = 76, 77  # GM hi / low wood block on the drum channel
 CLICK_SECONDS = 0.06
-REALTIME_PRIORITY = 20
-
-
-class _SwitchInterval:
-    """While any player plays, a waiting thread gets the GIL within 0.5 ms instead of Python's
-    default 5 ms, so a busy GUI thread cannot hold a due note back. The interval only matters
-    when a thread is waiting (the player, a few dozen times a second), so this costs little."""
-
-    FAST = 0.0005
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._saved = sys.getswitchinterval()
-
-    def enter(self) -> None:
-        with self._lock:
-            if self._users == 0:
-                self._saved = sys.getswitchinterval()
-                sys.setswitchinterval(min(self._saved, self.FAST))
-            self._users += 1
-
-    def exit(self) -> None:
-        with self._lock:
-            self._users = max(0, self._users - 1)
-            if self._users == 0:
-                sys.setswitchinterval(self._saved)
-
-
-_switch_interval = _SwitchInterval()
-
-
-def raise_thread_priority(priority: int = REALTIME_PRIORITY) -> bool:
-    """Ask for round-robin real-time scheduling for the calling thread where the system allows
-    it (Linux with rtprio rights), so a busy machine delays notes less. Harmless where refused."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(priority))
-    except (AttributeError, OSError):
-        return False
-    return True
 
 
 class Player:
@@ -145,15 +104,15 @@ class Player:
     def load(self, song: Song | None, audible: Iterable[int] | None = None) -> None:
         """Play `song` (None: nothing), sounding only the `audible` track ids (None: all).
         While playing, playback continues from the current position with the new material."""
-        with self._cond:
+        keep = None if audible is None else set(audible)
+        events = compile_events(song, keep) if song is not None else EventList()
+        with self._cond:  # compiled outside the lock: the timing thread never waits for it
             self._song = song
-            self._audible = None if audible is None else set(audible)
-            self._reschedule()
+            self._audible = keep
+            self._reschedule(events)
 
     def set_audible(self, audible: Iterable[int] | None) -> None:
-        with self._cond:
-            self._audible = None if audible is None else set(audible)
-            self._reschedule()
+        self.load(self._song, audible)
 
     def set_loop(self, region: tuple[int, int] | None) -> None:
         """Loop between two ticks while playing (None: no loop)."""
@@ -212,7 +171,7 @@ class Player:
             self._looping = self._loop is not None and tick < self._loop[1]
             self._position = tick
             self._playing = True
-            _switch_interval.enter()
+            switch_interval.enter()
             self._generation += 1
             self._thread = threading.Thread(target=self._run, args=(self._generation,),
                                             name="studio-player", daemon=True)
@@ -311,20 +270,20 @@ class Player:
         self._position = max(0, int(self._tick_now()))
         self._generation += 1
         self._playing = False
-        _switch_interval.exit()
+        switch_interval.exit()
         self._clicks = []
         self._silence(self._output)
         self._output.panic()
         self._notify()
 
-    def _reschedule(self) -> None:
-        """Rebuild events (song, mute/solo changed); while playing continue from the position."""
+    def _reschedule(self, events: EventList) -> None:
+        """Use new events (song, mute/solo changed); while playing continue from the position."""
         old_programs = self._events.programs
         tick = self._tick_now() if self._playing else self._position
         now = self._clock()
         if self._playing:
             self._reanchor(now)
-        self._events = compile_events(self._song, self._audible) if self._song else EventList()
+        self._events = events
         if not self._playing:
             return
         for nid, (ch, pitch) in list(self._sounding.items()):

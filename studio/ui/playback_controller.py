@@ -19,11 +19,12 @@ from studio.midi.recorder import Recorder
 from studio.midi.routing import BUILTIN, Routing
 from studio.midi.sequence import CONTROL, NOTE_OFF, NOTE_ON, PROGRAM, playback_channels
 from studio.midi.synth import SoundFontSynth
-from studio.music.edits import AddNotes, AddTrack, ChangeSong, TrackValues, note_values
-from studio.music.song import Song, TempoChange, new_id
+from studio.music.edits import ChangeSong
+from studio.music.song import Song, TempoChange
 from studio.music.timing import bar_lines
 from studio.ui.playback_audio import SynthAudioOutput
 from studio.ui.playback_player import QtPlayer
+from studio.ui.playback_recording import commit_take
 
 AUDITION_CHANNEL = 15
 
@@ -56,6 +57,7 @@ class Playback(QObject):
         self.count_in_bars = int(self._setting("count_in_bars", 1))
         self.quantize_ticks = int(self._setting("quantize_input", 0))
         self._follow_document = True
+        self._document_position = 0
         self._recorder: Recorder | None = None
         self._record_track_id: int | None = None
         self._closed = False
@@ -136,16 +138,34 @@ class Playback(QObject):
         """Play `song` from `start_tick` (the open document's song follows its edits)."""
         self.stop()
         doc = self.document
-        self._follow_document = doc is not None and song is doc.song
-        self.player.load(song, doc.audible_track_ids() if self._follow_document else None)
-        self.play(start_tick)
+        if doc is not None and song is doc.song:
+            self.play(start_tick)
+            return
+        if self._follow_document:
+            self._document_position = self.player.position
+        self._follow_document = False
+        self.player.load(song)
+        self._start(start_tick)
 
     def play(self, start_tick: int | None = None) -> None:
-        """Play from `start_tick`, else from where playback stopped (from the top at the end)."""
+        """Play the open song from `start_tick`, else from where playback stopped (from the top
+        at the end, from the loop start when looping)."""
         if self._closed or self.is_playing:
             return
-        if self._follow_document and self.document is not None:
-            self.player.load(self.document.song, self.document.audible_track_ids())
+        if self.document is not None:
+            self._back_to_document()
+        self._start(start_tick)
+
+    def _back_to_document(self) -> None:
+        """Load the open song again (after a preview: at the position it had)."""
+        if not self._follow_document:
+            self._follow_document = True
+            self.player.seek(self._document_position)
+        self.player.load(self.document.song, self.document.audible_track_ids())
+
+    def _start(self, start_tick: int | None) -> None:
+        if self._closed or self.is_playing:
+            return
         song = self.player.song
         if song is None or song.note_count == 0:
             self.message.emit("Nothing to play: the song has no notes.")
@@ -266,8 +286,7 @@ class Playback(QObject):
             self.recording_changed.emit(False)
             return False
         self.player.stop()
-        self._follow_document = True
-        self.player.load(doc.song, doc.audible_track_ids())
+        self._back_to_document()
         start = self.player.position
         self._record_track_id = doc.current_track_id
         self._recorder = Recorder(self.player.tick_at, start, self.quantize_ticks or None)
@@ -288,23 +307,8 @@ class Playback(QObject):
         self.player.run_past_end = False
         notes = rec.finish(stop_time)
         self.recording_changed.emit(False)
-        doc = self.document
-        if not notes:
-            self.message.emit("Nothing was recorded.")
-            return
-        track_id = self._record_track_id
-        if track_id is not None and any(t.id == track_id for t in doc.song.tracks):
-            track = doc.song.track(track_id)
-            doc.apply(AddNotes.of(track, notes, f"Record {len(notes)} notes"))
-            name = track.name or "the track"
-        else:  # no track to record into: a new one, in the same undo step
-            tid = new_id()
-            doc.apply(AddTrack(TrackValues(tid, "Recording", 0, False, 0,
-                                           tuple(note_values(n) for n in notes)),
-                               description=f"Record {len(notes)} notes"))
-            doc.current_track_id = tid
-            name = "a new track"
-        self.message.emit(f"Recorded {len(notes)} notes into {name}.")
+        if self.document is not None:
+            self.message.emit(commit_take(self.document, self._record_track_id, notes))
 
     # ---- following the document and the piano roll ---------------------------------------------
     def attach_piano_roll(self, roll) -> None:

@@ -283,3 +283,20 @@ def test_window_without_any_midi_system(qtbot, settings, monkeypatch):
     assert pb.position == 8 * PPQ
     w.transport_bar.record_action.trigger()
     assert "Choose a MIDI input" in shown[-1]
+
+
+def test_play_song_previews_another_song_then_space_plays_the_document(qtbot, settings,
+                                                                       synth_port):
+    settings.setValue("playback/output", synth_port.port_name)
+    w = make_window(qtbot, settings, short_song(qpm=960.0))
+    preview = Song([Track("Generated", notes=[Note(90 + i, i * PPQ, PPQ // 2, 64) for i in range(4)])],
+                   tempos=[TempoChange(0, 960.0)])
+    w.playback.play_song(preview)
+    qtbot.waitUntil(lambda: not w.playback.is_playing, timeout=3000)
+    assert [n[2] for n in synth_port.notes() if n[0] == "on"] == [90, 91, 92, 93]
+    assert w.document.song is not preview, "previewing does not touch the document"
+    synth_port.clear()
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not w.playback.is_playing, timeout=3000)
+    lead = [n[2] for n in synth_port.notes() if n[0] == "on" and n[1] == 0]
+    assert lead == list(range(60, 68))
