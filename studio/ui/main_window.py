@@ -44,6 +44,7 @@ from studio.ui.track_list import TrackList
 
 # Each module's install(window) is called in this order after the window is built.
 FEATURE_MODULES: list[str] = [
+    "studio.ui.playback_feature",  # first: other features use window.playback
     "studio.ui.dataset_feature",
     "studio.ui.analysis_feature",  # after the dataset panel: the style map becomes its tab
 ]
