@@ -108,15 +108,19 @@ def _encode_events(ticks: np.ndarray, msgs: np.ndarray, sizes: np.ndarray) -> tu
     return mat[mask].tobytes(), int(ticks[-1])
 
 
-def _track_channel(track: Track, used: set[int]) -> int:
+def _track_channel(track: Track, used: dict[int, int]) -> int:
+    """The track's own channel, unless another track already plays a different instrument on
+    it (then the next free one): parts that share a channel on purpose (two piano hands and
+    their pedal) stay together, new tracks that all say channel 0 get one each."""
     if track.is_drum:
         return 9
-    if 0 <= track.channel <= 15 and track.channel != 9:
-        return track.channel
-    for ch in range(16):
-        if ch != 9 and ch not in used:
+    ch = track.channel if 0 <= track.channel <= 15 and track.channel != 9 else None
+    if ch is not None and used.get(ch, track.program) == track.program:
+        return ch
+    for ch in list(range(9)) + list(range(10, 16)):
+        if ch not in used:
             return ch
-    return 0
+    return next((c for c, p in used.items() if p == track.program and c != 9), 0)
 
 
 def _track_body(track: Track, channel: int) -> bytes:
@@ -185,10 +189,11 @@ def song_to_midi_bytes(song: Song) -> bytes:
     if any(t.qpm <= 0 for t in song.tempos):
         raise ValueError("a tempo must be above 0")
     chunks = [_chunk(_conductor_body(song))]
-    used: set[int] = set()
+    used: dict[int, int] = {}  # channel -> program
     for t in song.tracks:
         ch = _track_channel(t, used)
-        used.add(ch)
+        if ch != 9:
+            used.setdefault(ch, t.program)
         chunks.append(_chunk(_track_body(t, ch)))
     header = b"MThd" + struct.pack(">IHHH", 6, 1, len(chunks), PPQ)
     return header + b"".join(chunks)

@@ -144,3 +144,14 @@ def test_a_pedal_track_without_notes_keeps_its_controllers_and_channel(tmp_path)
     again = read_song(tmp_path / "m.mid")
     assert [t.name for t in again.tracks] == [t.name for t in song.tracks]
     assert next(t for t in again.tracks if t.name == "Pedal").controls == pedal.controls
+
+
+def test_tracks_of_different_instruments_get_their_own_channels(tmp_path):
+    song = Song([Track("Flute", program=73, notes=[Note(72, 0, 480)]),
+                 Track("Cello", program=42, notes=[Note(48, 0, 480)]),
+                 Track("Flute 2", program=73, notes=[Note(76, 0, 480)]),
+                 Track("Kit", is_drum=True, notes=[Note(36, 0, 120)])])
+    write_song(song, tmp_path / "x.mid")
+    mf = mido.MidiFile(tmp_path / "x.mid")
+    channels = [{m.channel for m in t if hasattr(m, "channel")} for t in mf.tracks[1:]]
+    assert channels == [{0}, {1}, {0}, {9}]  # same instrument may share; different may not
