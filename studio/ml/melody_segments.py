@@ -126,7 +126,10 @@ def draw_tokens(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int = 
                 allowed_pitches: Sequence[int] | None = None, greedy: bool = False
                 ) -> np.ndarray:
     """(rows, steps) melody tokens from per-step logits (rows, steps, 130), left to right, so
-    that a HOLD only follows a sounding note; `greedy` takes the most likely token."""
+    that a HOLD only follows a sounding note; `greedy` takes the most likely event (a new
+    note, a hold or a rest), then for a new note its most likely pitch. (The single most
+    likely token would nearly always be HOLD: a model unsure which pitch comes next spreads
+    the new note's chance over several pitches, each less likely than holding.)"""
     logits = logits.detach().float().cpu()
     rows, steps, _ = logits.shape
     allowed = allowed_tensor(allowed_pitches)
@@ -135,10 +138,18 @@ def draw_tokens(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int = 
     for t in range(steps):
         masked = constrain_tokens(logits[:, t], allowed, sounding)
         if greedy:
-            token = masked.argmax(-1)
+            token = _most_likely(masked)
         else:
             token = sample_next(masked, temperature, top_k, top_p, generator)
         out[:, t] = token
         sounding = (token < HOLD) | (sounding & (token == HOLD))
     return out.numpy().astype(np.int16)
 
+
+
+def _most_likely(logits: torch.Tensor) -> torch.Tensor:
+    probs = torch.softmax(logits, -1)
+    note = probs[:, :HOLD].sum(-1)
+    token = torch.where(probs[:, HOLD] >= probs[:, REST], HOLD, REST)
+    best = torch.maximum(probs[:, HOLD], probs[:, REST])
+    return torch.where(note > best, probs[:, :HOLD].argmax(-1), token)

@@ -56,8 +56,9 @@ class AutoencoderConfig:
     code: str = knob("dense", choices=("dense", "sparse"), help="A dense code uses all its "
                      "numbers; a sparse code keeps most of them at zero, so each active one "
                      "stands for a recognisable feature of the melody.")
-    sparsity: float = knob(0.01, low=0.0, high=10.0, help="Sparse code only: how strongly "
-                           "code numbers are pushed to zero (the weight of the L1 penalty).")
+    sparsity: float = knob(0.002, low=0.0, high=10.0, help="Sparse code only: how strongly "
+                           "code numbers are pushed to zero (the weight of the L1 penalty); too "
+                           "strong, and every number stays at zero and melodies are forgotten.")
     dropout: float = knob(0.2, low=0.0, high=0.8, help="Fraction of connections switched off "
                           "at random while training, so the model cannot just memorise.")
     voices: str = knob("soprano", choices=("soprano", "all"), help="Which lines become "
@@ -106,6 +107,8 @@ class AutoencoderNet(nn.Module):
         self.sparse = c.code == "sparse"
         self.codec = SegmentCodec(c.length, c.units, c.encoder_layers, c.code_size, c.code_size,
                                   c.dropout)
+        if self.sparse:  # start every code number active, so that none begins dead
+            nn.init.constant_(self.codec.encoder[-1].bias, 0.5)
         self.register_buffer("code_mean", torch.zeros(c.code_size))
         self.register_buffer("code_std", torch.ones(c.code_size))
 
