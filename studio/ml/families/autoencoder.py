@@ -94,7 +94,13 @@ class SegmentCodec(nn.Module):
         self.decoder = layers([code_size] + [units] * encoder_layers + [length * VOCAB_SIZE],
                               dropout)
 
+        # Which tokens training has shown: generation never writes a pitch the model never saw
+        # (an undertrained output layer still gives every unseen pitch a little chance).
+        self.register_buffer("seen", torch.zeros(VOCAB_SIZE, dtype=torch.bool))
+
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            self.seen[tokens.long().flatten()] = True
         return self.encoder(self.embedding(tokens.long()).flatten(1))
 
     def decode(self, code: torch.Tensor) -> torch.Tensor:
@@ -180,9 +186,10 @@ class Autoencoder(Family):
         return LossOutput(per_example.mean(), stats)
 
     # -- codes (the VAE overrides these) -------------------------------------------------------
+    @torch.no_grad()
     def codes_of(self, model: nn.Module, segments: torch.Tensor) -> torch.Tensor:
-        """The codes of (n, length) token segments."""
-        return model.encode(segments)
+        """The codes of (n, length) token segments (the model in evaluation mode)."""
+        return model.eval().encode(segments)
 
     def random_codes(self, model: nn.Module, shape: tuple[int, int],
                      generator: torch.Generator) -> torch.Tensor:
@@ -207,8 +214,9 @@ class Autoencoder(Family):
         """(rows, segments, code) codes -> (rows, segments * length) logits."""
         rows, segs, size = codes.shape
         device = next(model.parameters()).device
-        logits = model.codec.decode(codes.reshape(rows * segs, size).to(device))
-        return logits.reshape(rows, segs * self.config.length, VOCAB_SIZE).float().cpu()
+        logits = model.codec.decode(codes.reshape(rows * segs, size).to(device)).float()
+        logits = logits.masked_fill(~model.codec.seen, float("-inf"))
+        return logits.reshape(rows, segs * self.config.length, VOCAB_SIZE).cpu()
 
     def sample_melody(self, model: nn.Module, steps: int, options: SamplingOptions, *,
                       allowed_pitches: Sequence[int] | None = None,
