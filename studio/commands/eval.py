@@ -40,9 +40,8 @@ def format_evaluation(name: str, loaded, evaluation) -> str:
         lines.append(f"{label:18}{b['nll']:8.4f}{b['accuracy']:10.3f}{'-':>9}{'-':>9}{'-':>10}")
     lines.append("")
     lines.append("NLL in nats per prediction (lower is better).")
-    note = getattr(loaded.family, "evaluation_note", "")
-    if note:
-        lines.append(note)
+    if loaded.family.evaluation_note:
+        lines.append(loaded.family.evaluation_note)
     return "\n".join(lines)
 
 

@@ -14,6 +14,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
 def run(args: argparse.Namespace) -> int:
     from studio import paths
     from studio.ml.library import list_models
@@ -27,13 +31,14 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for e in entries:
         if e.problem:
-            rows.append([e.name, "?", "?", "-", "-", "-", "shipped" if e.shipped else "yours",
-                         "unreadable card", ""])
+            what = "weights missing" if "missing" in e.problem else "unreadable card"
+            rows.append([e.name, e.model if e.card else "?", e.dataset if e.card else "?", "-",
+                         "-", "-", "shipped" if e.shipped else "yours", what, ""])
             continue
         best = e.best_metrics
         rows.append([e.name, e.model, e.dataset,
                      f"{best['valid_nll']:.4f}" if "valid_nll" in best else "-",
-                     str(len(e.card.get("metrics", []))), f"{e.size_bytes / 1e6:.1f} MB",
+                     str(len(e.card.get("metrics", []))), _size(e.size_bytes),
                      "shipped" if e.shipped else "yours", ",".join(e.modes) or "-",
                      e.created[:10]])
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]

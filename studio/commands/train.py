@@ -120,12 +120,17 @@ def is_main_process() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
-def recorded_command(distributed: bool) -> str:
-    argv = ["studio", *sys.argv[1:]]
+def recorded_command(model: str, family: Any, config: Any, dataset: str, output: Path,
+                     distributed: bool) -> str:
+    """The command recorded in the card: every setting that differs from the defaults, so
+    that it reproduces the run (resumed runs included)."""
+    from studio.ml.commandline import train_command
+
+    command = train_command(model, family.config, config, dataset, output)
     if distributed:
         world = os.environ.get("WORLD_SIZE", "N")
-        argv = ["torchrun", f"--nproc_per_node={world}", "-m", *argv]
-    return shlex.join(argv)
+        command = f"torchrun --nproc_per_node={world} -m {command} --distributed"
+    return command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -198,8 +203,10 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, stop)
     try:
         result = Trainer(family, dataset, config, callbacks=callbacks, control=control,
-                         output=output, resume=args.resume, command=recorded_command(
-                             args.distributed), distributed=args.distributed,
+                         output=output, resume=args.resume,
+                         command=recorded_command(args.model, family, config, args.dataset,
+                                                  output, args.distributed),
+                         distributed=args.distributed,
                          keep_state=args.keep_state).run()
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -10,6 +10,7 @@ the training thread checks it between steps.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -159,11 +160,11 @@ class ThrottledCallback(TrainingCallback):
 
     def __init__(self, inner: TrainingCallback, interval: float = 0.1) -> None:
         self.inner, self.interval = inner, interval
-        self._last = 0.0
+        self._last = -math.inf
         self._pending: list[StepReport] = []
 
     def on_train_start(self, info: RunInfo) -> None:
-        self._last, self._pending = 0.0, []
+        self._last, self._pending = -math.inf, []
         self.inner.on_train_start(info)
 
     def on_step_end(self, report: StepReport) -> None:

@@ -93,7 +93,9 @@ def save_checkpoint(path: str | os.PathLike, family: Family,
     """Write the weights (a module or its state dict) and the card (`card` adds or overrides
     fields); returns the card as written."""
     state = weights.state_dict() if isinstance(weights, torch.nn.Module) else weights
-    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+    # clones: tied weights (one tensor under two names) would otherwise share memory, which
+    # safetensors refuses
+    tensors = {k: v.detach().to("cpu").clone().contiguous() for k, v in state.items()}
     data = save_safetensors(tensors, metadata={"format": CARD_FORMAT, "family": family.name})
     weights, cards = weights_path(path), card_path(path)
     full = {"format": CARD_FORMAT, "name": weights.stem, "family": family.name,

@@ -28,10 +28,15 @@ def knob_options(config: Any, base: Any | None = None) -> list[str]:
 
 def train_command(model: str, family_config: Any, train_config: Any, dataset: str,
                   output: Path | None) -> str:
+    from studio.ml.errors import UnknownModelError
     from studio.ml.registry import create_family
 
+    try:
+        base = create_family(model).config
+    except UnknownModelError:  # a family not in the registry (tests, notebooks)
+        base = None
     parts = ["studio", "train", "--model", model, "--dataset", dataset,
-             *knob_options(family_config, create_family(model).config),
+             *knob_options(family_config, base),
              *knob_options(train_config)]
     if output is not None:
         parts += ["--output", str(output)]

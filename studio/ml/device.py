@@ -25,15 +25,23 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def available_devices() -> list[str]:
+    """The device choices that work on this computer: auto, cpu, and cuda / mps if present."""
+    mps = getattr(torch.backends, "mps", None)
+    return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else []) + \
+        (["mps"] if mps and mps.is_available() else [])
+
+
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
-    """Mixed precision on CUDA (bfloat16 where supported, else float16); a no-op elsewhere."""
+    """Mixed precision on CUDA (float16 with a gradient scaler); a no-op elsewhere."""
     if not enabled or device.type != "cuda":
         return contextlib.nullcontext()
     return torch.autocast("cuda", dtype=amp_dtype(device))
 
 
 def amp_dtype(device: torch.device) -> torch.dtype:
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    # float16 rather than bfloat16: cuDNN's recurrent layers lack bfloat16 in many versions.
+    return torch.float16
 
 
 def needs_grad_scaler(device: torch.device, enabled: bool) -> bool:

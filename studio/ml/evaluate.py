@@ -4,6 +4,7 @@ trainer's validation pass all use `score`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,16 +29,19 @@ def _generator(seed: int) -> torch.Generator:
 
 @torch.no_grad()
 def score(family: Family, net: nn.Module, examples: Examples, batch: int, seeds: Any,
-          group: ProcessGroup | None = None, amp: bool = False
-          ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+          group: ProcessGroup | None = None, amp: bool = False,
+          stop: Callable[[], bool] | None = None
+          ) -> tuple[torch.Tensor, dict[str, torch.Tensor]] | None:
     """Summed loss (loss x examples) and summed stats over `examples`, in global batches masked
     with generators seeded by `seeds(i)` for batch i; under DDP each process scores its shard of
-    each batch (sum the results over processes)."""
+    each batch (sum the results over processes). None if `stop()` turns true on the way."""
     group = group or ProcessGroup(device=examples.tensors[next(iter(examples.tensors))].device)
     net.eval()
     sums = M.zero_stats(group.device)
     loss = torch.zeros((), dtype=torch.float64, device=group.device)
     for i, start in enumerate(range(0, len(examples), batch)):
+        if stop is not None and stop():
+            return None
         data = family.prepare(examples.batch(slice(start, start + batch)), _generator(seeds(i)))
         if group.active:
             per = -(-len(next(iter(data.values()))) // group.world_size)
@@ -69,7 +73,9 @@ def evaluate(family: Family, model: nn.Module, dataset: Dataset, split: str = "t
     fitted on the train split and scored on the same split (`ngram_order` 0 skips it)."""
     device = next(model.parameters()).device
     examples = family.examples(dataset, split, training=False).to(device)
-    loss, sums = score(family, model, examples, batch_size, lambda i: seed * 1_000_003 + i)
+    scored = score(family, model, examples, batch_size, lambda i: seed * 1_000_003 + i)
+    assert scored is not None  # no stop condition given
+    loss, sums = scored
     values = M.to_floats(sums)
     summary = M.summarize(values, "x")
     metrics = {"loss": float(loss) / max(1, len(examples)),

@@ -10,7 +10,9 @@ with a subclass of `Family` that declares:
 - its representation: `examples(dataset, split)` encodes a split into tensors (`Examples`),
   `augment` transposes a batch, `prepare` draws per-batch randomness (masks), and the family's
   generation methods decode back to pitches or tokens;
-- `build()` the `torch.nn.Module` and `loss(model, batch)` a `LossOutput`;
+- `build()` the `torch.nn.Module` and `loss(model, batch)` a `LossOutput` (a mean over the
+  batch's examples, so that data-parallel shards average to the whole batch's loss), with
+  `on_train_step` for schedules inside the loss (KL annealing);
 - `modes`: what it can generate, each mode a method with the signature given here.
 
 The registry finds the module by itself; adding a family touches no other file.
@@ -102,6 +104,7 @@ class Family:
     Config: ClassVar[type]
     representation: ClassVar[str] = ""  # e.g. "melody-tokens/1"
     modes: ClassVar[tuple[str, ...]] = ()
+    evaluation_note: ClassVar[str] = ""  # what its NLL measures, if not next-step prediction
 
     def __init__(self, config: Any = None) -> None:
         self.config = validate(config if config is not None else self.Config())
@@ -135,7 +138,14 @@ class Family:
         raise NotImplementedError
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> LossOutput:
+        """The batch's loss; `model.training` tells training steps from validation. A family
+        whose update is not the gradient of a loss (an RBM trained by CD-k) returns a surrogate
+        whose gradient is that update, and puts its reconstruction error in the stats."""
         raise NotImplementedError
+
+    def on_train_step(self, step: int, total_steps: int) -> None:
+        """Called before each training step (global step from 0, also when resuming), for
+        schedules inside the loss such as KL annealing."""
 
     # -- generation (a family implements the modes it lists) ----------------------------------
     def sample_melody(self, model: torch.nn.Module, steps: int, options: SamplingOptions,
@@ -179,12 +189,14 @@ _MODE_WORDS = {"melody": "write a new melody", "continue": "continue a melody",
 def classification_stats(logits: torch.Tensor, targets: torch.Tensor, nll: torch.Tensor,
                          target_onset: torch.Tensor, predicted_onset: torch.Tensor,
                          weight: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-    """The standard stats of a classifier: `nll` holds per-prediction losses, the onset tensors
-    say whether the target / the argmax prediction starts a note; `weight` (0/1) selects the
-    predictions that count. Everything is detached."""
+    """The standard stats of a classifier: `logits` (..., classes) or their argmax (shaped like
+    `targets`), `nll` the per-prediction losses, the onset tensors say whether the target / the
+    predicted class starts a note; `weight` (0/1) selects the predictions that count.
+    Everything is detached."""
     with torch.no_grad():
         w = torch.ones_like(nll) if weight is None else weight.to(nll.dtype)
-        hit = (logits.argmax(-1) == targets).to(nll.dtype)
+        guess = logits.argmax(-1) if logits.dim() == targets.dim() + 1 else logits
+        hit = (guess == targets).to(nll.dtype)
         t_on, p_on = target_onset.to(nll.dtype) * w, predicted_onset.to(nll.dtype) * w
         return {"nll": (nll.detach() * w).sum(), "count": w.sum(), "correct": (hit * w).sum(),
                 "onset_tp": (t_on * p_on).sum(), "onset_fp": ((1 - t_on) * p_on).sum(),

@@ -79,13 +79,15 @@ def list_models(mode: str | None = None) -> list[ModelEntry]:
         if not folder.is_dir():
             continue
         for card in sorted(folder.glob("*" + CARD_SUFFIX)):
-            weights = weights_path(card)
-            if not weights.exists():
+            if card.name.endswith(".grid" + CARD_SUFFIX):  # a grid search's results table
                 continue
+            weights = weights_path(card)
             try:
                 entry = ModelEntry(card.stem, weights, shipped, read_card(card))
             except CheckpointError as e:
                 entry = ModelEntry(card.stem, weights, shipped, {}, str(e))
+            if not weights.exists():
+                entry.problem = f"{weights}: the weights file is missing"
             if mode is None or mode in entry.modes:
                 out.append(entry)
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -117,3 +118,35 @@ class JsonlLog(TrainingCallback):
                            "checkpoint": str(result.checkpoint) if result.checkpoint else None})
         self._file.close()
         self._file = None
+
+
+@dataclass
+class RunLog:
+    """A run read back from its JSON-lines log (for overlaying earlier runs' curves)."""
+
+    info: dict = field(default_factory=dict)
+    steps: list[dict] = field(default_factory=list)
+    epochs: list[dict] = field(default_factory=list)
+    end: dict | None = None
+
+
+def read_run_log(path: Path) -> RunLog:
+    """The reports of a `JsonlLog` file; a truncated last line (a crash) is ignored. A file
+    holding several runs (resumed) gives them in order."""
+    log = RunLog()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            kind = event.pop("type", "")
+            if kind == "start":
+                log.info = event
+            elif kind == "step":
+                log.steps.append(event)
+            elif kind == "epoch":
+                log.epochs.append(event)
+            elif kind == "end":
+                log.end = event
+    return log

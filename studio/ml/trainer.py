@@ -182,6 +182,7 @@ class Trainer:
                     data = {k: v[part] for k, v in data.items()}
                 lr = schedule.lr(gstep, epoch - 1)
                 set_lr(optimizer, lr)
+                fam.on_train_step(gstep, steps * c.epochs)
                 with autocast(device, c.amp):
                     out = fam.loss(net, data)
                     loss = out.loss + (c.l1 * l1_penalty(model) if c.l1 else 0.0)
@@ -207,7 +208,9 @@ class Trainer:
                 step_in_epoch += 1
                 s["step_in_epoch"] = step_in_epoch
                 if interval_n >= log_every or step_in_epoch == steps:
-                    value = float(interval_loss) / interval_n
+                    # the mean over every process, so that all of them stop on a NaN together
+                    value = float(group.all_sum([interval_loss])[0]) / (interval_n *
+                                                                       group.world_size)
                     if not math.isfinite(value):
                         raise NonFiniteLossError(
                             f"the loss became {'NaN' if math.isnan(value) else 'infinite'} at "
@@ -224,6 +227,9 @@ class Trainer:
             if status == "cancelled":
                 break
             metrics = self._epoch_metrics(group, net, valid, sums, batch)
+            if metrics is None:  # cancelled while validating: resuming validates again
+                status = "cancelled"
+                break
             metrics.update(lr=schedule.lr(max(0, s["global_step"] - 1), epoch - 1),
                            seconds=time.perf_counter() - t_epoch, epoch=epoch)
             s["history"].append(metrics)
@@ -250,6 +256,7 @@ class Trainer:
         s["elapsed"] = time.perf_counter() - t_start - paused_total
         if status != "cancelled" and c.restore_best and s["best"] is not None:
             model.load_state_dict(s["best"])
+        model.eval()
         result = TrainResult(status, s["history"], s["best_epoch"], model, fam,
                              seconds=s["elapsed"], run_index=self.run_index)
         if group.is_main and self.output is not None:
@@ -282,12 +289,16 @@ class Trainer:
                 self.control.cancel()
 
     def _epoch_metrics(self, group: ProcessGroup, net: nn.Module, valid, sums: dict,
-                       batch: int) -> dict[str, float]:
+                       batch: int) -> dict[str, float] | None:
         """Train metrics from the epoch's sums; valid metrics from a pass over `valid`, masked
-        with fixed seeds so that every epoch sees the same masks."""
+        with fixed seeds so that every epoch sees the same masks. None if cancelled."""
         c = self.config
-        vloss, vsums = score(self.family, net, valid, batch,
-                             lambda i: derived_seed(c.seed, 3, i), group, c.amp)
+        stop = None if group.active else (lambda: self.control.cancelled)
+        scored = score(self.family, net, valid, batch, lambda i: derived_seed(c.seed, 3, i),
+                       group, c.amp, stop)
+        if scored is None:
+            return None
+        vloss, vsums = scored
         keys = list(vsums)
         train_keys = [k for k in sums if k not in ("loss", "steps")]
         reduced = group.all_sum([vsums[k] for k in keys] + [vloss] +

@@ -75,7 +75,8 @@ class CoconetNet(nn.Module):
         self.conv_in = nn.Conv2d(2 * sr.VOICES, c.channels, 3, padding=1)
         dilations = [2 ** (i % (c.max_dilation.bit_length())) for i in range(c.layers // 2)]
         self.blocks = nn.Sequential(*(ResidualPair(c.channels, d, c.dropout) for d in dilations))
-        self.conv_out = nn.Conv2d(c.channels, sr.VOICES, 3, padding=1)
+        # no bias: a constant per voice would cancel in the softmax over pitches
+        self.conv_out = nn.Conv2d(c.channels, sr.VOICES, 3, padding=1, bias=False)
 
     def forward(self, classes: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
         dtype = self.conv_in.weight.dtype
@@ -95,6 +96,9 @@ class Coconet(Family):
     Config = CoconetConfig
     representation = "satb-roll/1"
     modes = ("harmonize", "infill")
+    evaluation_note = ("The CNN's NLL is per hidden note under random masks (Coconet's measure: "
+                       "it sees the notes around each one); the baseline predicts each 16th of "
+                       "a voice from the preceding ones of that voice.")
 
     # -- representation -----------------------------------------------------------------------
     def examples(self, dataset: Dataset, split: str, *, training: bool) -> Examples:
@@ -137,7 +141,7 @@ class Coconet(Family):
         per_example = (nll * weight).sum((1, 2)) / weight.sum((1, 2)).clamp(min=1)
         previous = F.pad(target, (1, 0), value=-1)[..., :-1]  # the true previous class
         guess = logits.argmax(-1)
-        stats = classification_stats(logits, target, nll, (target != previous) & (target > 0),
+        stats = classification_stats(guess, target, nll, (target != previous) & (target > 0),
                                      (guess != previous) & (guess > 0), weight)
         return LossOutput(per_example.mean(), stats)
 

@@ -103,8 +103,9 @@ class Recurrent(Family):
         weight = targets != mt.IGNORE
         # A mean over the batch's examples of each example's mean token loss.
         per_example = (nll * weight).sum(1) / weight.sum(1).clamp(min=1)
-        stats = classification_stats(logits, targets, nll, mt.onset_of(targets) & weight,
-                                     mt.onset_of(logits.argmax(-1)), weight)
+        guess = logits.argmax(-1)
+        stats = classification_stats(guess, targets, nll, mt.onset_of(targets) & weight,
+                                     mt.onset_of(guess), weight)
         return LossOutput(per_example.mean(), stats)
 
     # -- generation ---------------------------------------------------------------------------
@@ -135,8 +136,12 @@ class Recurrent(Family):
         logits, state = model(x, p)
         last = logits[:, -1].float()
         sounding = torch.full((count,), bool(len(prime)) and _sounding(prime), device=device)
-        allowed = None if allowed_pitches is None else torch.as_tensor(
-            sorted(set(int(q) for q in allowed_pitches)), dtype=torch.long, device=device)
+        allowed = None
+        if allowed_pitches is not None:
+            chosen = sorted({int(q) for q in allowed_pitches})
+            if not chosen or chosen[0] < 0 or chosen[-1] > 127:
+                raise GenerationError("the allowed pitches must be MIDI notes 0-127, at least one")
+            allowed = torch.as_tensor(chosen, dtype=torch.long, device=device)
         out = torch.empty((count, steps), dtype=torch.long, device=device)
         pos = len(start)
         for i in range(steps):

@@ -1,0 +1,131 @@
+"""Model files: safetensors weights beside a JSON card; loading verifies the pair and refuses
+tampered, mismatched, foreign or pickled files with a clear message, and never unpickles."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+import torch
+
+from studio.ml.checkpoint import (
+    card_path,
+    load_checkpoint,
+    read_card,
+    save_checkpoint,
+    weights_path,
+)
+from studio.ml.errors import CheckpointError, WrongFamilyError
+from studio.ml.registry import create_family
+from tests.ml.conftest import TINY_CNN, TINY_LSTM
+
+
+@pytest.fixture
+def saved(tmp_path):
+    family = create_family("gru", TINY_LSTM)
+    torch.manual_seed(1)
+    model = family.build()
+    card = save_checkpoint(tmp_path / "melody", family, model, {"dataset": {"name": "jsb"}})
+    return tmp_path / "melody", family, model, card
+
+
+def test_round_trip_gives_the_same_model(saved):
+    path, family, model, card = saved
+    assert weights_path(path).exists() and card_path(path).exists()
+    assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []
+    loaded = load_checkpoint(str(path) + ".safetensors")
+    assert loaded.card["family"] == "recurrent" and loaded.card["model"] == "gru"
+    assert loaded.family.config == family.config and loaded.modes == ("melody", "continue")
+    for (k, a), (k2, b) in zip(model.state_dict().items(), loaded.model.state_dict().items()):
+        assert k == k2 and torch.equal(a, b)
+    x = torch.randint(0, 130, (2, 9))
+    pos = torch.arange(9).repeat(2, 1)
+    model.eval()
+    assert torch.equal(model(x, pos)[0], loaded.model(x, pos)[0])
+    assert read_card(path)["versions"]["torch"] == torch.__version__
+    assert card["weights"]["tensors"]["head.weight"]["shape"] == [130, 48]
+    assert oct(weights_path(path).stat().st_mode & 0o777) != "0o600"
+
+
+def test_a_changed_weights_file_is_refused(saved):
+    path, *_ = saved
+    data = bytearray(weights_path(path).read_bytes())
+    data[-3] ^= 0x01  # one bit of one weight
+    weights_path(path).write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="do not match their card"):
+        load_checkpoint(path)
+
+
+def test_weights_of_another_model_are_refused(saved, tmp_path):
+    path, *_ = saved
+    other = create_family("gru", {**TINY_LSTM, "hidden": 24})
+    save_checkpoint(tmp_path / "other", other, other.build())
+    weights_path(path).write_bytes(weights_path(tmp_path / "other").read_bytes())
+    with pytest.raises(CheckpointError, match="do not match their card"):
+        load_checkpoint(path)
+
+
+def test_a_card_edited_to_other_settings_is_refused(saved):
+    path, *_ = saved
+    card = json.loads(card_path(path).read_text())
+    card["config"]["hidden"] = 64  # the hash still matches the weights, the settings do not
+    card_path(path).write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="do not fit a recurrent model"):
+        load_checkpoint(path)
+    card["config"]["hidden"] = 4096.5
+    card_path(path).write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="hidden must be a whole number"):
+        load_checkpoint(path)
+
+
+def test_a_checkpoint_of_another_family_is_refused(saved):
+    path, *_ = saved
+    with pytest.raises(WrongFamilyError, match="this is a gru model .*not a cnn model"):
+        load_checkpoint(path, family="cnn")
+    assert load_checkpoint(path, family="lstm").card["model"] == "gru"  # same family
+
+
+def test_missing_or_foreign_files_are_refused(saved, tmp_path):
+    path, *_ = saved
+    with pytest.raises(CheckpointError, match="no model card"):
+        load_checkpoint(tmp_path / "nothing")
+    card_path(path).write_text("{not json")
+    with pytest.raises(CheckpointError, match="unreadable model card"):
+        load_checkpoint(path)
+    card_path(path).write_text(json.dumps({"format": "something else"}))
+    with pytest.raises(CheckpointError, match="not a Studio model card"):
+        load_checkpoint(path)
+
+
+class _Exploit:
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_pickle_posing_as_weights_is_never_unpickled(tmp_path):
+    family = create_family("cnn", TINY_CNN)
+    save_checkpoint(tmp_path / "evil", family, family.build())
+    exploit = _Exploit()
+    exploit.marker = tmp_path / "pwned"
+    payload = pickle.dumps({"conv_in.weight": exploit})
+    weights_path(tmp_path / "evil").write_bytes(payload)
+    card = json.loads(card_path(tmp_path / "evil").read_text())
+    import hashlib
+
+    card["weights"]["sha256"] = hashlib.sha256(payload).hexdigest()  # a forged card, too
+    card_path(tmp_path / "evil").write_text(json.dumps(card))
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_checkpoint(tmp_path / "evil")
+    assert not exploit.marker.exists()
+
+
+def test_tied_weights_can_be_saved(tmp_path):
+    family = create_family("lstm", TINY_LSTM)
+    model = family.build()
+    state = dict(model.state_dict())
+    state["tied"] = state["head.bias"]  # the same tensor twice, as tied weights are
+    card = save_checkpoint(tmp_path / "tied", family, state)
+    assert "tied" in card["weights"]["tensors"]
