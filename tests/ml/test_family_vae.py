@@ -51,19 +51,18 @@ def test_vae_bound_falls_below_note_frequencies(data, trained):
 
 
 def test_kl_weight_rises_over_the_warmup(trained):
-    net = create_family("vae", {"kl_warmup": 100, "beta": 0.5}).build()
-    net.train()
-    assert net.kl_weight() == 0.0
-    net.batches_seen.fill_(50)
-    assert net.kl_weight() == pytest.approx(0.25)
-    net.batches_seen.fill_(500)
-    assert net.kl_weight() == pytest.approx(0.5)
-    net.eval()
-    net.batches_seen.zero_()
-    assert net.kl_weight() == 0.5  # validation always weighs the KL fully
-    # The trained model counted its batches, and keeps the count with its weights.
-    assert int(trained.model.batches_seen) > 60
-    assert "batches_seen" in trained.model.state_dict()
+    fam = create_family("vae", {"kl_warmup": 100, "beta": 0.5})
+    fam.on_train_step(0, 1000)
+    assert fam.kl_weight(training=True) == 0.0
+    fam.on_train_step(50, 1000)  # the trainer's global step, also after a resume
+    assert fam.kl_weight(training=True) == pytest.approx(0.25)
+    fam.on_train_step(400, 1000)
+    assert fam.kl_weight(training=True) == pytest.approx(0.5)
+    fam.on_train_step(0, 1000)
+    assert fam.kl_weight(training=False) == 0.5  # validation always weighs the KL fully
+    # The trainer drove the schedule of the trained model past its warm-up.
+    assert trained.family.step > SETTINGS["kl_warmup"]
+    assert trained.family.kl_weight(training=True) == 1.0
 
 
 def test_vae_samples_melodies_from_the_prior(trained, tmp_path):

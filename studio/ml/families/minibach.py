@@ -54,11 +54,10 @@ class MiniBachConfig:
                               "is slower to train.")
     dropout: float = knob(0.2, low=0.0, high=0.8, help="Fraction of connections switched off "
                           "at random while training, so the model cannot just memorise.")
-    decoding: str = knob("voice-leading", choices=("voice-leading", "sample"), help="How the "
-                         "model's predictions become notes: voice-leading searches for the "
-                         "best-led harmony (few parallel fifths and octaves); sample draws each "
-                         "voice at each 16th on its own, which shows what the network alone "
-                         "learned and sounds restless.")
+    decoding: str = knob("voice-leading", choices=("voice-leading", "sample"), help="How "
+                         "predictions become notes: voice-leading finds the best-led harmony "
+                         "(few parallel fifths or octaves); sample draws each voice at each 16th "
+                         "on its own, and sounds restless.")
     search_width: int = knob(5, low=1, high=8, advanced=True, help="Voice-leading decoding: "
                              "how many of the likeliest pitches per voice and 16th the search "
                              "weighs; more can find better harmony but is slower.")

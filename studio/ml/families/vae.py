@@ -6,9 +6,9 @@ distribution, so that any code drawn from a standard normal decodes to a plausib
 
 The loss is the negative evidence lower bound (ELBO) per step: the reconstruction NLL plus
 beta x KL(code distribution || standard normal), divided by the segment's steps. KL annealing:
-while training, the KL weight rises linearly from 0 to `beta` over `kl_warmup` batches (counted
-in a buffer saved with the weights, so a resumed run continues the schedule); the validation
-loss always uses the full `beta`, so with beta = 1 it is an upper bound on the NLL per step of
+while training, the KL weight rises linearly from 0 to `beta` over the first `kl_warmup` steps
+(the trainer's global step, through `on_train_step`, so a resumed run continues the schedule);
+the validation loss always uses the full `beta`, so with beta = 1 it is an upper bound on the NLL per step of
 whole segments, a figure comparable with the n-gram baseline's.
 
 Generates by decoding codes drawn from the prior (consecutive segments correlated so phrases
@@ -63,10 +63,8 @@ class VAEConfig:
 class VAENet(nn.Module):
     def __init__(self, c: VAEConfig) -> None:
         super().__init__()
-        self.beta, self.warmup = c.beta, c.kl_warmup
         self.codec = SegmentCodec(c.length, c.units, c.encoder_layers, c.code_size,
                                   2 * c.code_size, c.dropout)
-        self.register_buffer("batches_seen", torch.zeros((), dtype=torch.long))
 
     def posterior(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_var = self.codec.encode(tokens).float().chunk(2, dim=-1)
@@ -75,21 +73,13 @@ class VAENet(nn.Module):
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.posterior(tokens)[0]
 
-    def kl_weight(self) -> float:
-        if not self.training or not self.warmup:
-            return self.beta
-        return self.beta * min(1.0, float(self.batches_seen) / self.warmup)
-
     def forward(self, tokens: torch.Tensor, noise: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor, float]:
-        """Logits, KL per example, and the KL weight of this batch."""
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits of every step and the KL divergence of each example's code."""
         mean, log_var = self.posterior(tokens)
         code = mean + torch.exp(0.5 * log_var) * noise.to(mean.dtype)
         kl = 0.5 * (mean.square() + log_var.exp() - 1.0 - log_var).sum(-1)
-        weight = self.kl_weight()
-        if self.training:
-            self.batches_seen += 1
-        return self.codec.decode(code.to(self.codec.embedding.weight.dtype)), kl, weight
+        return self.codec.decode(code.to(self.codec.embedding.weight.dtype)), kl
 
 
 class VAE(Autoencoder):
@@ -104,6 +94,21 @@ class VAE(Autoencoder):
                        "beta x KL): with beta = 1 an upper bound on the NLL per step of whole "
                        "segments. Its NLL column is the reconstruction part alone.")
 
+    def __init__(self, config: VAEConfig | None = None) -> None:
+        super().__init__(config)
+        self.step = 0  # the trainer's global step, for the KL annealing
+
+    def on_train_step(self, step: int, total_steps: int) -> None:
+        self.step = step
+
+    def kl_weight(self, training: bool) -> float:
+        """beta, ramped up from 0 over the first `kl_warmup` training steps (validation
+        always weighs the KL fully)."""
+        c = self.config
+        if not training or not c.kl_warmup:
+            return c.beta
+        return c.beta * min(1.0, self.step / c.kl_warmup)
+
     def prepare(self, batch, generator):
         """The noise that draws each example's code (fixed seeds in validation)."""
         noise = torch.randn(len(batch["tokens"]), self.config.code_size, generator=generator)
@@ -114,8 +119,9 @@ class VAE(Autoencoder):
 
     def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> LossOutput:
         tokens, valid = batch["tokens"].long(), batch["valid"]
-        logits, kl, weight = model(tokens, batch["noise"])
+        logits, kl = model(tokens, batch["noise"])
         nll, count, stats = reconstruction(logits, tokens, valid)
+        weight = self.kl_weight(model.training)
         return LossOutput(((nll + weight * kl) / count).mean(), stats)
 
     # -- codes --------------------------------------------------------------------------------
