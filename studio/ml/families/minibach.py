@@ -103,6 +103,10 @@ class MiniBach(Family):
     Config = MiniBachConfig
     representation = "satb-roll/1"
     modes = ("harmonize", "infill")
+    evaluation_note = ("The MLP's NLL is per 16th of alto, tenor and bass predicted all at once "
+                       "from the soprano, without hearing its own previous notes; the n-gram "
+                       "predicts each voice's next 16th from that voice's past (mostly held "
+                       "notes), a different and easier question.")
 
     # -- representation -----------------------------------------------------------------------
     def examples(self, dataset: Dataset, split: str, *, training: bool) -> Examples:
