@@ -44,7 +44,8 @@ def segments(dataset: Dataset, split: str, voices: str, length: int, *,
 
     Training segments start at every bar (every half segment if shorter than a bar), skip
     melodies shorter than a segment and segments that are all rest; evaluation segments tile
-    each melody, the last one padded with rests that do not count.
+    each melody, the last one ending with the melody (so that every segment is whole; a
+    melody shorter than a segment is padded with rests that do not count).
     """
     melodies = mt.sequences(dataset, split, voices)
     stride = min(STEPS_PER_BAR, max(1, length // 2)) if training else length
@@ -56,8 +57,10 @@ def segments(dataset: Dataset, split: str, voices: str, length: int, *,
             continue
         used += 1
         pitch = tokens_to_pitches(melody)
-        last = n - length if training else n - 1
-        for s in range(0, last + 1, stride):
+        starts = list(range(0, max(1, n - length + 1), stride))
+        if not training and starts[-1] + length < n:
+            starts.append(n - length)
+        for s in starts:
             e = min(s + length, n)
             seg = np.full(length, REST, np.int16)
             seg[:e - s] = standalone(melody[s:e], int(pitch[s]))
