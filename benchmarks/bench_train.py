@@ -125,11 +125,11 @@ def main() -> None:
     print(f"machine: {machine()}; torch {torch.__version__}, {args.threads} thread(s); "
           f"median step time over {args.steps} steps after {args.warmup} warm-up, "
           "the two loops alternating step by step")
-    print(f"{'model':8} {'weights':>10} {'batch':>6} {'bare ex/s':>10} {'studio ex/s':>12} "
+    print(f"{'model':18} {'weights':>10} {'batch':>6} {'bare ex/s':>10} {'studio ex/s':>12} "
           f"{'ratio':>6}")
     for name in args.models or list(model_names()):
         r = measure(name, dataset, args.steps, args.warmup)
-        print(f"{r['model']:8} {r['params']:>10,} {r['batch']:>6} {r['bare']:>10.1f} "
+        print(f"{r['model']:18} {r['params']:>10,} {r['batch']:>6} {r['bare']:>10.1f} "
               f"{r['studio']:>12.1f} {r['ratio']:>6.3f}", flush=True)
 
 

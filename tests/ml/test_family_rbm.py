@@ -14,8 +14,10 @@ import torch
 from studio.ml import satb_roll as sr
 from studio.ml.errors import GenerationError
 from studio.ml.family import SamplingOptions
+from studio.ml.knobs import with_changes
 from studio.ml.registry import create_family
 from studio.music.grids import VOICE_RANGES, satb_to_song
+from studio.music.voice_leading import count
 from tests.ml.family_testing import (
     midi_roundtrip,
     notes_of,
@@ -85,6 +87,24 @@ def test_rbm_harmonizes_a_chorale_melody(trained, data, tmp_path):
     song = satb_to_song(out[0])
     back = midi_roundtrip(song, tmp_path)
     assert notes_of(back) == notes_of(song) and len(notes_of(song)) == 4
+
+
+def test_voice_leading_decoding_of_the_gibbs_chances(trained, data):
+    fam, model = trained.family, trained.model
+    led = type(fam)(with_changes(fam.config, decoding="voice-leading"))
+    plain, searched = [], []
+    for piece in data.split("valid")[:3]:
+        soprano = piece.satb[:96, 0]
+        plain.append(count(fam.harmonize(model, soprano, SamplingOptions(seed=1))[0]))
+        out = led.harmonize(model, soprano, SamplingOptions(seed=1))[0]
+        assert np.array_equal(out[:, 0], soprano)
+        searched.append(count(out))
+
+    def parallels(counts):
+        return sum(c.parallel_fifths + c.parallel_octaves for c in counts)
+
+    assert parallels(plain) >= 3
+    assert parallels(searched) <= parallels(plain) / 3
 
 
 def test_rbm_fills_a_region_and_keeps_the_rest(trained, data):

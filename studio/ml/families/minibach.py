@@ -30,8 +30,8 @@ from studio.ml.errors import GenerationError
 from studio.ml.family import Examples, Family, LossOutput, SamplingOptions, classification_stats
 from studio.ml.knobs import knob
 from studio.ml.sampling import filter_logits, torch_threads
-from studio.music import harmony_search
-from studio.music.keys import estimate_key, pitch_class_histogram, pitch_name, scale_pitch_classes
+from studio.ml.satb_decoding import IMPOSSIBLE, allowed_classes, decode_lower_voices, key_scale
+from studio.music.keys import pitch_name
 
 if TYPE_CHECKING:
     from studio.data import Dataset
@@ -40,7 +40,6 @@ FEATURES = sr.CLASSES + 1  # soprano input per step: one-hot class (silent, 36-8
 LOWER = 3  # alto, tenor, bass
 MAX_STEPS = 4096
 PERTURBATION = 0.5  # Gumbel noise (in nats) per unit of temperature when making variations
-IMPOSSIBLE = -1e4  # log-probability given to pitches the voice may not take
 
 
 @dataclass
@@ -201,50 +200,23 @@ class MiniBach(Family):
         self._check(satb, regenerate)
         with torch_threads(1):
             logp = self.voice_logits(model, satb[:, 0])
-        logp = logp + _voice_penalty(allowed_pitches)[None]
+        allowed = allowed_classes(allowed_pitches)
         gen = options.generator()
         out = np.repeat(satb.astype(np.int8)[None], options.count, axis=0)
         if self.config.decoding == "sample":
-            flat = filter_logits(logp.reshape(-1, sr.CLASSES), options.temperature,
+            penalty = torch.where(allowed[1:], 0.0, IMPOSSIBLE)
+            flat = filter_logits((logp + penalty).reshape(-1, sr.CLASSES), options.temperature,
                                  options.top_k, options.top_p)
             probs = torch.softmax(flat, -1).repeat(options.count, 1)
             drawn = torch.multinomial(probs, 1, generator=gen)[:, 0]
             pitches = sr.to_pitches(drawn.view(options.count, len(satb), LOWER))
             out[:, :, 1:] = np.where(regenerate[None, :, 1:], pitches, out[:, :, 1:])
             return out
-        fixed = np.where(regenerate, -2, satb).astype(np.int64)
-        scale = _scale_of(satb[:, 0], allowed_pitches)
-        emissions = np.full((len(satb), LOWER, 128), IMPOSSIBLE)
-        emissions[:, :, sr.LOWEST:sr.HIGHEST + 1] = logp[:, :, 1:].numpy()
+        fixed = np.where(regenerate, -2, satb)
+        scale = key_scale(satb[:, 0], allowed_pitches)
         for i in range(options.count):
             rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
-            out[i] = harmony_search.decode(
-                satb[:, 0], emissions, fixed, top_k=self.config.search_width, scale=scale,
-                sample_temperature=PERTURBATION * options.temperature, rng=rng)
+            out[i] = decode_lower_voices(satb[:, 0], logp.numpy(), fixed, allowed, scale,
+                                         top_k=self.config.search_width, rng=rng,
+                                         sample_temperature=PERTURBATION * options.temperature)
         return out
-
-
-def _voice_penalty(allowed_pitches: Sequence[int] | None) -> torch.Tensor:
-    """(3, 47) log-probability offsets: 0 where a lower voice may take the class (its JSB range
-    and the allowed pitches; silence always), IMPOSSIBLE elsewhere."""
-    from studio.music.grids import VOICE_RANGES
-
-    keep = torch.zeros(LOWER, sr.CLASSES, dtype=torch.bool)
-    keep[:, 0] = True
-    scale = None if allowed_pitches is None else {int(p) for p in allowed_pitches}
-    for v, (lo, hi) in enumerate(VOICE_RANGES[1:]):
-        for p in range(max(lo, sr.LOWEST), min(hi, sr.HIGHEST) + 1):
-            if scale is None or p in scale:
-                keep[v, p - sr.LOWEST + 1] = True
-    if not keep[:, 1:].any(-1).all():
-        raise GenerationError("the allowed pitches leave a voice with no note to sing")
-    return torch.where(keep, 0.0, IMPOSSIBLE)
-
-
-def _scale_of(soprano: np.ndarray, allowed_pitches: Sequence[int] | None) -> frozenset[int]:
-    """The pitch classes the search prefers: those allowed, else the melody's key."""
-    if allowed_pitches is not None:
-        return frozenset(int(p) % 12 for p in allowed_pitches)
-    sounding = soprano[soprano >= 0]
-    tonic, minor, _ = estimate_key(pitch_class_histogram(sounding))
-    return scale_pitch_classes(tonic, minor)

@@ -18,7 +18,9 @@ true class given every other voice-step of the window, -log p(v_i | v_rest), com
 for `measured_cells` voice-steps per window drawn at random (fixed seeds in validation). The
 value of `loss` is that pseudo-NLL while its gradient is the CD-k gradient.
 
-Generation: harmonize and infill clamp the given voice-steps and Gibbs-sample the free ones.
+Generation: harmonize and infill clamp the given voice-steps and Gibbs-sample the free ones
+(`decoding = voice-leading` then searches the best-led harmony among the notes the sampling
+favoured, with `studio.ml.satb_decoding`).
 Longer music is covered by two tilings of windows, one shifted by half a window against
 the other, resampled in turn (every window of a tiling at once).
 """
@@ -39,7 +41,7 @@ from studio.ml.errors import GenerationError
 from studio.ml.family import Examples, Family, LossOutput, SamplingOptions, classification_stats
 from studio.ml.knobs import knob
 from studio.ml.sampling import torch_threads
-from studio.music.grids import VOICE_RANGES
+from studio.ml.satb_decoding import allowed_classes, decode_lower_voices, key_scale
 from studio.music.keys import pitch_name
 
 if TYPE_CHECKING:
@@ -61,6 +63,9 @@ class RBMConfig:
     gibbs_sweeps: int = knob(100, low=1, high=10_000, help="Default number of Gibbs sampling "
                              "rounds per excerpt when generating: more let the harmony settle, "
                              "but take longer.")
+    decoding: str = knob("gibbs", choices=("gibbs", "voice-leading"), help="How harmonies "
+                         "are written: gibbs keeps the last Gibbs sample; voice-leading then "
+                         "searches the best-led harmony among the notes the sampling favoured.")
     measured_cells: int = knob(4, low=1, high=512, advanced=True, help="Voice-steps per "
                                "excerpt whose pseudo-likelihood is measured for the loss curve: "
                                "more give a steadier curve but cost time.")
@@ -214,20 +219,29 @@ class RBM(Family):
             raise GenerationError(
                 f"{pitch_name(worst)} is outside the range this model knows "
                 f"({pitch_name(sr.LOWEST)} to {pitch_name(sr.HIGHEST)}); transpose the melody")
+        allowed = allowed_classes(allowed_pitches)
         with torch_threads(1), torch.inference_mode():
-            classes = self._fill(model, sr.to_classes(np.where(regenerate, -1, satb)),
-                                 regenerate, options, _allowed_classes(allowed_pitches))
+            classes, chances = self._fill(model, sr.to_classes(np.where(regenerate, -1, satb)),
+                                          regenerate, options, allowed)
         out = np.repeat(np.asarray(satb, np.int8)[None], options.count, axis=0)
         pitches = sr.to_pitches(classes)
         out[:, regenerate] = pitches[:, regenerate]
+        if self.config.decoding == "voice-leading":
+            for i in range(options.count):  # the soprano as given or as sampled stays
+                fixed = np.where(regenerate, -2, out[i])
+                fixed[:, 0] = out[i, :, 0]
+                logp = np.log(np.maximum(chances[i, :, 1:], 1e-9))
+                out[i] = decode_lower_voices(out[i, :, 0], logp, fixed, allowed,
+                                             key_scale(out[i, :, 0], allowed_pitches))
         return out
 
     def _fill(self, model: nn.Module, classes: np.ndarray, free: np.ndarray,
-              options: SamplingOptions, allowed: torch.Tensor) -> np.ndarray:
-        """(count, steps, 4) classes with the free cells Gibbs-sampled. The music is tiled by
-        windows twice, the second tiling shifted by half a window; a sweep resamples the free
-        cells of all windows of one tiling at once (each given the rest of its window), then
-        of the other, so that every cell hears the music on both sides of it."""
+              options: SamplingOptions, allowed: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """(count, steps, 4) classes with the free cells Gibbs-sampled, and (count, steps, 4,
+        classes) the chances of each class averaged over the second half of the sweeps. The
+        music is tiled by windows twice, the second tiling shifted by half a window; a sweep
+        resamples the free cells of all windows of one tiling at once (each given the rest of
+        its window), then of the other, so that every cell hears the music on both sides."""
         net = getattr(model, "module", model).eval()
         device = next(net.parameters()).device
         steps, w = len(classes), self.config.length
@@ -242,17 +256,22 @@ class RBM(Family):
         x = torch.where(todo, start, x)
         windows = [torch.as_tensor(t)[:, None] + torch.arange(w) for t in _tilings(total, w)]
         sweeps = options.iterations or self.config.gibbs_sweeps
-        for _ in range(sweeps):
+        chances = torch.zeros((options.count, total, sr.VOICES, sr.CLASSES))
+        for sweep in range(sweeps):
             for index in windows:  # (windows, w) step indices
                 v = x[:, index].reshape(-1, w * sr.VOICES)
                 p_h = torch.sigmoid(net.hidden_input(v.to(device)).float()).cpu()
                 h = torch.bernoulli(p_h, generator=gen)
                 logits = net.visible_logits(h.to(device)).float().cpu() / options.temperature
-                logits = logits.view(len(v), w, sr.VOICES, -1) + penalty
-                drawn = draw(torch.softmax(logits, -1), gen)
+                probs = torch.softmax(logits.view(len(v), w, sr.VOICES, -1) + penalty, -1)
+                drawn = draw(probs, gen)
                 window = x[:, index]
                 x[:, index] = torch.where(todo[index], drawn.view_as(window), window)
-        return x[:, :steps].numpy()
+                if 2 * sweep >= sweeps:
+                    chances.index_add_(1, index.flatten(), probs.view(
+                        options.count, -1, sr.VOICES, sr.CLASSES))
+        chances /= chances.sum(-1, keepdim=True).clamp(min=1e-12)
+        return x[:, :steps].numpy(), chances[:, :steps].numpy()
 
 
 def _tilings(total: int, w: int) -> list[list[int]]:
@@ -274,18 +293,3 @@ def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> torch
     cumulative = probs.cumsum(-1)
     u = torch.rand(probs.shape[:-1] + (1,), generator=generator, device=probs.device)
     return (cumulative < u * cumulative[..., -1:]).sum(-1)
-
-
-def _allowed_classes(allowed_pitches: Sequence[int] | None) -> torch.Tensor:
-    """(4, classes) bool: each voice within its JSB range (and the allowed pitches); silence
-    always allowed."""
-    keep = torch.zeros(4, sr.CLASSES, dtype=torch.bool)
-    keep[:, 0] = True
-    scale = None if allowed_pitches is None else {int(p) for p in allowed_pitches}
-    for v, (lo, hi) in enumerate(VOICE_RANGES):
-        for p in range(max(lo, sr.LOWEST), min(hi, sr.HIGHEST) + 1):
-            if scale is None or p in scale:
-                keep[v, p - sr.LOWEST + 1] = True
-    if not keep[:, 1:].any(-1).all():
-        raise GenerationError("the allowed pitches leave a voice with no note to sing")
-    return keep
