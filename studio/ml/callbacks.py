@@ -37,6 +37,7 @@ class RunInfo:
     start_epoch: int = 1  # > 1 when resuming
     start_step: int = 0  # global steps already done when resuming
     skipped_pieces: int = 0  # pieces shorter than the window
+    unreadable_pieces: int = 0  # pieces whose music could not be read
     world_size: int = 1
     run_index: int = 0  # position in a grid search
 

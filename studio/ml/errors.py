@@ -48,3 +48,11 @@ class WrongFamilyError(CheckpointError):
 
 class GenerationError(StudioMLError):
     """A generation request the model cannot serve (range, length, mode)."""
+
+
+def is_unreadable_piece(error: BaseException) -> bool:
+    """Whether building a piece's song failed for a reason of that piece (a bad or missing
+    file): encoders skip such pieces and count them instead of stopping."""
+    from studio.midi.errors import MidiReadError
+
+    return isinstance(error, (MidiReadError, OSError)) or getattr(error, "user_facing", False)

@@ -20,6 +20,7 @@ The registry finds the module by itself; adding a family touches no other file.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -44,6 +45,7 @@ class Examples:
     tensors: dict[str, torch.Tensor]
     pieces: int = 0  # pieces that contributed
     skipped: int = 0  # pieces too short for the window
+    unreadable: int = 0  # pieces whose music could not be read
 
     def __len__(self) -> int:
         return len(next(iter(self.tensors.values()))) if self.tensors else 0
@@ -53,7 +55,7 @@ class Examples:
 
     def to(self, device: torch.device) -> Examples:
         return Examples({k: v.to(device) for k, v in self.tensors.items()}, self.pieces,
-                        self.skipped)
+                        self.skipped, self.unreadable)
 
 
 @dataclass
@@ -90,7 +92,8 @@ class SamplingOptions:
 
     def generator(self) -> torch.Generator:
         g = torch.Generator()
-        g.manual_seed(self.seed if self.seed >= 0 else int(torch.seed() % 2**31))
+        # a fresh seed without touching torch's global generator (a run may be training)
+        g.manual_seed(self.seed if self.seed >= 0 else secrets.randbits(31))
         return g
 
 

@@ -56,6 +56,9 @@ class ProgressBar(TrainingCallback):
         if info.skipped_pieces:
             self._write(f"  ({info.skipped_pieces} pieces shorter than the window were left "
                         "out)\n")
+        if info.unreadable_pieces:
+            self._write(f"  ({info.unreadable_pieces} pieces could not be read and were left "
+                        "out)\n")
 
     def on_step_end(self, r: StepReport) -> None:
         now = time.monotonic()

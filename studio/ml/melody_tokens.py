@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from studio.ml.errors import DatasetTooSmallError
+from studio.ml.errors import DatasetTooSmallError, is_unreadable_piece
 from studio.ml.family import Examples
 from studio.music.grids import SIXTEENTH
 from studio.music.song import Song, Track
@@ -59,7 +59,7 @@ def encode_dataset(dataset: Dataset, voices: str) -> dict[str, np.ndarray]:
                 try:
                     melodies, bar = piece_melodies(piece, voices)
                 except Exception as e:  # an unreadable piece is skipped, never fatal
-                    if not getattr(e, "user_facing", False):
+                    if not is_unreadable_piece(e):
                         raise
                     failed += 1
                     continue
@@ -126,7 +126,8 @@ def windows(dataset: Dataset, split: str, voices: str, window: int, *,
             f"of {window} steps (the longest has {longest}); choose a shorter window")
     return Examples({"inputs": torch.from_numpy(np.stack(ins)),
                      "positions": torch.from_numpy(np.stack(poss)),
-                     "targets": torch.from_numpy(np.stack(tgts))}, used, skipped)
+                     "targets": torch.from_numpy(np.stack(tgts))}, used, skipped,
+                    int(arrays[f"{split}_failed"]))
 
 
 def transpose_batch(batch: dict[str, torch.Tensor], semitones: int,

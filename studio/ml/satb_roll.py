@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from studio.ml.errors import DatasetTooSmallError
+from studio.ml.errors import DatasetTooSmallError, is_unreadable_piece
 from studio.ml.family import Examples
 from studio.music.grids import song_to_satb
 
@@ -60,7 +60,7 @@ def encode_dataset(dataset: Dataset) -> dict[str, np.ndarray]:
                 try:
                     satb = piece.satb if piece.satb is not None else song_to_satb(piece.song())
                 except Exception as e:  # an unreadable piece is skipped, never fatal
-                    if not getattr(e, "user_facing", False):
+                    if not is_unreadable_piece(e):
                         raise
                     failed += 1
                     continue
@@ -115,8 +115,10 @@ def crops(dataset: Dataset, split: str, window: int, *, training: bool) -> Examp
         raise DatasetTooSmallError(
             f"no piece in the {split} split of {dataset.name!r} is as long as the model's window "
             f"of {window} steps (the longest has {longest}); choose a shorter window")
+    a = encode_dataset(dataset)
     return Examples({"classes": torch.from_numpy(np.stack(out)),
-                     "valid": torch.from_numpy(np.stack(valid))}, used, skipped)
+                     "valid": torch.from_numpy(np.stack(valid))}, used, skipped,
+                    int(a[f"{split}_failed"]))
 
 
 def transpose_batch(batch: dict[str, torch.Tensor], semitones: int,

@@ -115,7 +115,8 @@ class Trainer:
                     "choose a smaller batch size, window or model") from None
             raise
         finally:
-            group.close() if self.distributed else None
+            if self.distributed:
+                group.close()
 
     def _run(self, group: ProcessGroup) -> TrainResult:
         c, fam, device = self.config, self.family, group.device
@@ -149,7 +150,8 @@ class Trainer:
         info = RunInfo(self.model_name, fam.name, self.dataset.name, config_to_dict(fam.config),
                        config_to_dict(c), str(device), sum(p.numel() for p in model.parameters()),
                        len(train), len(valid), steps, c.epochs, steps * c.epochs, s["epoch"],
-                       s["global_step"], train.skipped, group.world_size, self.run_index)
+                       s["global_step"], train.skipped, train.unreadable + valid.unreadable,
+                       group.world_size, self.run_index)
         self._emit("on_train_start", info)
 
         status = "completed"

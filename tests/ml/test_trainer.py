@@ -258,3 +258,16 @@ def test_families_hear_the_step_for_their_schedules(jsb_tiny, tmp_path):
     Trainer(family, jsb_tiny, TrainConfig(epochs=2, **FAST), output=tmp_path / "k",
             resume=True).run()
     assert family.seen == [(i, 12) for i in range(12)]
+
+
+def test_unreadable_pieces_are_left_out_and_counted(jsb_tiny, tmp_path):
+    from studio.data import Piece
+    from studio.midi import read_song
+
+    bad = tmp_path / "broken.mid"
+    bad.write_bytes(b"MThd not really")
+    broken = Piece("broken", "train", str(bad), loader=lambda: read_song(bad))
+    dataset = Dataset("with-a-broken-file", [broken, *jsb_tiny.pieces])
+    rec = Recorder()
+    Trainer(lstm(), dataset, TrainConfig(epochs=1, **FAST), callbacks=[rec]).run()
+    assert rec.of("start")[0].unreadable_pieces == 1
