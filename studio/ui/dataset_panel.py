@@ -113,7 +113,8 @@ class DatasetPanel(ImportFlow, QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setResizeContentsPrecision(40)  # measure a few rows, not thousands
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name gets the rest
         self.table.doubleClicked.connect(lambda index: self.open_piece(self._piece_at(index)))
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         pl.addWidget(self.table, 1)
