@@ -18,20 +18,10 @@ import os
 import sys
 from pathlib import Path
 
+from studio.midi.child_process import limit_memory_from_env as _limit_memory
+from studio.midi.child_process import read_exact as _read_exact
+
 MUSICXML_SUFFIXES = (".musicxml", ".mxl", ".xml")
-
-
-def _limit_memory() -> None:
-    try:
-        import resource
-    except ImportError:  # Windows: no rlimits; the importer's timeout still bounds the worker
-        return
-    limit = int(os.environ.get("STUDIO_PARSER_MEMORY", "0"))
-    if limit > 0:
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        except (ValueError, OSError):
-            pass
 
 
 def content_hash(data: bytes) -> str:
@@ -142,17 +132,6 @@ def handle(request: dict) -> dict:
     except Exception as e:  # any other failure on one file must not end the worker
         reply.update(ok=False, kind="bad", reason=f"unreadable ({type(e).__name__}: {e})")
     return reply
-
-
-def _read_exact(stream, n: int) -> bytes | None:
-    chunks, got = [], 0
-    while got < n:
-        b = stream.read(n - got)
-        if not b:
-            return None
-        chunks.append(b)
-        got += len(b)
-    return b"".join(chunks)
 
 
 def main() -> None:

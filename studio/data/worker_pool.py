@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from studio.data.errors import DatasetError
 from studio.midi import limits
+from studio.midi.child_process import read_exact as _read_exact
 
 IN_FLIGHT_PER_WORKER = 2
 STARTUP_ALLOWANCE_S = 30.0  # a cold worker imports numpy and symusic before its first reply
@@ -44,17 +45,6 @@ class _Worker:
     in_flight: deque = field(default_factory=deque)  # (Job, sent time)
     replied: bool = False
     last_reply: float = 0.0
-
-
-def _read_exact(stream, n: int) -> bytes | None:
-    chunks, got = [], 0
-    while got < n:
-        b = stream.read(n - got)
-        if not b:
-            return None
-        chunks.append(b)
-        got += len(b)
-    return b"".join(chunks)
 
 
 class WorkerPool:

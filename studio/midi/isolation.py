@@ -16,22 +16,12 @@ import sys
 import threading
 
 from studio.midi import limits
+from studio.midi.child_process import read_exact as _read_exact
 from studio.midi.parse import ParsedMidi, ParseError
 
 
 class ParserCrashed(ParseError):
     pass
-
-
-def _read_exact(stream, n: int) -> bytes | None:
-    chunks, got = [], 0
-    while got < n:
-        b = stream.read(n - got)
-        if not b:
-            return None
-        chunks.append(b)
-        got += len(b)
-    return b"".join(chunks)
 
 
 class IsolatedParser:

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
-
-def _limit_memory() -> None:
-    try:
-        import resource
-    except ImportError:  # Windows: no rlimits; the parent's timeout still bounds the child
-        return
-    limit = int(os.environ.get("STUDIO_PARSER_MEMORY", "0"))
-    if limit > 0:
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        except (ValueError, OSError):
-            pass
+from studio.midi.child_process import limit_memory_from_env as _limit_memory
 
 
 def main() -> None:
