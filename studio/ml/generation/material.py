@@ -149,7 +149,14 @@ def voice_tracks(song: Song) -> list[Track | None]:
             if low.startswith(v.lower()) and v not in by_name:
                 by_name[v] = t
     if len(by_name) >= 2:
-        return [by_name.get(v) for v in VOICE_NAMES]
+        out = [by_name.get(v) for v in VOICE_NAMES]
+        others = sorted((t for t in tracks if t not in by_name.values()),
+                        key=lambda t: -float(np.mean([n.pitch for n in t.notes])))
+        if out[0] is None and others:  # e.g. "Melody" above named Alto, Tenor and Bass
+            out[0] = others.pop(0)
+        if out[3] is None and others:
+            out[3] = others.pop()
+        return out
     if len(tracks) == 1:
         return [tracks[0]] * 4
     if len(tracks) > 4:
