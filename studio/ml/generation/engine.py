@@ -1,0 +1,68 @@
+"""`generate(request)`: check the request, load the model, write the variations one by one.
+
+Each candidate is handed to `on_candidate` as soon as it is ready (the panel shows the first
+while the others are still being written). `progress(fraction, text)` reports along the way.
+`cancel()` is checked between candidates and between sampling steps; when it returns True,
+generation stops cleanly and `generate` RETURNS the candidates finished so far (possibly none):
+it never raises for a cancel. Bad input raises GenerationError (or a subclass) before anything
+is written; the user's song is never modified.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+
+from studio.ml.errors import GenerationError
+from studio.ml.generation import models
+from studio.ml.generation.harmony import Interrupted
+from studio.ml.generation.melody_tasks import plan_continue, plan_interpolate, plan_melody
+from studio.ml.generation.request import MODE_TITLES, Candidate, GenerationRequest
+from studio.ml.generation.results import finish
+from studio.ml.generation.satb_tasks import plan_harmonize, plan_infill
+
+PLANNERS = {"melody": plan_melody, "continue": plan_continue, "harmonize": plan_harmonize,
+            "infill": plan_infill, "interpolate": plan_interpolate}
+
+Progress = Callable[[float, str], None]
+
+
+def generate(request: GenerationRequest, *, on_candidate: Callable[[Candidate], None] | None
+             = None, progress: Progress | None = None,
+             cancel: Callable[[], bool] | None = None) -> list[Candidate]:
+    """The candidates of `request` (see the module docstring for cancel and errors)."""
+    request.check()
+    report = progress or (lambda fraction, text: None)
+    stopped = cancel or (lambda: False)
+    report(0.0, "loading the model")
+    loaded = models.load(request.model)
+    if request.mode not in loaded.family.modes:
+        can = ", ".join(loaded.family.modes) or "nothing"
+        raise GenerationError(f"{loaded.name} ({loaded.family.title}) cannot "
+                              f"{request.mode}; it can: {can}")
+    plan = PLANNERS[request.mode](request, loaded)
+    if stopped():
+        return []
+    report(0.02, "reading the training set")
+    models.originality_index(loaded)
+    models.style_reference(loaded)
+    base = request.options.seed if request.options.seed >= 0 else secrets.randbits(31)
+    title = MODE_TITLES[request.mode]
+    out: list[Candidate] = []
+    for i in range(plan.count):
+        if stopped():
+            break
+        report(0.05 + 0.95 * i / plan.count, f"writing variation {i + 1} of {plan.count}")
+        started = time.perf_counter()
+        try:
+            draft = plan.draft(i, (base + i) % 2**31, stopped)
+        except Interrupted:
+            break
+        candidate = finish(draft, i, request, loaded, started, title)
+        out.append(candidate)
+        if on_candidate is not None:
+            on_candidate(candidate)
+    report(1.0, f"{len(out)} of {plan.count} variations" if len(out) < plan.count
+           else f"{len(out)} variation{'s' if len(out) != 1 else ''} ready")
+    return out
