@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -20,8 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-COLUMNS = ("#", "Variation", "Originality", "Style", "Nearest", "Time")
-STYLE_COLUMN, NEAREST_COLUMN, ORIGINALITY_COLUMN = 3, 4, 2
+COLUMNS = ("#", "Originality", "Style", "Nearest")
+ORIGINALITY_COLUMN, STYLE_COLUMN, NEAREST_COLUMN = 1, 2, 3
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class SortItem(QTableWidgetItem):
@@ -53,7 +58,10 @@ def originality_cells(candidate) -> tuple[str, float | None, str]:
         tip = f"{verdict}\nLongest run of notes shared with the training music: {run}"
         if piece:
             tip += f" (in {piece})"
-    return verdict or (f"{run} notes shared" if run is not None else "?"), run, tip
+    short = verdict.split(":")[0].strip() or "?"   # "original", "copies ...", ...
+    if run is not None:
+        short += f" ({run})"
+    return short, run, tip
 
 
 def style_cells(candidate) -> tuple[tuple[str, float | None, str], tuple[str, float | None, str]]:
@@ -95,10 +103,18 @@ class CandidateList(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)   # in the order they came
         self.table.setMinimumHeight(90)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(ORIGINALITY_COLUMN, QHeaderView.ResizeMode.Stretch)
+        for column, tip in ((ORIGINALITY_COLUMN, "Is it new? The longest run of notes it shares "
+                             "with the music the model learned from (click to sort)"),
+                            (STYLE_COLUMN, "How much it sounds like the training music, 0 to 1 "
+                             "(click to sort, best first)"),
+                            (NEAREST_COLUMN, "Distance to the most similar training piece "
+                             "(click to sort, closest first)")):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
         header.setSortIndicatorShown(True)
         self.table.itemSelectionChanged.connect(self._sync_buttons)
         self.table.cellDoubleClicked.connect(lambda *_: self._play())
@@ -116,12 +132,17 @@ class CandidateList(QWidget):
         self.discard_button.clicked.connect(self.discard_requested)
         self.map_button.clicked.connect(
             lambda: self.map_requested.emit(list(self.candidates.values())))
+        self.details = QLabel()
+        self.details.setObjectName("candidate_details")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QHBoxLayout()
         for b in (self.play_button, self.accept_button, self.discard_button, self.map_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
         layout.addLayout(buttons)
         self._sync_buttons()
 
@@ -134,14 +155,11 @@ class CandidateList(QWidget):
         self.table.setSortingEnabled(False)   # rows must not move while they are filled in
         row = self.table.rowCount()
         self.table.insertRow(row)
-        number = SortItem(str(index + 1), index)
+        number = SortItem(str(index + 1), index, str(getattr(candidate, "description", "")))
         number.setData(Qt.ItemDataRole.UserRole, index)
-        description = SortItem(str(getattr(candidate, "description", "")), index,
-                               str(getattr(candidate, "description", "")))
-        seconds = float(getattr(candidate, "seconds", 0.0) or 0.0)
         (style, nearest) = style_cells(candidate)
-        cells = (number, description, SortItem(*originality_cells(candidate)), SortItem(*style),
-                 SortItem(*nearest), SortItem(f"{seconds:.1f} s", seconds))
+        cells = (number, SortItem(*originality_cells(candidate)), SortItem(*style),
+                 SortItem(*nearest))
         for column, item in enumerate(cells):
             self.table.setItem(row, column, item)
         self.table.setSortingEnabled(sorting)
@@ -184,14 +202,37 @@ class CandidateList(QWidget):
         self.table.horizontalHeader().setSortIndicator(column, order)
 
     def mark_accepted(self, index: int | None) -> None:
+        """Tick the variation that is in the song (None: none is)."""
         self.accepted = index
         for row in range(self.table.rowCount()):
-            item = self.table.item(row, 1)
-            candidate = self.candidates[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
-            text = str(getattr(candidate, "description", ""))
-            if candidate.index == index:
-                text = "✔ " + text
-            item.setText(text)
+            item = self.table.item(row, 0)
+            number = item.data(Qt.ItemDataRole.UserRole)
+            item.setText(("✔ " if number == index else "") + str(number + 1))
+        self._sync_buttons()
+
+    def _show_details(self) -> None:
+        c = self.current()
+        if c is None:
+            self.details.setText("")
+            return
+        lines = [f"<b>Variation {c.index + 1}</b>"
+                 + (" (in the song)" if c.index == self.accepted else "")
+                 + f": {_escape(str(getattr(c, 'description', '')))}"]
+        o = getattr(c, "originality", None)
+        if o is not None and getattr(o, "verdict", ""):
+            lines.append(_escape(f"Originality: {o.verdict}"
+                                 + (f" (in {o.piece})" if getattr(o, "piece", "")
+                                    and o.longest_run else "")))
+        s = getattr(c, "style", None)
+        if s is not None:
+            near = getattr(s, "nearest_piece", "")
+            lines.append(_escape(f"Style score {s.style_score:.2f}; nearest training piece"
+                                 + (f" {near}" if near else "")
+                                 + f" at distance {s.nearest_distance:.2f}"))
+        seconds = float(getattr(c, "seconds", 0.0) or 0.0)
+        if seconds:
+            lines.append(f"Written in {seconds:.1f} s")
+        self.details.setText("<br>".join(lines))
 
     # ---- buttons -------------------------------------------------------------------------------
     def set_playing(self, playing: bool) -> None:
@@ -212,6 +253,7 @@ class CandidateList(QWidget):
             self.accept_requested.emit(candidate)
 
     def _sync_buttons(self) -> None:
+        self._show_details()
         chosen = self.current() is not None
         self.play_button.setText("Stop" if self.playing else "Play")
         self.play_button.setEnabled(self.playing or chosen)

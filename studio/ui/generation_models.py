@@ -12,19 +12,38 @@ from __future__ import annotations
 
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
+
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class _ImportThread(QThread):
+    """Imports the core, then loads the default model of each mode in `modes` (with its
+    originality index and style critic), so that the first generation starts at once."""
+
     failed = Signal(str)
+    imported = Signal()
+
+    def __init__(self, modes: tuple[str, ...], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.modes = modes
 
     def run(self) -> None:
         try:
-            import studio.ml.generation  # noqa: F401 (the import is the work)
+            import studio.ml.generation as core
         except Exception as e:  # reported in the panel
             traceback.print_exc()
             self.failed.emit(f"The generation engine could not start ({type(e).__name__}: {e})")
+            return
+        self.imported.emit()
+        for mode in self.modes:
+            if self.isInterruptionRequested():
+                return
+            try:
+                core.warm_up(core.default_model(mode))
+            except Exception:  # no model for it yet, or a broken one: generating will say
+                pass
 
 
 def entry_name(entry) -> str:
@@ -43,31 +62,40 @@ class ModelCatalog(QObject):
         self.problem = ""
         self._thread: _ImportThread | None = None
 
-    def start(self) -> None:
+    def start(self, warm: tuple[str, ...] = ("harmonize",)) -> None:
+        """Import the core on a worker thread, then load the default model of each mode in
+        `warm` (the demo harmonizes first)."""
         if self.ready or self._thread is not None:
             return
-        self._thread = _ImportThread()
+        self._thread = _ImportThread(warm)
         self._thread.failed.connect(self._failed)
-        self._thread.finished.connect(self._imported)
+        self._thread.imported.connect(self._imported)
+        self._thread.finished.connect(self._thread_done)
         self._thread.start()
 
     def _failed(self, message: str) -> None:
         self.problem = message
+        self.failed.emit(message)
 
     def _imported(self) -> None:
+        self.ready = True
+        self.loaded.emit()
+
+    def _thread_done(self) -> None:
         if self._thread is not None:
             self._thread.wait()
             self._thread.deleteLater()
             self._thread = None
-        if self.problem:
-            self.failed.emit(self.problem)
-            return
-        self.ready = True
-        self.loaded.emit()
+
+    @property
+    def busy(self) -> bool:
+        """Still importing the core or loading the default models."""
+        return self._thread is not None
 
     def wait(self) -> None:
-        """Block until the import is done (closing the window; tests)."""
+        """Stop warming up and wait for the thread (closing the window)."""
         if self._thread is not None:
+            self._thread.requestInterruption()
             self._thread.wait()
 
     def entries(self, mode: str) -> list:
@@ -158,7 +186,9 @@ class ModelCombo(QComboBox):
         for e in entries:
             label = entry_name(e) + ("" if getattr(e, "shipped", True) else "  (yours)")
             self.addItem(label, entry_name(e))
-            self.setItemData(self.count() - 1, describe_entry(e), 3)  # Qt.ToolTipRole
+            self.setItemData(self.count() - 1, describe_entry(e), Qt.ItemDataRole.ToolTipRole)
+            path = getattr(e, "path", None)
+            self.setItemData(self.count() - 1, str(path) if path else entry_name(e), PATH_ROLE)
         if not entries:
             self.addItem("No model for this yet: train one in the Training panel", None)
         self.setEnabled(bool(entries))
@@ -169,7 +199,14 @@ class ModelCombo(QComboBox):
         self.currentIndexChanged.emit(self.currentIndex())
 
     def model_name(self) -> str | None:
+        """The chosen model's library name (None when there is none to choose)."""
         data = self.currentData()
+        return None if data is None else str(data)
+
+    def model_ref(self) -> str | None:
+        """What to generate with: the chosen model's file (a user's model and a shipped one may
+        share a name; the one listed is the one used)."""
+        data = self.currentData(PATH_ROLE)
         return None if data is None else str(data)
 
     def showPopup(self) -> None:  # noqa: N802 (Qt name)

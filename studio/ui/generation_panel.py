@@ -224,7 +224,7 @@ class GenerationPanel(QWidget):
         """Start generating from the form; False (with the reason shown) when it cannot."""
         if self.runner.is_running():
             return False
-        model = self.model_combo.model_name()
+        model = self.model_combo.model_ref()
         if model is None:
             self.show_message(self.model_combo.currentText() if self.catalog.ready
                               else "The models are still loading.", error=True)
@@ -368,6 +368,8 @@ class GenerationPanel(QWidget):
         self.forms[self.mode()].refresh(self.window_)
 
     def show_message(self, text: str, error: bool = False) -> None:
+        if text:
+            text = text[0].upper() + text[1:]   # the core's messages start in lower case
         self.message.setText(text)
         self.message.setProperty("error", error)
         self.message.setStyleSheet("color: #d9534f;" if error else "")

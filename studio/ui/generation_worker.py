@@ -89,6 +89,11 @@ class GenerationRunner(QObject):
     def is_running(self) -> bool:
         return self._thread is not None
 
+    def threads_alive(self) -> int:
+        """Threads of this runner whose run() has not returned (cancelled ones included)."""
+        threads = self._old + ([self._thread] if self._thread is not None else [])
+        return sum(1 for t in threads if not t.isFinished())
+
     def start(self, request) -> None:
         """Generate for `request` on a fresh thread, cancelling any run still going."""
         self.cancel()
