@@ -56,6 +56,7 @@ class GenerationPanel(QWidget):
         self.catalog = ModelCatalog(self)
         self.runner = GenerationRunner(self)
         self.session: GenerationSession | None = None   # the run the listed variations are from
+        self._accepted_at: int | None = None   # undo index just after the accepted variation
         self._pending_model: str | None = None
         self._auditioning = False
         self._build()
@@ -320,8 +321,19 @@ class GenerationPanel(QWidget):
             self.show_message("This variation is already in the song (Ctrl+Z takes it out).",
                               error=True)
             return False
+        stack = self.window_.document.undo_stack
+        # Accepting another variation right after one was accepted swaps them: the one in the
+        # song makes way (its step is undone), so trying variation 2 after 1 needs no Ctrl+Z.
+        swapped = self.candidates.accepted is not None and self._accepted_at == stack.index()
+        previous = self.candidates.accepted
+        if swapped:
+            stack.undo()
         problem = self.session.apply(self.window_.document, candidate)
         if problem:
+            if swapped:   # the earlier variation goes back in
+                stack.redo()
+                self._accepted_at = stack.index()
+                self.candidates.mark_accepted(previous)
             self.show_message(problem, error=True)
             return False
         self.stop_audition()
@@ -333,7 +345,7 @@ class GenerationPanel(QWidget):
         return True
 
     def _undo_index_changed(self, index: int) -> None:
-        accepted_at = getattr(self, "_accepted_at", None)
+        accepted_at = self._accepted_at
         if accepted_at is not None and index < accepted_at:
             self._accepted_at = None
             self.candidates.mark_accepted(None)

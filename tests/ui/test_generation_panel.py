@@ -123,6 +123,17 @@ def test_demo_harmonized_auditioned_accepted_and_undone_in_one_step(qtbot, tmp_p
     assert [sorted(n.key() for n in t.notes) for t in doc.song.tracks] == \
         [sorted(n.key() for n in t.notes) for t in chosen.preview.tracks]
     assert "is in the song" in panel.message.text()
+    # Accepting the other variation right away swaps them (still one step from the start).
+    other = panel.candidates.candidates[1 - chosen.index]
+    panel.candidates.select(other.index)
+    qtbot.mouseClick(panel.candidates.accept_button, Qt.MouseButton.LeftButton)
+    assert doc.undo_stack.index() == steps + 1 and panel.candidates.accepted == other.index
+    assert {t.id for t in doc.song.tracks} == {melody.id, *other.new_track_ids}
+    w.undo_action.trigger()
+    assert snapshot(doc.song) == before
+    panel.candidates.select(chosen.index)
+    qtbot.mouseClick(panel.candidates.accept_button, Qt.MouseButton.LeftButton)
+    assert panel.candidates.accepted == chosen.index
     panel.candidates.map_button.click()
     assert len(w.style_map._added["generated"]) == 2
 
