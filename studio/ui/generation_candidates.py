@@ -58,7 +58,9 @@ def originality_cells(candidate) -> tuple[str, float | None, str]:
         tip = f"{verdict}\nLongest run of notes shared with the training music: {run}"
         if piece:
             tip += f" (in {piece})"
-    short = verdict.split(":")[0].strip() or "?"   # "original", "copies ...", ...
+    short = verdict.split(":")[0].strip() or "?"   # "original", "quotes a phrase", ...
+    if short.startswith("copies"):
+        short = "copies"
     if run is not None:
         short += f" ({run})"
     return short, run, tip

@@ -34,6 +34,7 @@ from studio.ui.generation_models import ModelCatalog, ModelCombo
 from studio.ui.generation_session import GenerationSession
 from studio.ui.generation_worker import GenerationRunner
 
+FORMS = {cls.mode: cls for cls in FORM_CLASSES}
 GENERATE_LABELS = {"harmonize": "Harmonize", "melody": "Generate melody",
                    "continue": "Continue", "infill": "Fill in", "interpolate": "Interpolate"}
 
@@ -70,12 +71,9 @@ class GenerationPanel(QWidget):
     def _build(self) -> None:
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("mode_combo")
-        self.forms: dict[str, ModeForm] = {}
+        self.forms: dict[str, ModeForm] = {}   # built when their mode is first chosen
         self.form_stack = _FormStack()
         for cls in FORM_CLASSES:
-            form = cls()
-            self.forms[cls.mode] = form
-            self.form_stack.addWidget(form)
             self.mode_combo.addItem(MODE_TITLES[cls.mode], cls.mode)
         self.model_combo = ModelCombo(self.catalog)
         self.sampling = SamplingForm()
@@ -171,13 +169,16 @@ class GenerationPanel(QWidget):
         return str(self.mode_combo.currentData())
 
     def set_mode(self, mode: str) -> None:
-        if mode not in self.forms:
+        if mode not in FORMS:
             raise ValueError(f"unknown generation mode {mode!r}")
         index = self.mode_combo.findData(mode)
         if self.mode_combo.currentIndex() != index:
             self.mode_combo.setCurrentIndex(index)  # comes back here through the signal
             return
-        form = self.forms[mode]
+        form = self.forms.get(mode)
+        if form is None:
+            form = self.forms[mode] = FORMS[mode]()
+            self.form_stack.addWidget(form)
         self.form_stack.setCurrentWidget(form)
         self.form_stack.updateGeometry()
         self.sampling.show_iterations(mode in ("harmonize", "infill"))
@@ -202,7 +203,7 @@ class GenerationPanel(QWidget):
         if modes is None:
             self.show_message(f"There is no model called {name} in the library.", error=True)
             return False
-        usable = [m for m in modes if m in self.forms]
+        usable = [m for m in modes if m in FORMS]
         if not usable:
             self.show_message(f"{name} cannot generate music: its model card lists no "
                               "generation mode.", error=True)
@@ -373,7 +374,10 @@ class GenerationPanel(QWidget):
     def _song_replaced(self) -> None:
         """Another song was opened: variations of the old one cannot go into it."""
         if self.runner.is_running() or self.candidates.candidates:
+            running = self.runner.is_running()
             self.discard()
+            if running:
+                self.show_message("Generation stopped: another song was opened.")
         self.refresh_forms()
 
     def refresh_forms(self) -> None:
@@ -390,3 +394,4 @@ class GenerationPanel(QWidget):
         running = self.runner.is_running()
         self.generate_button.setEnabled(not running and self.model_combo.model_name() is not None)
         self.cancel_button.setEnabled(running)
+        self.progress.setVisible(running)   # when idle, the message below says how it went

@@ -81,8 +81,8 @@ def test_demo_harmonized_auditioned_accepted_and_undone_in_one_step(qtbot, tmp_p
     table = panel.candidates.table
     assert table.rowCount() == 2
     for row in range(2):
-        assert table.item(row, 1).text().split(" ")[0] in ("original", "copies", "borrows",
-                                                            "close"), table.item(row, 1).text()
+        assert table.item(row, 1).text().split(" ")[0] in ("original", "quotes", "copies"), \
+            table.item(row, 1).text()
         float(table.item(row, STYLE_COLUMN).text())
     header = table.horizontalHeader()
     x = header.sectionViewportPosition(STYLE_COLUMN) + header.sectionSize(STYLE_COLUMN) // 2
