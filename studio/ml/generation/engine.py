@@ -18,7 +18,7 @@ from studio.ml.errors import GenerationError
 from studio.ml.generation import models
 from studio.ml.generation.harmony import Interrupted
 from studio.ml.generation.melody_tasks import plan_continue, plan_interpolate, plan_melody
-from studio.ml.generation.request import MODE_TITLES, Candidate, GenerationRequest
+from studio.ml.generation.request import MODE_TITLES, MODE_VERBS, Candidate, GenerationRequest
 from studio.ml.generation.results import finish
 from studio.ml.generation.satb_tasks import plan_harmonize, plan_infill
 
@@ -40,7 +40,7 @@ def generate(request: GenerationRequest, *, on_candidate: Callable[[Candidate], 
     if request.mode not in loaded.family.modes:
         can = ", ".join(loaded.family.modes) or "nothing"
         raise GenerationError(f"{loaded.name} ({loaded.family.title}) cannot "
-                              f"{request.mode}; it can: {can}")
+                              f"{MODE_VERBS[request.mode]}; it can: {can}")
     plan = PLANNERS[request.mode](request, loaded)
     if stopped():
         return []
