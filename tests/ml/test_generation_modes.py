@@ -112,3 +112,17 @@ def test_infill_on_a_two_hand_piano_piece():
         [n.key() for n in left.notes if not a <= n.start < b]
     assert any(a <= n.start < b for n in new_left.notes)
     assert c.preview.track(song.tracks[0].id).same_content(song.tracks[0])
+
+
+def test_melody_variations_first_alone_then_the_rest_in_one_batch():
+    events = []
+    request = GenerationRequest("melody", "lstm-melody", Song(), bars=4,
+                                options=SamplingOptions(seed=9, count=4))
+    out = generate(request, on_candidate=lambda c: events.append(("candidate", c.index)),
+                   progress=lambda f, text: events.append(("progress", text)))
+    assert [c.index for c in out] == [0, 1, 2, 3]
+    assert events.index(("candidate", 0)) < events.index(("progress", "writing variations 2-4"))
+    tunes = {tuple(n.key() for n in c.preview.tracks[0].notes) for c in out}
+    assert len(tunes) == 4
+    again = generate(request)  # the same seed and count give the same four melodies
+    assert [c.preview.same_content(d.preview) for c, d in zip(out, again)] == [True] * 4

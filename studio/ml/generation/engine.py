@@ -54,19 +54,27 @@ def generate(request: GenerationRequest, *, on_candidate: Callable[[Candidate], 
     # One torch thread: these small models run several times faster on one thread than on
     # two that wait for each other on a busy laptop, and the window keeps a core.
     with torch_threads(1):
-        for i in range(plan.count):
-            if stopped():
-                break
-            report(0.05 + 0.95 * i / plan.count, f"writing variation {i + 1} of {plan.count}")
+        while len(out) < plan.count and not stopped():
+            i = len(out)
+            left = plan.count - i
             started = time.perf_counter()
-            try:
-                draft = plan.draft(i, (base + i) % 2**31, stopped)
-            except Interrupted:
+            if i and plan.batch is not None and left > 1:
+                report(0.05 + 0.95 * i / plan.count, f"writing variations {i + 1}-{plan.count}")
+                drafts = plan.batch(left, (base + i) % 2**31)
+            else:
+                report(0.05 + 0.95 * i / plan.count, f"writing variation {i + 1} of "
+                       f"{plan.count}")
+                try:
+                    drafts = [plan.draft(i, (base + i) % 2**31, stopped)]
+                except Interrupted:
+                    break
+            for draft in drafts:
+                candidate = finish(draft, len(out), request, loaded, started, title)
+                out.append(candidate)
+                if on_candidate is not None:
+                    on_candidate(candidate)
+            if not drafts:
                 break
-            candidate = finish(draft, i, request, loaded, started, title)
-            out.append(candidate)
-            if on_candidate is not None:
-                on_candidate(candidate)
     report(1.0, f"{len(out)} of {plan.count} variations" if len(out) < plan.count
            else f"{len(out)} variation{'s' if len(out) != 1 else ''} ready")
     return out
