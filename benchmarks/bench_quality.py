@@ -50,7 +50,8 @@ class TimeBudget(TrainingCallback):
 
 def row(label, weights, budget, ev) -> str:
     m, b = ev.metrics, ev.baseline
-    return (f"| {label} | {weights:,} | {budget} | {m['nll']:.3f} | {m['accuracy']:.3f} | "
+    return (f"| {label} | {weights:,} | {budget} | {m['loss']:.3f} | {m['nll']:.3f} | "
+            f"{m['accuracy']:.3f} | "
             f"{m['f1']:.3f} | {b.get('nll', float('nan')):.3f} | "
             f"{b.get('accuracy', float('nan')):.3f} |")
 
@@ -67,9 +68,10 @@ def main() -> None:
     names = args.models or list(model_names())
     print(f"machine: {machine()}; torch {torch.__version__}, {args.threads} thread(s); "
           f"budget {args.minutes:g} min of training per model; test split of jsb")
-    print("| model | weights | training | test NLL | accuracy | onset F1 | "
+    print("| model | weights | training | test loss | test NLL | accuracy | onset F1 | "
           f"{args.ngram_order}-gram NLL | {args.ngram_order}-gram accuracy |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
+    notes = {}
     for name in names:
         family = create_family(name)
         budget = TimeBudget(args.minutes * 60)
@@ -80,6 +82,8 @@ def main() -> None:
         ev = evaluate(family, result.model, dataset, "test", ngram_order=args.ngram_order)
         weights = sum(p.numel() for p in result.model.parameters())
         print(row(name, weights, f"{budget.steps} steps ({spent / 60:.1f} min)", ev), flush=True)
+        if family.evaluation_note:
+            notes[name] = family.evaluation_note
     for entry in list_models():
         if entry.shipped and not entry.problem:
             loaded = open_model(entry.path)
@@ -88,6 +92,8 @@ def main() -> None:
             weights = sum(p.numel() for p in loaded.model.parameters())
             print(row(f"{entry.name} (shipped)", weights, f"{len(entry.card['metrics'])} epochs",
                       ev), flush=True)
+    for name, note in notes.items():  # what the NLL measures where it is not the next note
+        print(f"\n{name}: {note}")
 
 
 if __name__ == "__main__":

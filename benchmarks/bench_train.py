@@ -12,7 +12,7 @@ Families without a hand-written loss below are measured with their own `Family.l
 bare loop (so the ratio is the trainer's overhead); add one to BARE_LOSSES to compare against a
 truly bare loss.
 
-    python benchmarks/bench_train.py [--models lstm cnn] [--steps 30] [--threads 1]
+    python benchmarks/bench_train.py [--models lstm cnn ...] [--steps 30] [--threads 1]
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ import torch.nn.functional as F  # noqa: E402
 from benchmarks._common import machine  # noqa: E402
 from studio.data import load_dataset  # noqa: E402
 from studio.ml.callbacks import TrainingCallback  # noqa: E402
-from studio.ml.registry import create_family  # noqa: E402
+from studio.ml.registry import create_family, model_names  # noqa: E402
 from studio.ml.train_config import TrainConfig  # noqa: E402
 from studio.ml.trainer import Trainer  # noqa: E402
 
-BATCH = {"cnn": 16}  # others: 32
+BATCH = {"cnn": 16, "softmax": 256}  # others: 32 (a softmax example is one note)
 
 
 def recurrent_loss(model, batch):
@@ -115,7 +115,7 @@ def measure(model_name, dataset, steps, warmup):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", default=["lstm", "cnn"])
+    parser.add_argument("--models", nargs="+", default=None, help="model names (default: all)")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
@@ -125,11 +125,11 @@ def main() -> None:
     print(f"machine: {machine()}; torch {torch.__version__}, {args.threads} thread(s); "
           f"median step time over {args.steps} steps after {args.warmup} warm-up, "
           "the two loops alternating step by step")
-    print(f"{'model':8} {'weights':>10} {'batch':>6} {'bare ex/s':>10} {'studio ex/s':>12} "
+    print(f"{'model':18} {'weights':>10} {'batch':>6} {'bare ex/s':>10} {'studio ex/s':>12} "
           f"{'ratio':>6}")
-    for name in args.models:
+    for name in args.models or list(model_names()):
         r = measure(name, dataset, args.steps, args.warmup)
-        print(f"{r['model']:8} {r['params']:>10,} {r['batch']:>6} {r['bare']:>10.1f} "
+        print(f"{r['model']:18} {r['params']:>10,} {r['batch']:>6} {r['bare']:>10.1f} "
               f"{r['studio']:>12.1f} {r['ratio']:>6.3f}", flush=True)
 
 

@@ -139,8 +139,9 @@ def build_request(args: argparse.Namespace, song):
     tracks = []
     for number in args.track or []:
         if not 1 <= number <= len(song.tracks):
-            raise GenerateArgumentError(f"there is no track {number}; the file has "
-                                        f"{len(song.tracks)} tracks (see `studio info`)")
+            have = len(song.tracks)
+            raise GenerateArgumentError(f"there is no track {number}; the file has {have} "
+                                        f"track{'s' if have != 1 else ''} (see `studio info`)")
         tracks.append(song.tracks[number - 1].id)
     if not tracks and args.mode in ("continue", "harmonize"):
         pitched = [t for t in song.tracks if t.notes and not t.is_drum]

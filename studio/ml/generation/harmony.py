@@ -174,6 +174,43 @@ def decode_voices(satb: np.ndarray, free: np.ndarray, logp: np.ndarray, allowed:
                   sample_temperature=settings.perturbation * options.temperature, rng=rng)
 
 
+def decode_line(logp: np.ndarray, fixed: np.ndarray, scale: frozenset[int],
+                settings: HarmonySettings, temperature: float,
+                rng: np.random.Generator) -> np.ndarray:
+    """(T,) pitches of one voice (the soprano, when infill rewrites it): Viterbi over its
+    likeliest pitches per step with the same costs as the four-voice search has for one voice
+    (changing pitch, off the beat more; leaps; notes out of the key). `fixed` holds -2 where the
+    voice is free, else the pitch (or -1) to keep."""
+    pen = settings.penalties
+    lp = np.array(logp, np.float64)
+    if settings.perturbation * temperature > 0:
+        lp = lp + settings.perturbation * temperature * rng.gumbel(size=lp.shape)
+    k = settings.search_width
+    cand = np.argpartition(-lp, k - 1, axis=1)[:, :k]
+    emit = np.take_along_axis(lp, cand, axis=1)
+    emit -= pen.out_of_key * ~np.isin(cand % 12, np.array(sorted(scale)))
+    is_fixed = fixed != -2
+    cand = np.where(is_fixed[:, None], fixed[:, None], cand)
+    emit = np.where(is_fixed[:, None], 0.0, emit)
+    q = pen.steps_per_quarter
+    score, back = emit[0].copy(), np.zeros(cand.shape, np.int64)
+    for t in range(1, len(cand)):
+        change = pen.change + (pen.change_off_quarter if t % q else 0.0) + \
+            (pen.change_off_eighth if t % max(1, q // 2) else 0.0)
+        a, b = cand[t - 1][:, None], cand[t][None, :]
+        leap = np.abs(b - a) * ((a >= 0) & (b >= 0))
+        cost = change * (a != b) + pen.leap_over_octave * (leap > 12) + \
+            pen.leap_over_fifth * ((leap > 7) & (leap <= 12))
+        total = score[:, None] - cost
+        back[t] = total.argmax(0)
+        score = total[back[t], np.arange(k)] + emit[t]
+    path = np.empty(len(cand), np.int64)
+    path[-1] = int(score.argmax())
+    for t in range(len(cand) - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return cand[np.arange(len(cand)), path]
+
+
 def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOptions, *,
                  key: tuple[int, bool] | None = None, pitch_range: tuple[int, int] | None = None,
                  settings: HarmonySettings = DEFAULT_SETTINGS, seed: int,
@@ -193,14 +230,17 @@ def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOp
     rng = np.random.default_rng(seed)
     name = family.name
     if name == "coconet":
-        logp, drawn = cnn_logp(model, satb, free, allowed, settings, generator,
-                               options.temperature, cancel)
-        if free[:, 0].any():  # a new soprano comes from the Gibbs draw
+        logp, _ = cnn_logp(model, satb, free, allowed, settings, generator,
+                           options.temperature, cancel)
+        scale = scale_for(np.where(free[:, 0], -1, satb[:, 0]), key)
+        if free[:, 0].any():  # a new soprano first, then the voices under it
+            fixed = np.where(free[:, 0], -2, satb[:, 0])
+            soprano_lp = np.where(allowed[0], logp[:, 0], IMPOSSIBLE)
             satb = satb.copy()
-            satb[:, 0] = np.where(free[:, 0], drawn[:, 0], satb[:, 0])
+            satb[:, 0] = decode_line(soprano_lp, fixed, scale, settings, options.temperature,
+                                     rng)
             free = free.copy()
             free[:, 0] = False
-        scale = scale_for(satb[:, 0], key)
         return decode_voices(satb, free, logp, allowed, scale, options, settings, rng)
     if hasattr(family, "voice_logits"):  # MiniBach: the lower voices under a given soprano
         if free[:, 0].any():

@@ -9,6 +9,8 @@ reads them and the result is moved back, which the candidate's description says.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from studio.ml.checkpoint import LoadedModel
@@ -36,9 +38,26 @@ STEP = mat.STEP
 PRIME_BARS = 8  # bars of the track the model hears before continuing it
 
 
-def _one(options: SamplingOptions, seed: int) -> SamplingOptions:
-    return SamplingOptions(options.temperature, options.top_k, options.top_p, seed, 1,
+def _options(options: SamplingOptions, seed: int, count: int = 1) -> SamplingOptions:
+    return SamplingOptions(options.temperature, options.top_k, options.top_p, seed, count,
                            options.iterations)
+
+
+def _plan(sample: Callable[[int, int], np.ndarray], make: Callable[[np.ndarray], Draft | None],
+          count: int) -> Plan:
+    """A plan from a sampler `sample(n, seed)` -> (n, steps) tokens and `make(tokens)` -> a
+    draft (None when the tokens hold no note)."""
+
+    def draft(index: int, seed: int, cancel) -> Draft:
+        made = make(sample(1, seed)[0])
+        if made is None:
+            raise GenerationError("the model wrote only rests; try a higher temperature")
+        return made
+
+    def batch(n: int, seed: int) -> list[Draft]:
+        return [d for d in (make(t) for t in sample(n, seed)) if d is not None]
+
+    return Plan(draft, count, batch)
 
 
 def _shift_tokens(tokens: np.ndarray, shift: int) -> np.ndarray:
@@ -83,19 +102,21 @@ def plan_melody(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     name = unique_name(song, "Melody")
     where = f"from bar {mat.bar_number(song, start)}"
 
-    def draft(index: int, seed: int, cancel) -> Draft:
-        tokens = loaded.family.sample_melody(loaded.model, steps, _one(request.options, seed),
-                                             allowed_pitches=allowed, steps_per_bar=spb)[0]
+    def sample(n: int, seed: int) -> np.ndarray:
+        return loaded.family.sample_melody(loaded.model, steps, _options(request.options, seed, n),
+                                           allowed_pitches=allowed, steps_per_bar=spb)
+
+    def make(tokens: np.ndarray) -> Draft | None:
         notes = tokens_to_track(tokens, STEP, start=start).notes
         if not notes:
-            raise GenerationError("the model wrote only rests; try a higher temperature")
+            return None
         track = new_track(name, 0, channel, notes)
         text = (f"New melody of {request.bars} bars {where}{_constraints(request)}, "
                 f"{len(notes)} notes")
         return Draft([AddTrack(track, -1, "New melody")], text, (track.id,),
                      melody_song(tokens), [notes], len(notes))
 
-    return Plan(draft, request.options.count)
+    return _plan(sample, make, request.options.count)
 
 
 def _continuation_point(request: GenerationRequest, track: Track) -> int:
@@ -131,10 +152,12 @@ def plan_continue(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     last = max((n for n in track.notes if n.start < point), key=lambda n: n.start, default=None)
     bar = mat.bar_number(song, point)
 
-    def draft(index: int, seed: int, cancel) -> Draft:
-        tokens = loaded.family.continue_melody(
-            loaded.model, heard, steps, _one(request.options, seed), allowed_pitches=allowed,
-            steps_per_bar=spb)[0]
+    def sample(n: int, seed: int) -> np.ndarray:
+        return loaded.family.continue_melody(
+            loaded.model, heard, steps, _options(request.options, seed, n),
+            allowed_pitches=allowed, steps_per_bar=spb)
+
+    def make(tokens: np.ndarray) -> Draft:
         tokens = _shift_tokens(tokens, -shift)
         held = 0
         while held < len(tokens) and tokens[held] == HOLD:
@@ -153,7 +176,7 @@ def plan_continue(request: GenerationRequest, loaded: LoadedModel) -> Plan:
         text += _moved(shift, "the melody")
         return Draft(edits, text, (), melody_song(tokens), [notes], len(notes), len(replaced))
 
-    return Plan(draft, request.options.count)
+    return _plan(sample, make, request.options.count)
 
 
 def _melody_of(request: GenerationRequest, track: Track) -> tuple[np.ndarray, int]:

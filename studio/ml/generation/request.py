@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 MODE_TITLES = {"melody": "New melody", "continue": "Continue", "harmonize": "Harmonize",
                "infill": "Infill", "interpolate": "Interpolate"}
+MODE_VERBS = {"melody": "write a new melody", "continue": "continue a melody",
+              "harmonize": "harmonize a melody", "infill": "fill in a region",
+              "interpolate": "interpolate between melodies"}
 MAX_BARS = 64  # the longest stretch any mode writes or reads in one go (about 2-4 minutes)
 
 
