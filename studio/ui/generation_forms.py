@@ -107,7 +107,7 @@ class MelodyForm(ModeForm):
         super().__init__(parent)
         self.bars = _bars(8, "How long the melody is")
         self.key = KeyCombo()
-        self.key.select_key((0, False))
+        self.key.setCurrentIndex(self.key.findData("estimated"))
         self.range = RangeRow(60, 81)
         self.form.addRow("Length", self.bars)
         self.form.addRow("Key", self.key)

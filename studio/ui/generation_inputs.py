@@ -95,8 +95,7 @@ class KeyCombo(QComboBox):
         self._estimated = key
         index = self.findData("estimated")
         label = "The music's own key"
-        if key is not None:
-            label += f" ({key_name(*key)})"
+        label += f" ({key_name(*key)})" if key is not None else " (no notes yet: any)"
         self.setItemText(index, label)
 
     def key(self) -> tuple[int, bool] | None:
@@ -106,7 +105,13 @@ class KeyCombo(QComboBox):
         return None if data is None else (int(data[0]), bool(data[1]))
 
     def select_key(self, key: tuple[int, bool] | None) -> None:
-        self.setCurrentIndex(max(0, self.findData(key if key is None else tuple(key))))
+        for i in range(self.count()):
+            data = self.itemData(i)
+            if (data is None and key is None) or (isinstance(data, (list, tuple))
+                                                  and key is not None
+                                                  and tuple(data) == tuple(key)):
+                self.setCurrentIndex(i)
+                return
 
 
 class RangeRow(QWidget):

@@ -175,6 +175,8 @@ class GenerationPanel(QWidget):
         if self.mode_combo.currentIndex() != index:
             self.mode_combo.setCurrentIndex(index)  # comes back here through the signal
             return
+        if self.form_stack.currentWidget() is not None:
+            self.show_message("")   # what was said was about the other mode
         form = self.forms.get(mode)
         if form is None:
             form = self.forms[mode] = FORMS[mode]()
@@ -297,7 +299,7 @@ class GenerationPanel(QWidget):
         if playback is None:
             self.show_message("Playback is not available.", error=True)
             return
-        start = self.session.play_start if self.session else 0
+        start = self.session.audition_start(candidate) if self.session else 0
         self._auditioning = True
         playback.play_song(candidate.preview, start)
         self.candidates.set_playing(bool(playback.is_playing))

@@ -21,15 +21,16 @@ def track_content(track: Track) -> tuple:
     return tuple(sorted((n.id, n.pitch, n.start, n.duration) for n in track.notes))
 
 
-def play_start(song: Song, mode: str, fields: dict) -> int:
-    """Where an audition starts: a little before the new material, else the beginning."""
+def play_start(song: Song, mode: str, fields: dict) -> int | None:
+    """Where auditions start for a request that rewrites part of a track: a little before the
+    new material. None when that depends on the candidate (see `audition_start`)."""
     span, playhead = fields.get("time_range"), fields.get("playhead")
     if mode == "continue":
         tick = span[1] if span else (playhead or 0)
     elif mode in ("infill", "harmonize") and span:
         tick = span[0]
     else:
-        return 0
+        return None
     bar = song.time_signature_at(tick).bar_ticks
     return max(0, (tick // bar - CONTEXT_BARS[mode]) * bar)
 
@@ -40,7 +41,7 @@ class GenerationSession:
     mode: str
     sources: dict[int, tuple] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
-    play_start: int = 0
+    play_start: int | None = None
 
     @classmethod
     def start(cls, window, mode: str, model: str, fields: dict, options) -> GenerationSession:
@@ -56,6 +57,21 @@ class GenerationSession:
         return cls(request, mode, {i: track_content(tracks[i]) for i in ids},
                    {i: tracks[i].name or "Untitled track" for i in ids},
                    play_start(song, mode, fields))
+
+    def audition_start(self, candidate) -> int:
+        """The tick an audition of `candidate` starts at: before the rewritten part, else the
+        bar where its new tracks begin (a morph added after the end of the song), else 0."""
+        if self.play_start is not None:
+            return self.play_start
+        preview: Song = candidate.preview
+        new = set(getattr(candidate, "new_track_ids", ()))
+        starts = [min(n.start for n in t.notes) for t in preview.tracks
+                  if t.id in new and t.notes]
+        if not starts:
+            return 0
+        tick = min(starts)
+        bar = preview.time_signature_at(tick).bar_ticks
+        return tick // bar * bar
 
     def stale_reason(self, song: Song) -> str | None:
         """Why the variations no longer fit `song` (None when they still do)."""

@@ -2,7 +2,8 @@
 the demo chorale melody harmonized from the panel (first variation listed before the others are
 done, the editor answering all along), auditioned through the real playback and built-in synth,
 accepted as one undo step; a stale variation refused; cancel; closing mid-generation; bad input
-explained with the song untouched; a melody and a continuation from the LSTM."""
+explained with the song untouched; a melody and a continuation from the LSTM; a morph between two
+melodies from a small VAE trained here."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import time
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 
 from studio import paths
+from studio.data.builtin import jsb_chorales
 from studio.midi.synth import SoundFontSynth
-from studio.music.edits import ChangeNotes, ChangeSong
+from studio.music.edits import AddTrack, ChangeNotes, ChangeSong, TrackValues
 from studio.music.song import Note, Song, Track
 from studio.ui.generation_candidates import STYLE_COLUMN
 from studio.ui.generation_demo import TITLE
@@ -256,9 +258,69 @@ def test_melody_and_continuation_from_the_melody_model(qtbot, tmp_path):
     wait_done(qtbot, panel)
     assert len(panel.candidates.candidates) == 1, panel.message.text()
     end = w.piano_roll.selection_range()[1]
-    assert 1920 <= end - panel.session.play_start <= 3 * 1920, "auditions start shortly before"
+    start_at = panel.session.audition_start(panel.candidates.current())
+    assert 1920 <= end - start_at <= 3 * 1920, "auditions start shortly before"
+
+    def notes(start: int, stop: int) -> set:   # (the last note before may be held longer)
+        return {(n.id, n.start, n.pitch) for n in doc.song.tracks[0].notes
+                if start <= n.start < stop}
+    ahead, window_end = notes(0, end), end + 2 * 1920
+    old, after = notes(end, window_end), notes(window_end, 10**9)
     qtbot.mouseClick(panel.candidates.accept_button, Qt.MouseButton.LeftButton)
-    assert doc.song.note_count > sum(len(t[5]) for t in before[0])
+    assert notes(0, end) == ahead and notes(window_end, 10**9) == after
+    new_notes = notes(end, window_end)
+    assert new_notes and not new_notes & old, "two new bars replace what was there"
+    doc.undo_stack.undo()
+    assert snapshot(doc.song) == before
+    close(w)
+
+
+def train_tiny_vae(name: str) -> str:
+    """A small melody VAE trained briefly on the chorales with the real engine, saved in the
+    user's library (no VAE ships with Studio yet)."""
+    from studio.data import load_dataset
+    from studio.ml.knobs import config_from_dict
+    from studio.ml.registry import create_family
+    from studio.ml.train_config import TrainConfig
+    from studio.ml.trainer import Trainer
+
+    family = create_family("vae", {"units": 64, "code_size": 8, "dropout": 0.0,
+                                   "kl_warmup": 30})
+    config = config_from_dict(TrainConfig, {"epochs": 2, "batch_size": 64, "seed": 0,
+                                            "patience": 0, "threads": 1, "lr": 3e-3})
+    folder = paths.user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    result = Trainer(family, load_dataset("jsb"), config,
+                     output=folder / f"{name}.safetensors").run()
+    assert result.status == "completed"
+    return name
+
+
+def test_interpolate_between_two_melodies_of_the_song(qtbot, tmp_path):
+    vae = train_tiny_vae("tiny-vae")
+    w = demo_window(qtbot, tmp_path)
+    panel, doc = w.generation_panel, w.document
+    other = jsb_chorales().split("test")[0].satb[:8 * 16, 0]
+    second = Track("Second melody", notes=[Note(int(p), i * 120, 120) for i, p in
+                                           enumerate(other) if p >= 0])
+    doc.apply(AddTrack(TrackValues.of(second)))
+    panel.set_mode("interpolate")
+    assert panel.model_combo.model_name() == vae and "(yours)" in panel.model_combo.currentText()
+    form = panel.forms["interpolate"]
+    assert form.first.currentData() == doc.song.tracks[0].id
+    form.second.setCurrentIndex(form.second.findData(doc.song.tracks[1].id))
+    form.steps.setValue(3)
+    song_end = doc.song.end
+    before = snapshot(doc.song)
+    start(qtbot, panel)
+    wait_done(qtbot, panel)
+    assert len(panel.candidates.candidates) == 1, panel.message.text()
+    morph = panel.candidates.current()
+    start_at = panel.session.audition_start(morph)
+    assert song_end <= start_at < song_end + 1920, "auditions start where the morph begins"
+    qtbot.mouseClick(panel.candidates.accept_button, Qt.MouseButton.LeftButton)
+    added = [t for t in doc.song.tracks if t.id in morph.new_track_ids]
+    assert len(added) == 1 and min(n.start for n in added[0].notes) >= song_end
     doc.undo_stack.undo()
     assert snapshot(doc.song) == before
     close(w)
