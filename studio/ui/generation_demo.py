@@ -56,6 +56,7 @@ def open_demo(window) -> bool:
     panel = getattr(window, "generation_panel", None)
     if panel is not None:
         panel.set_mode("harmonize")
+        panel.prepare()   # load the harmonizer while the musician reads the hint
         panel.show_message(HINT)
         dock = window.docks.get("Generation")
         if dock is not None:

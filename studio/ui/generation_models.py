@@ -10,6 +10,7 @@ minute ago appears).
 
 from __future__ import annotations
 
+import threading
 import traceback
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
@@ -18,16 +19,16 @@ from PySide6.QtWidgets import QComboBox, QWidget
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class _ImportThread(QThread):
-    """Imports the core, then loads the default model of each mode in `modes` (with its
-    originality index and style critic), so that the first generation starts at once."""
+class _CoreThread(QThread):
+    """Imports the core, then loads the models queued in the catalog (each with its
+    originality index and style critic) until the queue is empty."""
 
     failed = Signal(str)
     imported = Signal()
 
-    def __init__(self, modes: tuple[str, ...], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.modes = modes
+    def __init__(self, catalog: ModelCatalog) -> None:
+        super().__init__()
+        self.catalog = catalog
 
     def run(self) -> None:
         try:
@@ -37,12 +38,14 @@ class _ImportThread(QThread):
             self.failed.emit(f"The generation engine could not start ({type(e).__name__}: {e})")
             return
         self.imported.emit()
-        for mode in self.modes:
-            if self.isInterruptionRequested():
-                return
+        while not self.isInterruptionRequested():
+            with self.catalog.lock:
+                if not self.catalog.queue:
+                    return
+                model = self.catalog.queue.pop(0)
             try:
-                core.warm_up(core.default_model(mode))
-            except Exception:  # no model for it yet, or a broken one: generating will say
+                core.warm_up(model)
+            except Exception:  # a broken model: generating with it will say what is wrong
                 pass
 
 
@@ -51,7 +54,8 @@ def entry_name(entry) -> str:
 
 
 class ModelCatalog(QObject):
-    """The library's models per generation mode, once the core is imported."""
+    """The library's models per generation mode, once the core is imported; loading models
+    ahead of use (`warm`) on the same worker thread."""
 
     loaded = Signal()
     failed = Signal(str)
@@ -60,14 +64,29 @@ class ModelCatalog(QObject):
         super().__init__(parent)
         self.ready = False
         self.problem = ""
-        self._thread: _ImportThread | None = None
+        self.lock = threading.Lock()
+        self.queue: list[str] = []   # models to load, shared with the thread (under `lock`)
+        self._warmed: set[str] = set()
+        self._thread: _CoreThread | None = None
 
-    def start(self, warm: tuple[str, ...] = ("harmonize",)) -> None:
-        """Import the core on a worker thread, then load the default model of each mode in
-        `warm` (the demo harmonizes first)."""
-        if self.ready or self._thread is not None:
+    def start(self) -> None:
+        """Import the core on a worker thread (the window does not wait for torch)."""
+        if self._thread is None and not self.ready and not self.problem:
+            self._start_thread()
+
+    def warm(self, model: str | None) -> None:
+        """Load `model` (a library name or file) on the worker thread, so that generating with
+        it starts at once. Each model once; a few seconds for a harmonizer the first time."""
+        if not model or model in self._warmed or self.problem:
             return
-        self._thread = _ImportThread(warm)
+        self._warmed.add(model)
+        with self.lock:
+            self.queue.append(model)
+        if self._thread is None:
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        self._thread = _CoreThread(self)
         self._thread.failed.connect(self._failed)
         self._thread.imported.connect(self._imported)
         self._thread.finished.connect(self._thread_done)
@@ -78,22 +97,29 @@ class ModelCatalog(QObject):
         self.failed.emit(message)
 
     def _imported(self) -> None:
-        self.ready = True
-        self.loaded.emit()
+        if not self.ready:
+            self.ready = True
+            self.loaded.emit()
 
     def _thread_done(self) -> None:
-        if self._thread is not None:
-            self._thread.wait()
-            self._thread.deleteLater()
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.wait()
+            thread.deleteLater()
+        with self.lock:
+            pending = bool(self.queue)
+        if pending and not self.problem:   # queued while the thread was finishing
+            self._start_thread()
 
     @property
     def busy(self) -> bool:
-        """Still importing the core or loading the default models."""
+        """Still importing the core or loading models."""
         return self._thread is not None
 
     def wait(self) -> None:
-        """Stop warming up and wait for the thread (closing the window)."""
+        """Stop loading models and wait for the thread (closing the window)."""
+        with self.lock:
+            self.queue.clear()
         if self._thread is not None:
             self._thread.requestInterruption()
             self._thread.wait()

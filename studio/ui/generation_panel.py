@@ -59,6 +59,7 @@ class GenerationPanel(QWidget):
         self.session: GenerationSession | None = None   # the run the listed variations are from
         self._accepted_at: int | None = None   # undo index just after the accepted variation
         self._pending_model: str | None = None
+        self._engaged = False   # the musician has shown interest: models may be loaded ahead
         self._auditioning = False
         self._build()
         self._refresh_timer = QTimer(self, singleShot=True, interval=60)
@@ -129,7 +130,7 @@ class GenerationPanel(QWidget):
     def _connect(self) -> None:
         self.mode_combo.currentIndexChanged.connect(
             lambda _: self.set_mode(self.mode_combo.currentData()))
-        self.model_combo.currentIndexChanged.connect(lambda _: self._sync_buttons())
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button.clicked.connect(self.cancel)
         self.catalog.loaded.connect(self._models_loaded)
@@ -193,6 +194,7 @@ class GenerationPanel(QWidget):
     def select_model(self, name: str) -> bool:
         """Choose a library model (switching to a mode it can do when the current one is not).
         Called by the training panel's "use for generation"."""
+        self._engaged = True
         dock = getattr(self.window_, "docks", {}).get("Generation")
         if dock is not None:
             dock.show()
@@ -215,6 +217,22 @@ class GenerationPanel(QWidget):
         self.model_combo.refill(select=name)
         self.show_message(f"{name} is ready: {MODE_TITLES[self.mode()].lower()}.")
         return self.model_combo.model_name() == name
+
+    def prepare(self) -> None:
+        """The musician is about to generate (the demo opened, the mouse came into the panel):
+        load the chosen model now, on the worker thread. Until then Studio starts without
+        spending seconds on models nobody may use."""
+        self._engaged = True
+        self.catalog.warm(self.model_combo.model_ref())
+
+    def enterEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.prepare()
+        super().enterEvent(event)
+
+    def _model_changed(self) -> None:
+        if self._engaged:
+            self.catalog.warm(self.model_combo.model_ref())
+        self._sync_buttons()
 
     def _models_loaded(self) -> None:
         self.model_combo.refill(prefer_default=True)
