@@ -13,7 +13,8 @@ Target for the best harmonizer: each fault rate at most 2x Bach's (for rates whe
 none, at most 0.5 per 1,000 or 0.5 %), notes in key within 2 points of Bach's.
 
     python benchmarks/bench_harmony.py [--split test] [--limit N] [--reference-limit 20]
-    python benchmarks/bench_harmony.py --tune   # grid of decoding settings on the valid split
+    python benchmarks/bench_harmony.py --tune --model NAME [--write]   # decoding settings,
+        chosen on the valid split and (with --write) stored in the model's card
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def free_of(a: np.ndarray) -> np.ndarray:
     return free
 
 
-def studio_harmonize(loaded, pieces, settings=hm.DEFAULT_SETTINGS, temperature=1.0):
+def studio_harmonize(loaded, pieces, settings=None, temperature=1.0):
     out, t0 = [], time.perf_counter()
     for i, a in enumerate(pieces):
         out.append(hm.write_voices(loaded, a, free_of(a), SamplingOptions(temperature),
@@ -138,40 +139,78 @@ def report(split: str, limit: int | None, reference_limit: int) -> None:
             print("  " + line)
 
 
-def tune(model: str, limit: int) -> None:
-    """Grid over decoding settings on the valid split (the test split only reports)."""
+def model_logp(loaded, a: np.ndarray, settings: hm.HarmonySettings, seed: int) -> np.ndarray:
+    """The (T, 4, 128) voice log-probabilities the decoder reads, as the studio computes them."""
+    if loaded.family.name == "coconet":
+        return hm.cnn_logp(loaded.model, a, free_of(a), hm.voice_masks(None), settings,
+                           torch.Generator().manual_seed(seed), 1.0)[0]
+    return hm.minibach_logp(loaded.family, loaded.model, a[:, 0])
+
+
+def choose(rows: list[tuple[dict, dict, dict, float]], bach: dict) -> tuple:
+    """The settings that meet the targets and agree most with Bach (else the nearest miss)."""
+    ok = [r for r in rows if met(r[1], bach)]
+    if ok:
+        return max(ok, key=lambda r: (r[2]["same_pct"], -abs(r[2]["notes_per_bar"] - 11.3)))
+    return min(rows, key=lambda r: sum(r[1][k] / max(bach[k], 0.25) for k in FAULTS)
+               + abs(r[1]["in_key_pct"] - bach["in_key_pct"]))
+
+
+def tune(model: str, limit: int, write: bool) -> None:
+    """Grid over decoding settings on the valid split (the test split only reports); with
+    `write`, the chosen settings go into the model card's `decoding` block."""
     pieces = [p.satb.astype(np.int64) for p in load_dataset("jsb").split("valid")][:limit]
     bach = corpus_rates(pieces)
     loaded = load(model)
-    print(f"tuning {model} on {len(pieces)} valid chorales; Bach: "
-          + ", ".join(f"{k} {v:.2f}" for k, v in bach.items()))
-    print("| gibbs | cond. weight | out of key | change off 8th | " + " | ".join(HEAD) + " |")
-    for gibbs, weight in itertools.product((0, 4, 8), (0.5, 0.8)):
-        if gibbs == 0 and weight != 0.5:
-            continue
-        settings = replace(hm.DEFAULT_SETTINGS, gibbs_steps=gibbs, conditional_weight=weight)
-        cached = []
+    base = hm.settings_for(loaded)
+    print(f"tuning {model} on {len(pieces)} valid chorales (Bach: ATB notes/bar "
+          f"{extra(pieces, pieces)['notes_per_bar']:.1f}, "
+          + ", ".join(f"{k} {v:.2f}" for k, v in bach.items()) + ")")
+    print("| gibbs | cond. weight | out of key | change off 8th | crossing | "
+          + " | ".join(HEAD) + " |")
+    print("|---" * (len(HEAD) + 5) + "|")
+    cnn = loaded.family.name == "coconet"
+    sampling = [(g, w) for g in (0, 4, 8) for w in (0.5, 0.8) if g or w == 0.5] if cnn \
+        else [(base.gibbs_steps, base.conditional_weight)]
+    rows = []
+    for gibbs, weight in sampling:
+        settings = replace(base, gibbs_steps=gibbs, conditional_weight=weight)
         t0 = time.perf_counter()
-        for i, a in enumerate(pieces):
-            free = free_of(a)
-            logp, _ = hm.cnn_logp(loaded.model, a, free, hm.voice_masks(None), settings,
-                                  torch.Generator().manual_seed(i), 1.0)
-            cached.append((a, free, logp))
+        cached = [model_logp(loaded, a, settings, i) for i, a in enumerate(pieces)]
         model_seconds = (time.perf_counter() - t0) / len(pieces)
-        for out_of_key, off_eighth in itertools.product((1.0, 1.5, 2.5), (1.0, 1.5, 2.5)):
+        for out_of_key, off_eighth, crossing in itertools.product(
+                (0.5, 1.0, 1.5, 2.5), (1.0, 1.5, 2.5), (2.0, 6.0)):
             pen = replace(settings.penalties, out_of_key=out_of_key,
-                          change_off_eighth=off_eighth)
+                          change_off_eighth=off_eighth, crossing=crossing)
             s = replace(settings, penalties=pen)
             t1 = time.perf_counter()
-            result = [hm.decode_voices(a, free, logp, hm.voice_masks(None),
+            result = [hm.decode_voices(a, free_of(a), logp, hm.voice_masks(None),
                                        hm.scale_for(a[:, 0], None), SamplingOptions(), s,
                                        np.random.default_rng(i))
-                      for i, (a, free, logp) in enumerate(cached)]
+                      for i, (a, logp) in enumerate(zip(pieces, cached))]
             seconds = model_seconds + (time.perf_counter() - t1) / len(pieces)
-            rates = corpus_rates(result)
+            rates, more = corpus_rates(result), extra(result, pieces)
+            block = {"gibbs_steps": gibbs, "conditional_weight": weight,
+                     "out_of_key": out_of_key, "change_off_eighth": off_eighth,
+                     "crossing": crossing}
+            rows.append((block, rates, more, seconds))
             mark = " (targets met)" if met(rates, bach) else ""
-            print(f"| {gibbs} | {weight} | {out_of_key} | {off_eighth} | "
-                  + row("", rates, extra(result, pieces), seconds)[5:] + mark, flush=True)
+            print(f"| {gibbs} | {weight} | {out_of_key} | {off_eighth} | {crossing} | "
+                  + row("", rates, more, seconds)[5:] + mark, flush=True)
+    block, rates, more, _ = choose(rows, bach)
+    print(f"\nchosen: {block}; same as Bach {more['same_pct']:.1f} %, targets "
+          f"{'met' if met(rates, bach) else 'missed'}")
+    if write:
+        import json
+
+        from studio.ml.checkpoint import atomic_write_bytes, card_path
+
+        path = card_path(loaded.path)
+        card = json.loads(path.read_text())
+        card["decoding"] = {**block, "tuned": f"benchmarks/bench_harmony.py --tune on the first "
+                            f"{len(pieces)} chorales of the JSB valid split"}
+        atomic_write_bytes(path, (json.dumps(card, indent=1) + "\n").encode())
+        print(f"written to {path}")
 
 
 def main() -> None:
@@ -184,10 +223,12 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="grid of decoding settings on "
                         "the valid split")
     parser.add_argument("--model", default="cnn-harmonizer", help="the model --tune tunes")
+    parser.add_argument("--write", action="store_true", help="with --tune: store the chosen "
+                        "settings in the model's card")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.tune:
-        tune(args.model, args.limit or 30)
+        tune(args.model, args.limit or 30, args.write)
     else:
         report(args.split, args.limit, args.reference_limit)
 

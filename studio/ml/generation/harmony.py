@@ -21,7 +21,7 @@ Variations add Gumbel noise to the emissions (perturb-and-MAP, scaled by the tem
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import torch
@@ -52,6 +52,20 @@ class HarmonySettings:
 
 
 DEFAULT_SETTINGS = HarmonySettings()
+
+
+def settings_for(loaded) -> HarmonySettings:
+    """The decoding settings of a model: the defaults, with the values its card's `decoding`
+    block holds (written by `benchmarks/bench_harmony.py --tune --write`, tuned on the
+    validation split)."""
+    block = loaded.card.get("decoding") or {}
+    own = {f.name for f in fields(HarmonySettings)} - {"penalties"}
+    costs = {f.name for f in fields(VoiceLeadingPenalties)}
+    penalties = replace(DEFAULT_SETTINGS.penalties, **{
+        k: type(getattr(DEFAULT_SETTINGS.penalties, k))(v) for k, v in block.items()
+        if k in costs})
+    return replace(DEFAULT_SETTINGS, penalties=penalties, **{
+        k: type(getattr(DEFAULT_SETTINGS, k))(v) for k, v in block.items() if k in own})
 
 
 def scale_for(melody: np.ndarray, key: tuple[int, bool] | None) -> frozenset[int]:
@@ -213,10 +227,11 @@ def decode_line(logp: np.ndarray, fixed: np.ndarray, scale: frozenset[int],
 
 def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOptions, *,
                  key: tuple[int, bool] | None = None, pitch_range: tuple[int, int] | None = None,
-                 settings: HarmonySettings = DEFAULT_SETTINGS, seed: int,
+                 settings: HarmonySettings | None = None, seed: int,
                  cancel: Cancel | None = None) -> np.ndarray:
     """One (T, 4) result of the model `loaded` (a LoadedModel) writing the `free` cells of
-    `satb` (pitches, -1 silent; free cells ignored). `seed` makes it reproducible."""
+    `satb` (pitches, -1 silent; free cells ignored). `seed` makes it reproducible; `settings`
+    default to the model's own (`settings_for`)."""
     satb = np.asarray(satb, np.int64)
     free = np.asarray(free, bool)
     if satb.ndim != 2 or satb.shape[1] != 4 or free.shape != satb.shape:
@@ -224,6 +239,7 @@ def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOp
     if not free.any():
         raise GenerationError("nothing to generate: the region is empty")
     check_range(satb, ~free)
+    settings = settings if settings is not None else settings_for(loaded)
     family, model = loaded.family, loaded.model
     allowed = voice_masks(pitch_range)
     generator = torch.Generator().manual_seed(seed)
