@@ -240,6 +240,8 @@ def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOp
         raise GenerationError("nothing to generate: the region is empty")
     check_range(satb, ~free)
     settings = settings if settings is not None else settings_for(loaded)
+    if options.iterations > 0:  # the musician's number of Gibbs passes
+        settings = replace(settings, gibbs_steps=options.iterations)
     family, model = loaded.family, loaded.model
     allowed = voice_masks(pitch_range)
     generator = torch.Generator().manual_seed(seed)
