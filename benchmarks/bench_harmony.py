@@ -187,7 +187,7 @@ def tune(model: str, limit: int, write: bool) -> None:
     print(f"tuning {model} on {len(pieces)} valid chorales (Bach: ATB notes/bar "
           f"{extra(pieces, pieces)['notes_per_bar']:.1f}, "
           + ", ".join(f"{k} {v:.2f}" for k, v in bach.items()) + ")")
-    print("| gibbs | cond. weight | out of key | change off 8th | crossing | "
+    print("| gibbs | cond. weight | out of key | change off 8th | change | "
           + " | ".join(HEAD) + " |")
     print("|---" * (len(HEAD) + 5) + "|")
     cnn = loaded.family.name == "coconet"
@@ -199,10 +199,10 @@ def tune(model: str, limit: int, write: bool) -> None:
         t0 = time.perf_counter()
         cached = [model_logp(loaded, a, settings, i) for i, a in enumerate(pieces)]
         model_seconds = (time.perf_counter() - t0) / len(pieces)
-        for out_of_key, off_eighth, crossing in itertools.product(
-                (0.5, 1.0, 1.5, 2.5), (1.0, 1.5, 2.5), (2.0, 6.0)):
+        for out_of_key, off_eighth, change in itertools.product(
+                (0.5, 1.0, 1.5, 2.5), (1.0, 2.5), (0.3, 0.8)):
             pen = replace(settings.penalties, out_of_key=out_of_key,
-                          change_off_eighth=off_eighth, crossing=crossing)
+                          change_off_eighth=off_eighth, change=change)
             s = replace(settings, penalties=pen)
             t1 = time.perf_counter()
             result = [hm.decode_voices(a, free_of(a), logp, hm.voice_masks(None),
@@ -213,10 +213,10 @@ def tune(model: str, limit: int, write: bool) -> None:
             rates, more = corpus_rates(result), extra(result, pieces)
             block = {"gibbs_steps": gibbs, "conditional_weight": weight,
                      "out_of_key": out_of_key, "change_off_eighth": off_eighth,
-                     "crossing": crossing}
+                     "change": change}
             rows.append((block, rates, more, seconds))
             mark = " (targets met)" if met(rates, bach) else ""
-            print(f"| {gibbs} | {weight} | {out_of_key} | {off_eighth} | {crossing} | "
+            print(f"| {gibbs} | {weight} | {out_of_key} | {off_eighth} | {change} | "
                   + row("", rates, more, seconds)[5:] + mark, flush=True)
     block, rates, more, _ = choose(rows, bach, extra(pieces, pieces)["notes_per_bar"])
     print(f"\nchosen: {block}; same as Bach {more['same_pct']:.1f} %, targets "
