@@ -158,14 +158,3 @@ def test_harmonizing_settings_without_gibbs_still_decode():
     np.testing.assert_array_equal(out[:, 0], a[:, 0])
     assert (out[a[:, 0] >= 0, 1:] >= 0).all()
 
-
-def test_the_first_launch_demo_is_a_chorale_tune_ready_to_harmonize():
-    from studio.ml.generation import demo_song
-
-    song = demo_song()
-    (melody,) = song.tracks
-    assert melody.name == "Melody" and melody.program == 19 and len(melody.notes) > 30
-    assert song.end % BAR == 0 and melody.notes[0].start == 3 * 480  # an upbeat
-    c = harmonize(song, melody.id)[0]
-    assert [t.name for t in c.preview.tracks] == ["Melody", "Alto", "Tenor", "Bass"]
-    assert "A major" in c.description

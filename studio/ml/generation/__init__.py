@@ -13,7 +13,6 @@ candidates), `originality` (shared runs with the training set).
 """
 
 from studio.ml.generation.engine import generate
-from studio.ml.generation.material import demo_song
 from studio.ml.generation.models import (
     ModelUnavailableError,
     available_models,
@@ -29,5 +28,4 @@ from studio.ml.generation.request import (
 )
 
 __all__ = ["Candidate", "GenerationRequest", "MAX_BARS", "MODE_TITLES", "ModelUnavailableError",
-           "Originality", "available_models", "default_model", "demo_song", "generate",
-           "warm_up"]
+           "Originality", "available_models", "default_model", "generate", "warm_up"]

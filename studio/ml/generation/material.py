@@ -207,24 +207,3 @@ def voice_view(song: Song, start: int, end: int,
                 note_start[i, v] = n.start
     return VoiceView(first * STEP, satb, tracks, note_start)
 
-
-DEMO_CHORALE = ("test", 1)  # a 12-bar chorale tune in A major from the built-in JSB data
-
-
-def demo_song() -> Song:
-    """The first-launch demo: a Bach chorale tune alone on a church-organ track, ready to be
-    harmonized (alto, tenor and bass are what the harmonizer adds)."""
-    from studio.data import load_dataset
-    from studio.music.grids import satb_to_song
-    from studio.music.song import KeySignature, TempoChange
-
-    split, index = DEMO_CHORALE
-    satb = load_dataset("jsb").split(split)[index].satb
-    song = satb_to_song(satb[:, :1], qpm=72.0, program=19, names=["Melody"])
-    song.key_signatures = [KeySignature(0, 3, False)]
-    song.tempos = [TempoChange(0, 72.0)]
-    song.title = "Chorale melody (J. S. Bach)"
-    pickup = -song.end % 1920  # the tune starts on an upbeat: its last note ends on a bar line
-    for n in song.tracks[0].notes:
-        n.start += pickup
-    return song
