@@ -118,3 +118,21 @@ def test_infill_needs_tracks_that_are_voices():
     song.tracks.append(Track("Piano", notes=[Note(60, 0, 480)]))  # a fifth part
     refused(GenerationRequest("infill", "cnn-harmonizer", song, (song.tracks[-1].id,),
                               (0, BAR)), "not among the four voices")
+
+
+def test_a_users_model_whose_dataset_is_gone_still_generates(tmp_path, jsb_tiny):
+    """A model trained on a dataset that is no longer there: the music comes, originality and
+    style say they could not be checked."""
+    from studio.ml.registry import create_family
+    from studio.ml.train_config import TrainConfig
+    from studio.ml.trainer import Trainer
+    from tests.ml.conftest import TINY_CNN
+
+    family = create_family("cnn", TINY_CNN)
+    Trainer(family, jsb_tiny, TrainConfig(epochs=1, steps_per_epoch=2, batch_size=8),
+            output=tmp_path / "mine").run()
+    song = melody_song(4, 2)
+    (c,) = generate(GenerationRequest("harmonize", str(tmp_path / "mine.safetensors"), song,
+                                      (song.tracks[0].id,), options=SamplingOptions(seed=1)))
+    assert len(c.new_track_ids) == 3
+    assert c.originality.verdict.startswith("not checked") and c.style is None

@@ -157,3 +157,4 @@ def test_harmonizing_settings_without_gibbs_still_decode():
                        settings=HarmonySettings(gibbs_steps=0))
     np.testing.assert_array_equal(out[:, 0], a[:, 0])
     assert (out[a[:, 0] >= 0, 1:] >= 0).all()
+

@@ -126,3 +126,31 @@ def test_melody_variations_first_alone_then_the_rest_in_one_batch():
     assert len(tunes) == 4
     again = generate(request)  # the same seed and count give the same four melodies
     assert [c.preview.same_content(d.preview) for c, d in zip(out, again)] == [True] * 4
+
+
+def test_interpolate_between_two_melodies_with_the_shipped_vae(tmp_path):
+    a, b = melody_song(5, 4), melody_song(6, 4, transpose=-2)
+    song = a.copy()
+    second = b.tracks[0].copy(keep_ids=False)
+    second.name = "Second"
+    song.tracks.append(second)
+    song.tracks[0].name = "First"
+    before = snapshot(song)
+    out = generate(GenerationRequest("interpolate", "vae-melody", song,
+                                     tuple(t.id for t in song.tracks), interpolation_steps=3,
+                                     options=SamplingOptions(seed=1, count=3)))
+    assert len(out) == 1 and snapshot(song) == before  # the morph is deterministic: one
+    c = out[0]
+    (track,) = [c.preview.track(i) for i in c.new_track_ids]
+    start = 4 * BAR  # the next bar line after the song's end
+    segment = 4 * BAR
+    parts = [[(n.pitch, n.start - start - k * segment, n.duration) for n in track.notes
+              if start + k * segment <= n.start < start + (k + 1) * segment] for k in range(5)]
+    assert parts[0] == [(n.pitch, n.start, n.duration) for n in song.tracks[0].notes]
+    assert parts[4] == [(n.pitch, n.start, n.duration) for n in second.notes]
+    middle = [p for p in parts[1:4]]
+    assert all(middle) and middle[0] != middle[2]
+    assert "3 melodies between First and Second" in c.description
+    assert c.originality.notes == sum(len(p) for p in middle)
+    write_song(c.preview, tmp_path / "morph.mid")
+    assert len(read_song(tmp_path / "morph.mid").tracks) == 3

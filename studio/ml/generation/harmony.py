@@ -13,7 +13,8 @@ fifths and octaves several times as often as Bach's. So each model here only sup
 - MiniBach MLP: its per-step softmaxes for alto, tenor and bass (one forward pass).
 - Any other family with harmonize/infill: its own method.
 
-Variations add Gumbel noise to the emissions (perturb-and-MAP, scaled by the temperature).
+Variations add Gumbel noise, drawn once per beat, to the emissions (perturb-and-MAP, scaled by
+the temperature).
 `HarmonySettings` holds the knobs, tuned on the JSB validation split by
 `benchmarks/bench_harmony.py --tune` (the test split only reports).
 """
@@ -21,7 +22,7 @@ Variations add Gumbel noise to the emissions (perturb-and-MAP, scaled by the tem
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import torch
@@ -48,10 +49,25 @@ class HarmonySettings:
     conditional_weight: float = 0.7  # conditionals vs prediction from the melody alone (CNN)
     search_width: int = 4  # likeliest pitches per voice and step that the search weighs
     perturbation: float = 0.5  # Gumbel noise (nats) per unit of temperature, for variations
+    beat_smoothing: float = 0.5  # share of each step's probabilities taken from its beat's mean
     penalties: VoiceLeadingPenalties = field(default_factory=VoiceLeadingPenalties)
 
 
 DEFAULT_SETTINGS = HarmonySettings()
+
+
+def settings_for(loaded) -> HarmonySettings:
+    """The decoding settings of a model: the defaults, with the values its card's `decoding`
+    block holds (written by `benchmarks/bench_harmony.py --tune --write`, tuned on the
+    validation split)."""
+    block = loaded.card.get("decoding") or {}
+    own = {f.name for f in fields(HarmonySettings)} - {"penalties"}
+    costs = {f.name for f in fields(VoiceLeadingPenalties)}
+    penalties = replace(DEFAULT_SETTINGS.penalties, **{
+        k: type(getattr(DEFAULT_SETTINGS.penalties, k))(v) for k, v in block.items()
+        if k in costs})
+    return replace(DEFAULT_SETTINGS, penalties=penalties, **{
+        k: type(getattr(DEFAULT_SETTINGS, k))(v) for k, v in block.items() if k in own})
 
 
 def scale_for(melody: np.ndarray, key: tuple[int, bool] | None) -> frozenset[int]:
@@ -153,12 +169,44 @@ def minibach_logp(family, model, soprano: np.ndarray) -> np.ndarray:
 
 
 # -- decoding ------------------------------------------------------------------------------------
+def smooth_beats(logp: np.ndarray, weight: float, steps_per_beat: int = 4) -> np.ndarray:
+    """Each step's probabilities mixed with the mean over its beat (quarter note).
+
+    A network unsure of a voice gives flat probabilities whose likeliest few pitches change
+    from one 16th to the next; the search only weighs those few, so a held note would be forced
+    to move whenever its pitch drops out of them, and the voice flickers. Sharing part of the
+    beat's probabilities keeps the same choices within a beat: voices then move mostly on
+    beats and eighths, as chorale voices do."""
+    if weight <= 0:
+        return logp
+    p = np.exp(np.asarray(logp, np.float64))
+    steps = len(p)
+    pad = -steps % steps_per_beat
+    beats = np.concatenate([p, np.repeat(p[-1:], pad, axis=0)]) if pad else p
+    mean = beats.reshape(-1, steps_per_beat, *p.shape[1:]).mean(axis=1)
+    mixed = (1 - weight) * p + weight * np.repeat(mean, steps_per_beat, axis=0)[:steps]
+    return np.log(np.maximum(mixed, 1e-30)).astype(np.float32)
+
+
+def beat_noise(shape: tuple[int, ...], scale: float, rng: np.random.Generator,
+               steps_per_beat: int = 4) -> np.ndarray:
+    """Gumbel noise drawn once per beat and kept for its steps: added to the log-probabilities
+    it makes variations (perturb-and-MAP) that differ in their choice of notes, where noise
+    drawn per 16th would only make the voices flicker."""
+    if scale <= 0:
+        return np.zeros(shape)
+    beats = -(-shape[0] // steps_per_beat)
+    noise = rng.gumbel(size=(beats, *shape[1:]))
+    return scale * np.repeat(noise, steps_per_beat, axis=0)[:shape[0]]
+
+
 def decode_voices(satb: np.ndarray, free: np.ndarray, logp: np.ndarray, allowed: np.ndarray,
                   scale: frozenset[int], options: SamplingOptions, settings: HarmonySettings,
                   rng: np.random.Generator) -> np.ndarray:
     """(T, 4) pitches: the given cells kept, the free alto/tenor/bass cells decoded. The soprano
     must be given (or already drawn) in `satb`. Where the soprano rests, free voices rest."""
     satb = np.asarray(satb, np.int64)
+    logp = smooth_beats(logp, settings.beat_smoothing, settings.penalties.steps_per_quarter)
     lp = np.where(allowed[None, 1:], logp[:, 1:], IMPOSSIBLE).astype(np.float64)
     if options.top_k or options.top_p < 1.0:
         t = torch.as_tensor(lp.reshape(-1, 128))
@@ -170,8 +218,9 @@ def decode_voices(satb: np.ndarray, free: np.ndarray, logp: np.ndarray, allowed:
     fixed[:, 1:] = np.where(rests[:, None] & free[:, 1:], -1, fixed[:, 1:])
     width = settings.search_width if not options.top_k else min(settings.search_width,
                                                                  max(1, options.top_k))
-    return decode(satb[:, 0], lp, fixed, top_k=width, penalties=settings.penalties, scale=scale,
-                  sample_temperature=settings.perturbation * options.temperature, rng=rng)
+    lp = lp + beat_noise(lp.shape, settings.perturbation * options.temperature, rng,
+                         settings.penalties.steps_per_quarter)
+    return decode(satb[:, 0], lp, fixed, top_k=width, penalties=settings.penalties, scale=scale)
 
 
 def decode_line(logp: np.ndarray, fixed: np.ndarray, scale: frozenset[int],
@@ -182,9 +231,8 @@ def decode_line(logp: np.ndarray, fixed: np.ndarray, scale: frozenset[int],
     (changing pitch, off the beat more; leaps; notes out of the key). `fixed` holds -2 where the
     voice is free, else the pitch (or -1) to keep."""
     pen = settings.penalties
-    lp = np.array(logp, np.float64)
-    if settings.perturbation * temperature > 0:
-        lp = lp + settings.perturbation * temperature * rng.gumbel(size=lp.shape)
+    lp = np.array(smooth_beats(logp, settings.beat_smoothing, pen.steps_per_quarter), np.float64)
+    lp = lp + beat_noise(lp.shape, settings.perturbation * temperature, rng, pen.steps_per_quarter)
     k = settings.search_width
     cand = np.argpartition(-lp, k - 1, axis=1)[:, :k]
     emit = np.take_along_axis(lp, cand, axis=1)
@@ -213,10 +261,14 @@ def decode_line(logp: np.ndarray, fixed: np.ndarray, scale: frozenset[int],
 
 def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOptions, *,
                  key: tuple[int, bool] | None = None, pitch_range: tuple[int, int] | None = None,
-                 settings: HarmonySettings = DEFAULT_SETTINGS, seed: int,
+                 settings: HarmonySettings | None = None, seed: int, vary: bool = True,
                  cancel: Cancel | None = None) -> np.ndarray:
     """One (T, 4) result of the model `loaded` (a LoadedModel) writing the `free` cells of
-    `satb` (pitches, -1 silent; free cells ignored). `seed` makes it reproducible."""
+    `satb` (pitches, -1 silent; free cells ignored). `seed` makes it reproducible; `settings`
+    default to the model's own (`settings_for`). Without `vary` (the first variation), the
+    CNN's search takes the likeliest well-led path under its own Gibbs draw (which the seed
+    already varies); with it, and for models that draw nothing themselves, the probabilities
+    are perturbed first."""
     satb = np.asarray(satb, np.int64)
     free = np.asarray(free, bool)
     if satb.ndim != 2 or satb.shape[1] != 4 or free.shape != satb.shape:
@@ -224,6 +276,11 @@ def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOp
     if not free.any():
         raise GenerationError("nothing to generate: the region is empty")
     check_range(satb, ~free)
+    settings = settings if settings is not None else settings_for(loaded)
+    if options.iterations > 0:  # the musician's number of Gibbs passes
+        settings = replace(settings, gibbs_steps=options.iterations)
+    if not vary and loaded.family.name == "coconet":
+        settings = replace(settings, perturbation=0.0)
     family, model = loaded.family, loaded.model
     allowed = voice_masks(pitch_range)
     generator = torch.Generator().manual_seed(seed)

@@ -206,3 +206,4 @@ def voice_view(song: Song, start: int, end: int,
                 satb[i, v] = n.pitch
                 note_start[i, v] = n.start
     return VoiceView(first * STEP, satb, tracks, note_start)
+

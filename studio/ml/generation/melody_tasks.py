@@ -217,6 +217,10 @@ def plan_interpolate(request: GenerationRequest, loaded: LoadedModel) -> Plan:
         out = loaded.family.interpolate(loaded.model, _shift_tokens(ta, shift),
                                         _shift_tokens(tb, shift), n + 2)
         steps = [_shift_tokens(t, -shift) for t in np.asarray(out)[1:-1]]
+        if not any((t < HOLD).any() for t in steps):
+            raise GenerationError("the model found no melody between these two (it wrote only "
+                                  "rests); try melodies nearer to what it learned, such as "
+                                  "chorale tunes")
         notes: list[Note] = []
         lines = []
         for k, tokens in enumerate([ta, *steps, tb]):

@@ -113,7 +113,7 @@ def plan_harmonize(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     def draft(index: int, seed: int, cancel) -> Draft:
         result = write_voices(loaded, satb, free, request.options, key=request.key,
                               pitch_range=_shifted_range(request.pitch_range, shift), seed=seed,
-                              cancel=cancel)
+                              vary=index > 0, cancel=cancel)
         voices = np.where(result >= 0, result - shift, -1)
         voices[:, 0] = melody
         tracks, lines = [], []
@@ -203,7 +203,8 @@ def _plan_region(request: GenerationRequest, loaded: LoadedModel, voices: list[T
 
     def draft(index: int, seed: int, cancel) -> Draft:
         result = write_voices(loaded, given, free, request.options, key=request.key,
-                              pitch_range=request.pitch_range, seed=seed, cancel=cancel)
+                              pitch_range=request.pitch_range, seed=seed, vary=index > 0,
+                              cancel=cancel)
         edits, lines, added = [], [], 0
         if removed:
             edits.append(remove_notes(removed, title))
