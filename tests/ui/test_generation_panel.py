@@ -3,7 +3,7 @@ the demo chorale melody harmonized from the panel (first variation listed before
 done, the editor answering all along), auditioned through the real playback and built-in synth,
 accepted as one undo step; a stale variation refused; cancel; closing mid-generation; bad input
 explained with the song untouched; a melody and a continuation from the LSTM; a morph between two
-melodies from a small VAE trained here."""
+melodies from the VAE."""
 
 from __future__ import annotations
 
@@ -275,29 +275,7 @@ def test_melody_and_continuation_from_the_melody_model(qtbot, tmp_path):
     close(w)
 
 
-def train_tiny_vae(name: str) -> str:
-    """A small melody VAE trained briefly on the chorales with the real engine, saved in the
-    user's library (no VAE ships with Studio yet)."""
-    from studio.data import load_dataset
-    from studio.ml.knobs import config_from_dict
-    from studio.ml.registry import create_family
-    from studio.ml.train_config import TrainConfig
-    from studio.ml.trainer import Trainer
-
-    family = create_family("vae", {"units": 64, "code_size": 8, "dropout": 0.0,
-                                   "kl_warmup": 30})
-    config = config_from_dict(TrainConfig, {"epochs": 2, "batch_size": 64, "seed": 0,
-                                            "patience": 0, "threads": 1, "lr": 3e-3})
-    folder = paths.user_models_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    result = Trainer(family, load_dataset("jsb"), config,
-                     output=folder / f"{name}.safetensors").run()
-    assert result.status == "completed"
-    return name
-
-
 def test_interpolate_between_two_melodies_of_the_song(qtbot, tmp_path):
-    vae = train_tiny_vae("tiny-vae")
     w = demo_window(qtbot, tmp_path)
     panel, doc = w.generation_panel, w.document
     other = jsb_chorales().split("test")[0].satb[:8 * 16, 0]
@@ -305,7 +283,7 @@ def test_interpolate_between_two_melodies_of_the_song(qtbot, tmp_path):
                                            enumerate(other) if p >= 0])
     doc.apply(AddTrack(TrackValues.of(second)))
     panel.set_mode("interpolate")
-    assert panel.model_combo.model_name() == vae and "(yours)" in panel.model_combo.currentText()
+    assert panel.model_combo.model_name() == "vae-melody"
     form = panel.forms["interpolate"]
     assert form.first.currentData() == doc.song.tracks[0].id
     form.second.setCurrentIndex(form.second.findData(doc.song.tracks[1].id))
