@@ -102,6 +102,7 @@ class CandidateList(QWidget):
         self.table.setObjectName("candidate_table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
@@ -226,15 +227,12 @@ class CandidateList(QWidget):
                                  + (f" (in {o.piece})" if getattr(o, "piece", "")
                                     and o.longest_run else "")))
         s = getattr(c, "style", None)
-        if s is not None:
-            near = getattr(s, "nearest_piece", "")
-            lines.append(_escape(f"Style score {s.style_score:.2f}; nearest training piece"
-                                 + (f" {near}" if near else "")
-                                 + f" at distance {s.nearest_distance:.2f}"))
-        seconds = float(getattr(c, "seconds", 0.0) or 0.0)
-        if seconds:
-            lines.append(f"Written in {seconds:.1f} s")
+        near = getattr(s, "nearest_piece", "") if s is not None else ""
+        if near:
+            lines.append(_escape(f"Nearest training piece: {near}"))
         self.details.setText("<br>".join(lines))
+        seconds = float(getattr(c, "seconds", 0.0) or 0.0)
+        self.details.setToolTip(f"Written in {seconds:.1f} s" if seconds else "")
 
     # ---- buttons -------------------------------------------------------------------------------
     def set_playing(self, playing: bool) -> None:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.music.timing import bar_beat
-from studio.ui.generation_inputs import KeyCombo, RangeRow, song_key
+from studio.ui.generation_inputs import KeyCombo, RangeRow, shrinkable, song_key
 
 MODE_TITLES = {
     "harmonize": "Accompany (harmonize)",
@@ -128,7 +128,7 @@ class ContinueForm(ModeForm):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.track = QLabel()
-        self.start = QComboBox()
+        self.start = shrinkable(QComboBox())
         self.start.addItem("The end of the selection", "selection")
         self.start.addItem("The playhead", "playhead")
         self.start.setToolTip("Where the new bars begin: after the selected range (or selected "
@@ -169,23 +169,21 @@ class HarmonizeForm(ModeForm):
         self.key = KeyCombo()
         self.key.setCurrentIndex(self.key.findData("estimated"))
         self.range = RangeRow(36, 74, optional=True)
-        self.only_range = QCheckBox("Only the selected time range")
+        self.only_range = QCheckBox()
         self.only_range.setToolTip("Re-harmonize only the range selected on the ruler (or the "
                                    "selected notes' extent); the rest stays as it is")
-        self.range_text = QLabel()
-        self.range_text.setWordWrap(True)
         self.form.addRow("Melody", self.track)
         self.form.addRow("Key", self.key)
         self.form.addRow("Range", self.range)
         self.form.addRow(self.only_range)
-        self.form.addRow(self.range_text)
 
     def refresh(self, window) -> None:
         song, track_id = window.document.song, window.document.current_track_id
         self.track.setText(track_label(song, track_id))
         self.key.set_estimated(song_key(song, (track_id,) if track_id is not None else ()))
         span = self.selection(window)
-        self.range_text.setText(describe_range(song, span) if span else "Nothing selected")
+        self.only_range.setText("Only " + (describe_range(song, span) if span
+                                           else "a selected time range (none yet)"))
 
     def fields(self, window) -> dict:
         track_id = self.current_track_id(window)
@@ -277,7 +275,7 @@ class InterpolateForm(ModeForm):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.first, self.second = QComboBox(), QComboBox()
+        self.first, self.second = shrinkable(QComboBox()), shrinkable(QComboBox())
         self.steps = QSpinBox()
         self.steps.setRange(1, 16)
         self.steps.setValue(5)

@@ -5,6 +5,7 @@ number of variations, refinement passes)."""
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 
@@ -65,6 +67,13 @@ def parse_pitch(text: str) -> int | None:
     return value if 0 <= value <= 127 else None
 
 
+def shrinkable(combo: QComboBox, characters: int = 10) -> QComboBox:
+    """A combo box that may be narrower than its longest entry (the dock can be narrow)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)
+    return combo
+
+
 def song_key(song: Song, track_ids: tuple[int, ...] = ()) -> tuple[int, bool] | None:
     """The key that best fits the notes of these tracks (all tracks when none): (tonic, minor)."""
     notes = [n for t in song.tracks if not track_ids or t.id in track_ids for n in t.notes]
@@ -89,6 +98,7 @@ class KeyCombo(QComboBox):
             for tonic in range(12):
                 self.addItem(key_name(tonic, minor), (tonic, minor))
         self.setToolTip("Keep the new notes in this key's scale")
+        shrinkable(self)
 
     def set_estimated(self, key: tuple[int, bool] | None) -> None:
         """Show which key "the music's own key" stands for."""
@@ -187,16 +197,35 @@ class SamplingForm(QWidget):
         self.iterations.setSpecialValueText("model's default")
         self.iterations.setToolTip("Passes over the music for models that revise what they "
                                    "wrote (the CNN harmonizer); more passes, more polish")
+        self.more = QToolButton()
+        self.more.setObjectName("more_sampling")
+        self.more.setCheckable(True)
+        self.more.setAutoRaise(True)
+        self.more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.more.setText("More: top-k, top-p, seed")
+        self.more.setToolTip("Finer control over how the model chooses its notes")
         form.addRow("Variations", self.count)
         form.addRow("Temperature", self.temperature)
+        form.addRow(self.more)
         form.addRow("Top-k", self.top_k)
         form.addRow("Top-p", self.top_p)
         form.addRow("Seed", self.seed)
         form.addRow("Refinement", self.iterations)
         self.form = form
+        self._iterations_wanted = True
+        self.more.toggled.connect(self._show_more)
+        self._show_more(False)
+
+    def _show_more(self, on: bool) -> None:
+        self.more.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        for widget in (self.top_k, self.top_p, self.seed):
+            self.form.setRowVisible(widget, on)
+        self.form.setRowVisible(self.iterations, on and self._iterations_wanted)
 
     def show_iterations(self, on: bool) -> None:
-        self.form.setRowVisible(self.iterations, on)
+        """Refinement passes mean something only to models that revise (harmonize, infill)."""
+        self._iterations_wanted = on
+        self._show_more(self.more.isChecked())
 
     def options(self):
         """The settings as `studio.ml.family.SamplingOptions` (imported here: it needs torch,

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from studio.ui.generation_candidates import CandidateList
 from studio.ui.generation_forms import FORM_CLASSES, MODE_TITLES, MissingInput, ModeForm
-from studio.ui.generation_inputs import SamplingForm
+from studio.ui.generation_inputs import SamplingForm, shrinkable
 from studio.ui.generation_models import ModelCatalog, ModelCombo
 from studio.ui.generation_session import GenerationSession
 from studio.ui.generation_worker import GenerationRunner
@@ -70,7 +70,7 @@ class GenerationPanel(QWidget):
 
     # ---- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.mode_combo = QComboBox()
+        self.mode_combo = shrinkable(QComboBox())
         self.mode_combo.setObjectName("mode_combo")
         self.forms: dict[str, ModeForm] = {}   # built when their mode is first chosen
         self.form_stack = _FormStack()
@@ -116,6 +116,7 @@ class GenerationPanel(QWidget):
         scroll.setWidget(top)
         scroll.setMinimumHeight(120)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(scroll)
         splitter.addWidget(self.candidates)
