@@ -49,7 +49,7 @@ class HarmonySettings:
     conditional_weight: float = 0.7  # conditionals vs prediction from the melody alone (CNN)
     search_width: int = 4  # likeliest pitches per voice and step that the search weighs
     perturbation: float = 0.5  # Gumbel noise (nats) per unit of temperature, for variations
-    beat_smoothing: float = 0.5  # share of each step's probabilities taken from its beat's mean
+    beat_smoothing: float = 0.0  # share of each step's probabilities taken from its beat's mean
     penalties: VoiceLeadingPenalties = field(default_factory=VoiceLeadingPenalties)
 
 
