@@ -27,7 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
@@ -84,6 +84,51 @@ SHOTS: list[tuple[str, Callable]] = [
     ("main_window", main_window_shot),
     ("piano_roll", piano_roll_shot),
 ]
+
+
+def _harmonized_demo(window, count: int = 4):
+    """The first-launch demo harmonized from the Generation panel (seeded), variations listed."""
+    import time
+
+    from studio.ui.generation_demo import open_demo
+
+    open_demo(window)
+    window.docks["Training"].hide()
+    panel = window.generation_panel
+    app = QApplication.instance()
+    deadline = time.monotonic() + 120
+    while not panel.generate_button.isEnabled() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    panel.sampling.count.setValue(count)
+    panel.sampling.seed.setValue(11)
+    panel.generate()
+    while panel.runner.is_running() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    panel.candidates.select(1)
+    return panel
+
+
+def generation_panel_shot(window) -> QWidget:
+    """The Generation panel after harmonizing the demo melody: four variations with their
+    originality and style scores, the second one chosen."""
+    _harmonized_demo(window)
+    dock = window.docks["Generation"]
+    window.resizeDocks([dock], [400], Qt.Orientation.Horizontal)
+    return dock
+
+
+def generation_result_shot(window) -> QWidget:
+    """The whole window after accepting a harmonization: the melody with its new voices."""
+    panel = _harmonized_demo(window)
+    panel.accept(panel.candidates.current())
+    window.piano_roll.geom.show_ticks(0, 8 * 1920)
+    return window
+
+
+SHOTS += [("generation_panel", generation_panel_shot),
+          ("generation_result", generation_result_shot)]
 
 
 def make_window(home: Path):

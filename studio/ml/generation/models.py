@@ -1,0 +1,204 @@
+"""The models generation uses: which can do a mode, the default one per mode, loading (verified,
+then kept in memory), and what each was trained on (for the originality check and the style
+score).
+
+Loading goes through `studio.ml.library.open_model`, which checks the weights against their
+card; a missing, unreadable or tampered file becomes a `ModelUnavailableError` (a
+GenerationError) with the reason. A loaded model is reused while its file is unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from studio.ml.checkpoint import LoadedModel
+from studio.ml.errors import GenerationError, StudioMLError
+from studio.ml.library import ModelEntry, find_model, list_models, open_model
+
+if TYPE_CHECKING:
+    from studio.data import Dataset
+    from studio.ml.analysis import StyleReference
+    from studio.ml.generation.originality import OriginalityIndex
+
+# The shipped models each mode prefers, best first.
+DEFAULTS = {
+    "harmonize": ("cnn-harmonizer", "minibach-harmonizer"),
+    "infill": ("cnn-harmonizer", "minibach-harmonizer"),
+    "melody": ("lstm-melody", "vae-melody"),
+    "continue": ("lstm-melody",),
+    "interpolate": ("vae-melody",),
+}
+SATB_REPRESENTATION = "satb-roll/1"
+STYLE_LIMIT = 120  # training pieces (or melodies) the style critic is fitted on
+
+
+class ModelUnavailableError(GenerationError):
+    """The model file is missing, unreadable, tampered with, or not in the library."""
+
+
+_lock = threading.RLock()
+_loaded: dict[Path, tuple[tuple[int, int, int, int], LoadedModel]] = {}
+_indexes: dict[tuple, OriginalityIndex] = {}
+_styles: dict[tuple, StyleReference] = {}
+_ranges: dict[tuple, tuple[int, int]] = {}
+
+
+def available_models(mode: str) -> list[ModelEntry]:
+    """Shipped and user models that can generate `mode` and whose files are present (the
+    user's first, then the shipped ones, each by name)."""
+    return [e for e in list_models(mode) if not e.problem]
+
+
+def default_model(mode: str) -> str:
+    """The name of the model the panel preselects for `mode`."""
+    entries = available_models(mode)
+    names = {e.name for e in entries}
+    for name in DEFAULTS.get(mode, ()):
+        if name in names:
+            return name
+    if not entries:
+        raise GenerationError(f"no model in the library can {mode}; train one first")
+    shipped = [e for e in entries if e.shipped]
+    return (shipped or entries)[0].name
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int]:
+    w, c = path.stat(), path.with_suffix(".json").stat()
+    return (w.st_mtime_ns, w.st_size, c.st_mtime_ns, c.st_size)
+
+
+def load(model: str | os.PathLike) -> LoadedModel:
+    """The model, loaded and verified (kept while its files are unchanged)."""
+    try:
+        path = find_model(model).resolve()
+        with _lock:
+            stamp = _stamp(path)
+            hit = _loaded.get(path)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+            loaded = open_model(path)
+            _loaded[path] = (stamp, loaded)
+            return loaded
+    except FileNotFoundError:
+        raise ModelUnavailableError(f"{model}: the model file is missing") from None
+    except GenerationError:
+        raise
+    except StudioMLError as e:
+        raise ModelUnavailableError(str(e)) from None
+
+
+def is_satb(loaded: LoadedModel) -> bool:
+    return loaded.card.get("representation", {}).get("name") == SATB_REPRESENTATION
+
+
+def melody_voices(loaded: LoadedModel) -> str:
+    return str(getattr(loaded.family.config, "voices", "soprano"))
+
+
+def training_dataset(loaded: LoadedModel) -> Dataset | None:
+    """The dataset the model was trained on, if it is still there (None otherwise)."""
+    from studio.data import load_dataset
+
+    name = loaded.card.get("dataset", {}).get("name")
+    if not name:
+        return None
+    try:
+        return load_dataset(name)
+    except Exception:  # a user dataset deleted since: no originality or style for it
+        return None
+
+
+def _training_lines(loaded: LoadedModel, dataset: Dataset) -> list[tuple[str, np.ndarray]]:
+    """(piece name, melody tokens) of every training line the model learned from."""
+    from studio.ml import melody_tokens as mt
+    from studio.ml import satb_roll as sr
+    from studio.music.tokens import pitches_to_tokens
+
+    pieces = dataset.split("train")
+    if is_satb(loaded):
+        arrays = sr.pieces(dataset, "train")
+        names = [p.name for p in pieces] if len(arrays) == len(pieces) else \
+            [f"{dataset.name} training piece {i + 1}" for i in range(len(arrays))]
+        return [(n, pitches_to_tokens(sr.to_pitches(a[:, v])))
+                for n, a in zip(names, arrays) for v in range(4)]
+    voices = melody_voices(loaded)
+    if all(p.satb is not None for p in pieces):
+        cols = [0] if voices == "soprano" else [0, 1, 2, 3]
+        return [(p.name, pitches_to_tokens(p.satb[:, v])) for p in pieces for v in cols]
+    seqs = mt.sequences(dataset, "train", voices)
+    names = [p.name for p in pieces] if len(seqs) == len(pieces) else \
+        [f"{dataset.name} training melody {i + 1}" for i in range(len(seqs))]
+    return list(zip(names, seqs))
+
+
+def _key(loaded: LoadedModel, dataset: Dataset) -> tuple:
+    kind = SATB_REPRESENTATION if is_satb(loaded) else f"melody/{melody_voices(loaded)}"
+    return (dataset.fingerprint(), kind)
+
+
+def originality_index(loaded: LoadedModel) -> OriginalityIndex | None:
+    """The index of the model's training lines (built once per dataset and representation)."""
+    from studio.ml.generation.originality import OriginalityIndex
+
+    dataset = training_dataset(loaded)
+    if dataset is None:
+        return None
+    key = _key(loaded, dataset)
+    with _lock:
+        if key not in _indexes:
+            _indexes[key] = OriginalityIndex.from_tokens(_training_lines(loaded, dataset))
+        return _indexes[key]
+
+
+def style_reference(loaded: LoadedModel) -> StyleReference | None:
+    """The style critic of the model's training set: the pieces for four-voice models, the
+    training melodies (as one-track songs) for melody models."""
+    from studio.ml.analysis import StyleReference, reference_for_dataset
+    from studio.ml.melody_tokens import melody_song
+
+    dataset = training_dataset(loaded)
+    if dataset is None:
+        return None
+    if is_satb(loaded):
+        return reference_for_dataset(dataset, limit=STYLE_LIMIT)
+    key = _key(loaded, dataset)
+    with _lock:
+        if key not in _styles:
+            lines = _training_lines(loaded, dataset)
+            if len(lines) > STYLE_LIMIT:
+                pick = np.linspace(0, len(lines) - 1, STYLE_LIMIT).round().astype(int)
+                lines = [lines[i] for i in pick]
+            _styles[key] = StyleReference.fit([(n, melody_song(t, name=n)) for n, t in lines])
+        return _styles[key]
+
+
+def melody_range(loaded: LoadedModel) -> tuple[int, int] | None:
+    """Lowest and highest pitch of the model's training melodies (None: unknown)."""
+    dataset = training_dataset(loaded)
+    if dataset is None:
+        return None
+    key = _key(loaded, dataset)
+    with _lock:
+        if key not in _ranges:
+            pitches = np.concatenate([t[t < 128] for _, t in _training_lines(loaded, dataset)]
+                                     or [np.zeros(0, np.int16)])
+            if not len(pitches):
+                return None
+            _ranges[key] = (int(pitches.min()), int(pitches.max()))
+        return _ranges[key]
+
+
+def warm_up(model: str) -> LoadedModel:
+    """Load the model and build its originality index and style critic now (a few seconds the
+    first time), so that the first generation does not wait for them."""
+    loaded = load(model)
+    originality_index(loaded)
+    style_reference(loaded)
+    if not is_satb(loaded):
+        melody_range(loaded)
+    return loaded
