@@ -113,12 +113,14 @@ class CurvesView(QWidget):
         }
         self.best_star = self.loss_plot.plot([], [], pen=None, symbol="star", symbolSize=16,
                                              symbolBrush=STAR, symbolPen="#806600")
-        self.best_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(BEST, width=1.2),
-                                         label="best", labelOpts={"position": 0.92,
-                                                                  "color": BEST})
+        # labels to the left of their lines: the best epoch is often the last one drawn
+        left = [(1, 0.5), (1, 0.5)]
+        self.best_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(BEST, width=1.2), label="best",
+                                         labelOpts={"position": 0.92, "color": BEST,
+                                                    "anchors": left})
         self.stop_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(
             STOP, width=1.2, style=Qt.PenStyle.DashLine), label="early stop",
-            labelOpts={"position": 0.78, "color": STOP})
+            labelOpts={"position": 0.78, "color": STOP, "anchors": left})
         for line in (self.best_line, self.stop_line):
             self.loss_plot.addItem(line, ignoreBounds=True)
             line.hide()

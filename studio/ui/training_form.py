@@ -3,7 +3,7 @@ range, its default, and a tooltip that explains it in plain words.
 
 Whole numbers get a spin box, numbers a spin box that accepts any notation (1e-3) and steps
 through 1, 2, 5, 10, ... when the knob is logarithmic (learning rates), switches a check box,
-lists of choices a drop-down. Advanced knobs sit behind "More settings". A family added to the
+lists of choices a drop-down, free text a line. Advanced knobs sit behind "More settings". A family added to the
 registry gets its form without any change here.
 """
 
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLineEdit,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -116,6 +117,8 @@ def control_for(knob: Knob) -> QWidget:
         return box
     if knob.type is bool:
         return QCheckBox()
+    if knob.type is str:
+        return QLineEdit()
     if knob.type is int:
         spin = QSpinBox()
         spin.setRange(int(max(-INT_LIMIT, knob.low if knob.low is not None else -INT_LIMIT)),
@@ -129,6 +132,8 @@ def get_value(control: QWidget) -> Any:
         return control.currentData()
     if isinstance(control, QCheckBox):
         return control.isChecked()
+    if isinstance(control, QLineEdit):
+        return control.text()
     return control.value()
 
 
@@ -137,6 +142,8 @@ def set_value(control: QWidget, value: Any) -> None:
         control.setCurrentIndex(max(0, control.findData(value)))
     elif isinstance(control, QCheckBox):
         control.setChecked(bool(value))
+    elif isinstance(control, QLineEdit):
+        control.setText(str(value))
     else:
         control.setValue(value)
 
@@ -146,6 +153,8 @@ def changed_signal(control: QWidget):
         return control.currentIndexChanged
     if isinstance(control, QCheckBox):
         return control.toggled
+    if isinstance(control, QLineEdit):
+        return control.textChanged
     return control.valueChanged
 
 

@@ -199,6 +199,7 @@ class GridView(QWidget):
         self.rows[row.index] = row
         self._show_row(row)
         self._highlight_best()
+        self.table.resizeColumnsToContents()
 
     def finish(self, rows: list[GridRow] | None = None, status: str = "") -> None:
         for row in rows or []:
@@ -210,6 +211,7 @@ class GridView(QWidget):
                     row.status = status
                     self._show_row(row)
         self._highlight_best()
+        self.table.resizeColumnsToContents()
 
     def _show_row(self, row: GridRow) -> None:
         loss = row.metrics.get("valid_loss", math.nan)

@@ -52,8 +52,9 @@ def card_html(entry: ModelEntry) -> str:
     epochs = len(c.get("metrics", []))
     if epochs:
         seconds = float(c.get("seconds", 0))
-        rows.append(("Training", f"{epochs} epoch{'s' if epochs != 1 else ''} in "
-                                 f"{seconds / 60:.1f} min; best epoch {c.get('best_epoch', 0)}"))
+        took = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+        rows.append(("Training", f"{epochs} epoch{'s' if epochs != 1 else ''} in {took}; "
+                                 f"best epoch {c.get('best_epoch', 0)}"))
     best = entry.best_metrics
     for key, label, fmt in METRICS:
         value = best.get(key)
@@ -154,8 +155,8 @@ class LibraryView(QWidget):
             group.setExpanded(True)
         for c in range(self.tree.columnCount()):
             self.tree.resizeColumnToContents(c)
-        if current:
-            self.select(current)
+        if not (current and self.select(current)) and self.entries:
+            self.select(self.entries[0].name)  # a card to read from the start
         self._chosen()
 
     def select(self, name: str) -> bool:

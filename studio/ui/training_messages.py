@@ -6,7 +6,7 @@ from __future__ import annotations
 from studio.ml.callbacks import EpochReport, RunInfo, StepReport, TrainResult
 
 ENDINGS = {"completed": "finished",
-           "early-stopped": "stopped early (no better validation loss for {patience} epochs)",
+           "early-stopped": "stopped early (no better validation loss for {patience})",
            "cancelled": "was stopped"}
 
 
@@ -47,7 +47,8 @@ def epoch_text(report: EpochReport) -> str:
 
 def ended_text(result: TrainResult, patience: object, saved_as: str | None) -> str:
     epochs = len(result.history)
-    text = (f"Training {ENDINGS.get(result.status, result.status).format(patience=patience)} "
+    waited = f"{patience} epoch{'' if patience == 1 else 's'}"
+    text = (f"Training {ENDINGS.get(result.status, result.status).format(patience=waited)} "
             f"after {epochs} epoch{'s' if epochs != 1 else ''}")
     best = result.best_metrics
     if best:

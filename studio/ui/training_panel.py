@@ -182,7 +182,7 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("preparing the data…")
         self._show_message(f"Preparing {job.dataset_name} for {job.model}…")
         self.runner.start(job)
-        self.setup.after_start()
+        self.setup.after_start(job.name)
         return True
 
     def start_grid(self) -> bool:
@@ -274,10 +274,17 @@ class TrainingPanel(QWidget):
         report, self._pending_step = self._pending_step, None
         if report is not None:
             run = self._run(report.run_index)
-            self.progress.setValue(report.step)
-            self.progress.setFormat(progress_text(report, run.info.get("epochs", "?")))
+            self._set_progress(report.step, progress_text(report, run.info.get("epochs", "?")))
         if not dirty and report is None:
             self._frame.stop()  # nothing came in a whole frame: sleep until the next step
+
+    def _set_progress(self, value: int, text: str) -> None:
+        # QProgressBar.setValue repaints at once (the whole window, offscreen): with updates
+        # held, the bar is drawn with the curves in the next paint instead.
+        self.progress.setUpdatesEnabled(False)
+        self.progress.setValue(value)
+        self.progress.setFormat(text)
+        self.progress.setUpdatesEnabled(True)
 
     def _epoch(self, report: EpochReport) -> None:
         run = self._run(report.run_index)

@@ -58,6 +58,7 @@ class TrainingSetup(QWidget):
         super().__init__(parent)
         self._memory: dict[str, Dataset] = {}
         self._name_edited = False
+        self._started: set[str] = set()  # names of runs started here (files may not exist yet)
         self.dataset_box = QComboBox()
         self.dataset_box.setObjectName("dataset_box")
         self.dataset_box.setToolTip("The music the model learns from: the built-in Bach "
@@ -174,6 +175,7 @@ class TrainingSetup(QWidget):
         defaults = config_to_dict(create_family(name).config)
         if self.family_form is not None:
             self.family_layout.removeWidget(self.family_form)
+            self.family_form.hide()  # gone at once, deleted when Qt is done with it
             self.family_form.deleteLater()
         self.family_form = KnobForm(knobs_of(family_class.Config), defaults, fixed=overrides)
         self.family_form.setObjectName("family_form")
@@ -215,13 +217,14 @@ class TrainingSetup(QWidget):
         """`MODEL-DATASET`, numbered so that no model of the library has that name."""
         base = f"{self.model_name}-{self.dataset_name or 'data'}"
         name, n = base, 1
-        while model_exists(name):
+        while model_exists(name) or name in self._started:
             n += 1
             name = f"{base}-{n}"
         return name
 
-    def after_start(self) -> None:
-        """A run started: suggest a fresh name for the next one."""
+    def after_start(self, name: str) -> None:
+        """A run called `name` started: suggest a fresh name for the next one."""
+        self._started.add(name)
         self._name_edited = False
         self._suggest_name()
 
@@ -231,7 +234,7 @@ class TrainingSetup(QWidget):
         if not name or BAD_NAME.search(name) or name.startswith("."):
             raise ConfigError(f"{name!r} cannot be a model name: use letters, digits and "
                               "dashes")
-        if model_exists(name):
+        if model_exists(name) or name in self._started:
             raise ConfigError(f"a model called {name} is already in your library; choose "
                               "another name")
         if not self.dataset_name:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -15,13 +16,13 @@ from studio import paths
 from studio.ml.callbacks import TrainingCallback
 from studio.ml.device import available_devices
 from studio.ml.errors import ConfigError
-from studio.ml.knobs import config_to_dict, knobs_of
+from studio.ml.knobs import config_from_dict, config_to_dict, knob, knobs_of
 from studio.ml.loggers import JsonlLog
 from studio.ml.registry import create_family, model_names
 from studio.ml.train_config import TrainConfig
 from studio.ml.trainer import Trainer
 from studio.ui.training_curve_data import RunCurves, RunningEma, ema
-from studio.ui.training_form import NumberBox
+from studio.ui.training_form import KnobForm, NumberBox
 from studio.ui.training_setup import TrainingSetup
 from tests.ml.conftest import jsb_subset
 
@@ -82,6 +83,34 @@ def test_training_settings_and_devices(setup):
         (7, 3e-4, "sgd", True, "cpu")
 
 
+@dataclass
+class NewFamilyConfig:
+    """Knobs of every kind a family added later may declare."""
+
+    instrument: str = knob("piano", help="Free text: the instrument to imitate.")
+    size: int = knob(3, low=1, high=9, help="A whole number in a range.")
+    rate: float = knob(0.5, low=0.0, high=1.0, help="A number in a range.")
+    beta: float = knob(1e-3, low=1e-6, high=1.0, log=True, help="A logarithmic number.")
+    binarize: bool = knob(True, help="A switch.")
+    mode: str = knob("fast", choices=("fast", "slow"), help="A choice.", advanced=True)
+
+
+def test_a_form_for_knobs_of_every_kind(qtbot):
+    form = KnobForm(knobs_of(NewFamilyConfig))
+    qtbot.addWidget(form)
+    kinds = {name: type(c).__name__ for name, c in form.controls.items()}
+    assert kinds == {"instrument": "QLineEdit", "size": "QSpinBox", "rate": "NumberBox",
+                     "beta": "NumberBox", "binarize": "QCheckBox", "mode": "QComboBox"}
+    assert form.values() == config_to_dict(NewFamilyConfig())
+    form.set_values({"instrument": "cello", "size": 7, "beta": 2e-4, "mode": "slow"})
+    config = config_from_dict(NewFamilyConfig, form.values())
+    assert (config.instrument, config.size, config.beta, config.mode) == \
+        ("cello", 7, 2e-4, "slow")
+    assert form.extra.isAncestorOf(form.controls["mode"]) and form.more.isVisibleTo(form)
+    form.reset()
+    assert form.values() == config_to_dict(NewFamilyConfig())
+
+
 def test_learning_rate_box_reads_any_notation_and_steps_one_two_five(setup):
     box = setup.training_form.controls["lr"]
     assert isinstance(box, NumberBox) and box.log
@@ -111,8 +140,12 @@ def test_job_from_the_form_and_refused_names(setup):
     job.output.with_suffix(".json").write_text("{}")  # a model of that name exists now
     with pytest.raises(ConfigError, match="already in your library"):
         setup.job()
-    setup.after_start()
+    setup.after_start(job.name)
     assert setup.name_edit.text() == "lstm-tiny-set-2"
+    job.output.with_suffix(".json").unlink()  # gone from disk, but started in this session
+    with pytest.raises(ConfigError, match="already in your library"):
+        setup.name_edit.setText("lstm-tiny-set")
+        setup.job()
     setup.name_edit.setText("bad/name")
     with pytest.raises(ConfigError, match="cannot be a model name"):
         setup.job()

@@ -5,9 +5,11 @@ and a diverging run or a too-small dataset shows its reason while a new run star
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -67,14 +69,17 @@ class StallProbe:
         self.timer.timeout.connect(self._tick)
         self.gaps: list[float] = []
         self.own_gaps: list[float] = []
-        self._stat = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+        try:
+            self._stat = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat",
+                                 os.O_RDONLY)
+        except OSError:
+            self._stat = -1  # not Linux: every gap counts in full
 
     def _queue_wait(self) -> float:
         try:
-            with open(self._stat) as f:
-                return int(f.read().split()[1]) / 1e9
+            return int(os.pread(self._stat, 100, 0).split()[1]) / 1e9
         except (OSError, IndexError, ValueError):
-            return 0.0  # no schedstat here: count every gap in full
+            return 0.0
 
     def start(self) -> None:
         self._last, self._waited = time.perf_counter(), self._queue_wait()
@@ -134,6 +139,9 @@ def test_run_curves_pause_resume_stop_and_the_library(qtbot, tmp_path):
     x, y = data(curves.items["valid"])
     assert np.array_equal(x, epochs) and not len(data(curves.items["train_raw"])[0])
     curves.set_axis("step")
+    curves.log_scale.setChecked(True)
+    assert curves.loss_plot.getAxis("left").logMode
+    curves.log_scale.setChecked(False)
     assert "Epoch" in panel.message.text() and "step" in panel.progress.format()
 
     # pause: no optimizer step happens until resume
@@ -185,10 +193,12 @@ def test_run_curves_pause_resume_stop_and_the_library(qtbot, tmp_path):
     assert np.array_equal(x, overlay.steps)
 
     # use for generation, rename and delete
-    chosen = []
+    chosen, selected = [], []
     panel.model_chosen.connect(chosen.append)
+    # the generation panel is another feature (built in parallel): its documented entry point
+    window.generation_panel = SimpleNamespace(select_model=selected.append)
     library.use_selected()
-    assert chosen == [name] and window.selected_model_name == name
+    assert chosen == selected == [name] and window.selected_model_name == name
     assert library.rename_selected("my-chorale-model")
     assert library.current_entry().name == "my-chorale-model"
     assert weights_path(output.with_name("my-chorale-model")).exists()
@@ -222,11 +232,16 @@ def test_bad_input_shows_the_reason_and_a_new_run_starts_at_once(qtbot, tmp_path
         assert panel.start()
     assert "window of 2048" in failures[1] and "window of 2048" in panel.message.text()
 
-    # and a good run right after
+    # and a good run right after, which early stopping ends (marked on the curves)
     panel.setup.set_family_settings(TINY)
-    panel.setup.set_training({"epochs": 1})
+    panel.setup.set_training({"epochs": 60, "patience": 1})
     with qtbot.waitSignal(panel.run_finished, timeout=WAIT_MS) as finished:
         assert panel.start()
-    assert finished.args == ["completed"] and len(failures) == 2
+    assert finished.args == ["early-stopped"] and len(failures) == 2
+    run = panel.current
+    last = run.epochs[-1]["epoch"]
+    assert 1 < last < 60 and run.stop_epoch == last and run.best_epoch == last - 1
+    assert panel.curves.stop_line.isVisible()
+    assert panel.curves.stop_line.value() == last * run.steps_per_epoch
+    assert "stopped early (no better validation loss for 1 epoch)" in panel.message.text()
     assert panel.library.current_entry().name == panel.job.name
-    assert "finished after 1 epoch" in panel.message.text()
