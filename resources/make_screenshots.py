@@ -130,6 +130,85 @@ def generation_result_shot(window) -> QWidget:
 SHOTS += [("generation_panel", generation_panel_shot),
           ("generation_result", generation_result_shot)]
 
+# ---- the Training panel: real (small) runs on a few chorales, so the curves are real -----------
+def _training_dock(window, tab: int) -> QWidget:
+    dock = window.docks["Training"]
+    window.docks["Generation"].hide()
+    window.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
+    dock.raise_()
+    window.training_panel.tabs.setCurrentIndex(tab)
+    QApplication.processEvents()
+    return dock
+
+
+def _train(window, settings: dict, training: dict, grid: dict | None = None,
+           train_pieces: int = 40) -> None:
+    """Set the panel up like a musician would and train until the run ends."""
+    import time
+
+    from studio.data import Dataset, load_dataset
+
+    jsb = load_dataset("jsb")
+    panel = window.training_panel
+    panel.setup.add_dataset(Dataset(f"chorales-{train_pieces}", jsb.split("train")[:train_pieces]
+                                    + jsb.split("valid")[:12]))
+    panel.setup.select_model("lstm")
+    panel.setup.set_family_settings(settings)
+    panel.setup.set_training(training)
+    if grid is None:
+        panel.start()
+    else:
+        panel.grid.set_grid(grid)
+        panel.start_grid()
+    while panel.is_running():
+        QApplication.processEvents()
+        time.sleep(0.01)
+    QApplication.processEvents()
+    print("  ", panel.message.text())
+
+
+def training_curves_shot(window) -> QWidget:
+    """A big model on four chorales memorises them (the validation loss turns up, early
+    stopping ends the run at the best epoch), drawn over an earlier run on thirty chorales that
+    kept learning (dashed)."""
+    big = {"hidden": 256, "layers": 1, "embedding": 32, "window": 64, "dropout": 0.0,
+           "voices": "all"}
+    _train(window, big, {"epochs": 16, "lr": 1e-2, "batch_size": 32, "patience": 0,
+                         "steps_per_epoch": 20}, train_pieces=30)
+    _train(window, big, {"epochs": 80, "lr": 1e-2, "batch_size": 16, "patience": 8,
+                         "steps_per_epoch": 0}, train_pieces=4)
+    history = window.training_panel.history  # newest first: the earlier run is the second
+    history.set_checked(Path(history.list.item(1).data(Qt.ItemDataRole.UserRole)))
+    window.training_panel.curves.set_axis("epoch")
+    return _training_dock(window, 1)
+
+
+def training_setup_shot(window) -> QWidget:
+    """The set-up form: a tooltip-explained setting for every knob of the chosen model."""
+    window.training_panel.setup.select_model("lstm")
+    return _training_dock(window, 0)
+
+
+def training_grid_shot(window) -> QWidget:
+    """A grid search of two sizes and two learning rates, the best run highlighted."""
+    _train(window, {"layers": 1, "window": 64}, {"epochs": 6, "batch_size": 16, "patience": 0},
+           grid={"hidden": [32, 128], "lr": [0.001, 0.005]})
+    grid = window.training_panel.grid
+    grid.select_run(0 if grid.best_index() else 1)  # another run's curves; the best stays green
+    return _training_dock(window, 2)
+
+
+def training_library_shot(window) -> QWidget:
+    """The library with the models trained above, the grid search's best model's card open."""
+    library = window.training_panel.library
+    library.select(max((e for e in library.entries if not e.shipped), key=lambda e: e.created,
+                       default=library.entries[0]).name if library.entries else "")
+    return _training_dock(window, 3)
+
+
+SHOTS += [("training_curves", training_curves_shot), ("training_setup", training_setup_shot),
+          ("training_grid", training_grid_shot), ("training_library", training_library_shot)]
+
 
 def make_window(home: Path):
     from studio.ui.main_window import MainWindow

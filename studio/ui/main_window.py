@@ -47,6 +47,7 @@ FEATURE_MODULES: list[str] = [
     "studio.ui.playback_feature",  # first: other features use window.playback
     "studio.ui.dataset_feature",
     "studio.ui.analysis_feature",  # after the dataset panel: the style map becomes its tab
+    "studio.ui.training_feature",
     "studio.ui.generation_feature",
 ]
 
