@@ -60,6 +60,8 @@ class WorkerPool:
         self._events: queue.Queue = queue.Queue()
         self._next_id = 0
         self._failed_starts = 0
+        self._settled: list = []  # jobs of a worker found dead in submit(), for collect()
+        self._settled_requeue: list = []
         self.crashes = 0
 
     def __enter__(self) -> WorkerPool:
@@ -90,8 +92,12 @@ class WorkerPool:
 
     def _reader(self, index: int, generation: int, stream) -> None:
         while True:
-            head = _read_exact(stream, 4)
-            body = None if head is None else _read_exact(stream, int.from_bytes(head, "little"))
+            try:
+                head = _read_exact(stream, 4)
+                body = None if head is None else _read_exact(stream,
+                                                             int.from_bytes(head, "little"))
+            except (OSError, ValueError):  # the pipe was closed under us: the worker is gone
+                body = None
             if body is None:
                 self._events.put((index, generation, None))
                 return
@@ -129,8 +135,11 @@ class WorkerPool:
     def submit(self, job: Job) -> None:
         index = min(range(self.size), key=lambda i: len(self._workers[i].in_flight))
         w = self._workers[index]
-        if w.proc is None or w.proc.poll() is not None:
-            self._kill(w)
+        if w.proc is not None and w.proc.poll() is not None:
+            # it died before its reader reported the end of its pipe: settle its jobs now
+            # (collect() hands them out), since replacing it makes that report stale
+            self._worker_died(w, self._settled, self._settled_requeue, None)
+        if w.proc is None:
             self._start(index)
         self._next_id += 1
         job.request["id"] = self._next_id
@@ -146,8 +155,9 @@ class WorkerPool:
 
     def collect(self, timeout: float = 0.05) -> tuple[list[tuple[Job, dict]], list[Job]]:
         """Finished jobs with their replies, and jobs to submit again."""
-        done: list[tuple[Job, dict]] = []
-        requeue: list[Job] = []
+        done: list[tuple[Job, dict]] = self._settled
+        requeue: list[Job] = self._settled_requeue
+        self._settled, self._settled_requeue = [], []
         events: list = []
         try:
             events.append(self._events.get(timeout=timeout))
