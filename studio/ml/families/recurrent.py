@@ -20,6 +20,7 @@ from torch import nn
 
 from studio.ml import melody_tokens as mt
 from studio.ml.errors import GenerationError
+from studio.ml.families.recurrent_step import RecurrentStepper
 from studio.ml.family import Examples, Family, LossOutput, SamplingOptions, classification_stats
 from studio.ml.knobs import knob
 from studio.ml.sampling import constrain_tokens, sample_next, torch_threads
@@ -143,15 +144,15 @@ class Recurrent(Family):
                 raise GenerationError("the allowed pitches must be MIDI notes 0-127, at least one")
             allowed = torch.as_tensor(chosen, dtype=torch.long, device=device)
         out = torch.empty((count, steps), dtype=torch.long, device=device)
+        stepper = RecurrentStepper(model, state)
         pos = len(start)
         for i in range(steps):
             masked = constrain_tokens(last, allowed, sounding)
             token = sample_next(masked, options.temperature, options.top_k, options.top_p, gen)
             out[:, i] = token
             sounding = (token < HOLD) | (sounding & (token == HOLD))
-            step_pos = torch.full((count, 1), pos % steps_per_bar, device=device)
-            logits, state = model(token[:, None], step_pos, state)
-            last = logits[:, -1].float()
+            step_pos = torch.full((count,), pos % steps_per_bar, device=device)
+            last = stepper.step(token, step_pos).float()
             pos += 1
         return out.cpu().numpy().astype(np.int16)
 
