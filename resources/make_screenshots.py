@@ -127,6 +127,52 @@ def generation_result_shot(window) -> QWidget:
     return window
 
 
+def _wait(condition, seconds: float = 120) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def _dataset_dock(window, tab: str) -> QWidget:
+    dock = window.docks["Dataset"]
+    window.docks["Training"].hide()
+    window.docks["Generation"].hide()
+    window.resizeDocks([dock], [620], Qt.Orientation.Horizontal)
+    dock.raise_()
+    tabs = window.dataset_panel.tabs
+    tabs.setCurrentIndex(next(k for k in range(tabs.count()) if tabs.tabText(k).startswith(tab)))
+    QApplication.processEvents()
+    return dock
+
+
+def dataset_statistics_shot(window) -> QWidget:
+    """The Dataset panel's statistics of the built-in chorales: keys, pitches, lengths."""
+    panel = window.dataset_panel
+    _wait(lambda: panel.current_dataset() is not None)
+    return _dataset_dock(window, "Statistics")
+
+
+def style_map_shot(window) -> QWidget:
+    """The style map of the chorales coloured by key, with the open song among them."""
+    panel = window.style_map
+    _dataset_dock(window, "Style map")
+    panel.colour.setCurrentIndex(panel.colour.findData("key"))
+    panel.draw_map()
+    _wait(lambda: not panel.runner.is_running())
+    panel.add_open_song()
+    _wait(lambda: not panel.runner.is_running())
+    _dataset_dock(window, "Style map")
+    window.resizeDocks([window.docks["Dataset"]], [760], Qt.Orientation.Horizontal)
+    QApplication.processEvents()
+    return panel  # the whole panel, also the part the dock scrolls away
+
+
+SHOTS += [("dataset_statistics", dataset_statistics_shot), ("style_map", style_map_shot)]
+
+
 SHOTS += [("generation_panel", generation_panel_shot),
           ("generation_result", generation_result_shot)]
 

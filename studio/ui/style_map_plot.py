@@ -37,7 +37,7 @@ class StyleMapPlot(QWidget):
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.legend.setStyleSheet("background: white; padding: 6px;")
+        self.legend.setStyleSheet("background: white; color: #222; padding: 6px;")
         legend_box = QScrollArea()
         legend_box.setWidget(self.legend)
         legend_box.setWidgetResizable(True)
