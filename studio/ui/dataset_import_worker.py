@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 
 from studio.data import BUILTIN, DatasetError, load_dataset
 from studio.data.importer import ImportProgress, ImportReport, import_folder
@@ -22,6 +22,7 @@ from studio.data.piece_content import ImportOptions
 from studio.data.statistics import dataset_statistics
 from studio.data.store import DatasetStore
 from studio.data.worker_pool import WorkerPool
+from studio.ui.worker_thread import WorkerThread
 
 PROGRESS_INTERVAL_S = 0.1
 WORKER_NICE = 10  # parser processes yield the cores to the GUI thread at once
@@ -36,7 +37,7 @@ def _lower_this_thread_priority() -> None:
         pass
 
 
-class ImportThread(QThread):
+class ImportThread(WorkerThread):
     progress = Signal(object)  # ImportProgress
     report_ready = Signal(object)  # ImportReport
     failed = Signal(str)
@@ -82,7 +83,7 @@ class ImportThread(QThread):
         self.wait()
 
 
-class LoadThread(QThread):
+class LoadThread(WorkerThread):
     """Loads a dataset, its statistics and its manifest; emits `loaded(...)`."""
 
     loaded = Signal(object, object, object)  # Dataset, DatasetStatistics, Manifest or None

@@ -13,13 +13,15 @@ from __future__ import annotations
 import threading
 import traceback
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
+
+from studio.ui.worker_thread import WorkerThread
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class _CoreThread(QThread):
+class _CoreThread(WorkerThread):
     """Imports the core, then loads the models queued in the catalog (each with its
     originality index and style critic) until the queue is empty."""
 

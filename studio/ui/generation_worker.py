@@ -15,12 +15,14 @@ import threading
 import time
 import traceback
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
+
+from studio.ui.worker_thread import WorkerThread
 
 PROGRESS_INTERVAL_S = 0.1
 
 
-class GenerationThread(QThread):
+class GenerationThread(WorkerThread):
     """Runs one `generate(request)` call; the request's song is a copy nobody else touches."""
 
     candidate_ready = Signal(int, object)  # run number, Candidate

@@ -11,14 +11,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from studio.midi.render import RenderCancelled, RenderResult, render_song
 from studio.music.song import Song
+from studio.ui.worker_thread import WorkerThread
 
 
-class RenderJob(QThread):
+class RenderJob(WorkerThread):
     progress = Signal(float)
     done = Signal(object)  # RenderResult
     failed = Signal(str)

@@ -14,14 +14,15 @@ import time
 import traceback
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from studio.ml.analysis.errors import AnalysisCancelled
+from studio.ui.worker_thread import WorkerThread
 
 TaskFn = Callable[[Callable[[float, str], None], Callable[[], bool]], object]
 
 
-class _TaskThread(QThread):
+class _TaskThread(WorkerThread):
     progressed = Signal(float, str)
     succeeded = Signal(object)
     failed = Signal(str)

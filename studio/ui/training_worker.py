@@ -39,6 +39,7 @@ from studio.ml.callbacks import (
 from studio.ml.grid import GridCallback, GridRow
 from studio.ml.loggers import JsonlLog
 from studio.ml.train_config import TrainConfig
+from studio.ui.worker_thread import WorkerThread
 
 if TYPE_CHECKING:
     from studio.data import Dataset
@@ -124,7 +125,7 @@ class _Throttled(ThrottledCallback, GridCallback):
         self.inner.on_grid_run_end(row)
 
 
-class TrainingThread(QThread):
+class TrainingThread(WorkerThread):
     """Runs one job; every signal is emitted on this thread and queued to the GUI."""
 
     run_started = Signal(object)  # RunInfo
@@ -234,7 +235,7 @@ class _StepCounter(GridCallback):
         self.thread.last_step = report.step
 
 
-class _EngineWarmUp(QThread):
+class _EngineWarmUp(WorkerThread):
     """Makes torch's first optimizer once per process, off the GUI thread. That first one
     imports `torch._dynamo` (about 2 s of imports that hold Python's lock in long stretches):
     done while the studio sits idle after opening, rather than in the first run, where the

@@ -227,3 +227,29 @@ def test_the_command_line_file_opens_in_the_window(qtbot, tmp_path, midi_files):
     w2 = create_window(str(path))
     qtbot.addWidget(w2)
     assert w2.document.path == path and w2.document.song.note_count == w.document.song.note_count
+
+
+def test_a_window_never_closed_still_lets_the_process_exit_cleanly(tmp_path):
+    """A script that builds the window and exits without closing it: the background threads
+    the window started (the generation engine's import) are joined at exit, not destroyed while
+    running (which makes Qt abort the process)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    script = (
+        "import sys\n"
+        "from PySide6.QtCore import QSettings\n"
+        "from studio.ui.app import application\n"
+        "from studio.ui.main_window import MainWindow\n"
+        "app = application()\n"
+        f"w = MainWindow(QSettings({str(tmp_path / 's.ini')!r}, QSettings.Format.IniFormat))\n"
+        "w.show()\n"
+        "app.processEvents()\n"
+        "print('built', flush=True)\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_HOME=str(tmp_path / "home"))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert "built" in done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Destroyed while thread" not in done.stderr
