@@ -26,7 +26,7 @@ Everything runs batched on one torch thread.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -209,8 +209,14 @@ DEFAULT_LEARNED = "vae-melody"  # separates styles better than the fitted autoen
 FITTED_AUTOENCODER = "autoencoder"
 
 
+def default_learned() -> str:
+    """`DEFAULT_LEARNED` when it is in the library, else the fitted autoencoder."""
+    return DEFAULT_LEARNED if any(e.name == DEFAULT_LEARNED for e in encoder_models()) \
+        else FITTED_AUTOENCODER
+
+
 def learned_features(choice: str, songs: Sequence[Song], seed: int = 0,
-                     cancel=None) -> LearnedFeatures:
+                     cancel: Callable[[], bool] | None = None) -> LearnedFeatures:
     """`"autoencoder"`: the small autoencoder fitted on `songs`; anything else: the library
     model of that name (or path) as a feature extractor."""
     if choice == FITTED_AUTOENCODER:
