@@ -45,5 +45,6 @@ __all__ = [
     "RollAutoencoder", "StyleMap", "StyleReference", "available_methods", "build_style_map",
     "compare_critics", "corpus_from_dataset", "corpus_from_folder", "corpus_from_songs",
     "cross_validate_critic", "default_plan", "encoder_models", "featurize", "format_results",
-    "fitted_roll_autoencoder", "items", "learned_features", "load_corpus", "model_features", "rank_candidates", "reference_for_dataset", "segment_song",
+    "fitted_roll_autoencoder", "items", "learned_features", "load_corpus", "model_features",
+    "rank_candidates", "reference_for_dataset", "segment_song",
 ]

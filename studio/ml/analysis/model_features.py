@@ -166,15 +166,13 @@ class ModelEncoder:
         model = self.loaded.model
         inputs = [np.concatenate(([mt.BOS], m[:MAX_STEPS])) for m in melodies]
         bars = [mt.steps_per_bar(s) for s in songs]
-        order = np.argsort([len(x) for x in inputs], kind="stable")
+        order = np.argsort([-len(x) for x in inputs], kind="stable")  # longest first
         hidden = model.rnn.hidden_size
         out = np.zeros((len(songs), 2 * hidden))
         i = 0
         while i < len(order):  # batches of songs of similar length, padded at the end
-            longest = len(inputs[order[min(len(order) - 1, i)]])
-            take = max(1, min(RECURRENT_BATCH, RECURRENT_TOKENS // max(longest, 1)))
-            batch = order[i:i + take]
-            longest = max(len(inputs[j]) for j in batch)
+            longest = len(inputs[order[i]])
+            batch = order[i:i + max(1, min(RECURRENT_BATCH, RECURRENT_TOKENS // longest))]
             x = np.full((len(batch), longest), REST, np.int64)
             p = np.zeros((len(batch), longest), np.int64)
             for row, j in enumerate(batch):
