@@ -11,7 +11,11 @@ shared piano pieces, 1,000 songs in all. Measured:
   itself);
 - the style map: PCA and t-SNE of the 1,000 points;
 - ranking: fitting a `StyleReference` on the JSB training split and scoring K=8 candidates (what
-  generation pays per batch of variations).
+  generation pays per batch of variations);
+- learned features from the shipped models (`model_features`: the melody VAE's code, the LSTM's
+  hidden state), batched, beside the same encoder called one song at a time (checked equal),
+  and beside the small autoencoder fitted on the pieces (what `--learned autoencoder` costs);
+  then the small MLP and kNN, 5-fold CV, on each.
 Target: featurizing 1,000 pieces and fitting the critic in under 10 s on 2 cores.
 """
 
@@ -31,6 +35,8 @@ from studio.midi import read_song  # noqa: E402
 from studio.ml.analysis.corpus import AnalysisItem, segment_song  # noqa: E402
 from studio.ml.analysis.critic import HANDCRAFTED_CLASSIFIERS, cross_validate_critic  # noqa: E402
 from studio.ml.analysis.features import BEAT_BINS, HandcraftedFeatures  # noqa: E402
+from studio.ml.analysis.learned import fitted_roll_autoencoder  # noqa: E402
+from studio.ml.analysis.model_features import model_features, song_melody_tokens  # noqa: E402
 from studio.ml.analysis.ranking import StyleReference  # noqa: E402
 from studio.ml.analysis.style_map import build_style_map  # noqa: E402
 from studio.music.keys import estimate_key  # noqa: E402
@@ -134,6 +140,8 @@ def main() -> None:
     notes = sum(s.note_count for s in songs)
     print(f"{len(pieces)} pieces ({notes:,} notes): 764 chorales (382 + transposed), "
           f"{sum(i.label == 'piano' for i in pieces)} piano segments of 8 bars\n")
+    print(f"Their top-line melodies: {sum(len(t) for t in song_melody_tokens(songs)):,} "
+          "16th-note steps.\n")
     extractor = HandcraftedFeatures()
     extractor.features(songs[:5])  # warm-up
     x = extractor.features(songs)
@@ -158,6 +166,8 @@ def main() -> None:
     candidates = [p.song() for p in jsb.split("test")[:8]]
     t_score, _ = timed(lambda: ref.score(candidates))
 
+    learned_rows = learned_features_rows(pieces, labels, groups)
+
     print("| step | Studio (s) | reference (s) | ratio |")
     print("|---|---|---|---|")
     print(f"| features of 1,000 pieces | {t_feat:.2f} | {t_naive:.2f} (naive per-note Python) | "
@@ -170,9 +180,44 @@ def main() -> None:
     print(f"| map, t-SNE | {t_tsne:.2f} | | |")
     print(f"| ranking: fit reference on {len(train)} training chorales | {t_ref:.2f} | | |")
     print(f"| ranking: score 8 candidates | {t_score:.3f} | | |")
+    for row in learned_rows:
+        print(row)
     total = t_feat + total_critic
     print(f"\nFeaturize 1,000 pieces + cross-validate all four critics: {total:.1f} s "
           f"(target < 10 s: {'met' if total < 10 else 'MISSED'}).")
+
+
+def learned_features_rows(pieces, labels, groups) -> list[str]:
+    """Table rows for the model encoders: batched vs one song at a time, the fitted autoencoder,
+    and the MLP / kNN critics on each representation."""
+    songs = [i.song for i in pieces]
+    steps = sum(len(t) for t in song_melody_tokens(songs))
+    rows = []
+    for name in ("vae-melody", "lstm-melody"):
+        learned = model_features(name)
+        learned.features(songs[:4])  # warm-up (loading, first calls)
+        t_batch = best_of(lambda f=learned: f.features(songs), repeat=2)
+        t_one, single = timed(lambda f=learned: np.vstack([f.features([s]) for s in songs]))
+        x = learned.features(songs)
+        assert np.allclose(x, single, atol=1e-4), f"{name}: batched and single rows disagree"
+        rows.append(f"| {learned.name}: features of 1,000 pieces ({x.shape[1]} numbers; "
+                    f"{steps / t_batch / 1000:.0f}k melody steps/s) | "
+                    f"{t_batch:.2f} | {t_one:.2f} (one song at a time) | "
+                    f"{t_one / t_batch:.1f}x faster |")
+        noise = np.random.default_rng(0).normal(size=x.shape)
+        for kind in ("mlp", "knn"):
+            t_real, r = timed(lambda k=kind, a=x: cross_validate_critic(a, labels, groups, k, 5))
+            t_rand, _ = timed(lambda k=kind, a=noise: cross_validate_critic(a, labels, groups, k,
+                                                                            5))
+            rows.append(f"| critic {kind} on {name}, 5-fold CV (accuracy {r.accuracy:.1%}) | "
+                        f"{t_real:.2f} | {t_rand:.2f} (random features, same shape) | "
+                        f"{t_real / t_rand:.2f} |")
+    t_fit, auto = timed(lambda: fitted_roll_autoencoder(songs))
+    t_enc, x = timed(lambda: auto.features(songs))
+    r = cross_validate_critic(x, labels, groups, "mlp", 5)
+    rows.append(f"| fitted autoencoder: train 60 epochs + features of 1,000 pieces (MLP "
+                f"accuracy {r.accuracy:.1%}) | {t_fit + t_enc:.2f} | | |")
+    return rows
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 Every segment (or piece, with --bars 0) becomes a point; points that sound alike lie close
 together. Features: transposition-invariant hand-crafted ones (default), the same with absolute
-pitch, or the code of a small autoencoder fitted on the pieces. Projection: PCA, t-SNE, or UMAP
+pitch, or learned ones: the code of the shipped melody VAE (vae-melody), the hidden state of the
+shipped LSTM (lstm-melody), any melody model of your library by name, or a small autoencoder
+fitted on the pieces (autoencoder). Projection: PCA, t-SNE, or UMAP
 when the `umap` package is installed. Works without a display.
 """
 
@@ -10,11 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
-from studio.commands.analyze import add_collection_arguments, collection_items, load_collections
+from studio.commands.analyze import (
+    add_collection_arguments,
+    collection_items,
+    learned_extractor,
+    load_collections,
+)
 
-FEATURES = ("invariant", "absolute", "learned")
+HANDCRAFTED = ("invariant", "absolute")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,9 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="MAP.png", help="the PNG to write")
     p.add_argument("--method", default="pca", choices=("pca", "tsne", "umap"),
                    help="projection (default pca; umap needs the umap package)")
-    p.add_argument("--features", default="invariant", choices=FEATURES,
+    p.add_argument("--features", default="invariant",
+                   metavar="{invariant,absolute,autoencoder,MODEL}",
                    help="invariant (default): hand-crafted, transposition-invariant; absolute: "
-                        "with absolute pitch; learned: a small autoencoder's code")
+                        "with absolute pitch; vae-melody: the shipped melody VAE's code; "
+                        "lstm-melody: the shipped LSTM's hidden state (or any melody VAE, "
+                        "autoencoder or RNN of your library by name); autoencoder: a small "
+                        "autoencoder trained on the pieces ('learned' means the same)")
     p.add_argument("--colour", "--color", dest="colour", default="dataset",
                    choices=("dataset", "key"), help="colour points by dataset or by key")
     p.add_argument("--size", default="1200x850", help="image size WIDTHxHEIGHT (default 1200x850)")
@@ -50,20 +60,21 @@ def run(args: argparse.Namespace) -> int:
 
     from studio.ml.analysis.errors import AnalysisError
     from studio.ml.analysis.features import HandcraftedFeatures
-    from studio.ml.analysis.learned import fitted_roll_autoencoder
     from studio.ml.analysis.style_map import build_style_map
 
     width, height = _size(args.size)
     folder = Path(args.output).parent
     if not folder.is_dir():  # before any work, not after it
         raise AnalysisError(f"cannot write {args.output}: the folder {folder} does not exist")
+    choice = "autoencoder" if args.features == "learned" else args.features
+    if choice in HANDCRAFTED:
+        extractor = HandcraftedFeatures(invariant=choice == "invariant")
+    else:  # a missing or broken model is told before any piece is read
+        extractor = learned_extractor(choice, None, args.seed)
     corpora = load_collections(args.datasets, args.limit)
     chosen = collection_items(args, corpora)
-    if args.features == "learned":
-        print("training the small autoencoder for learned features ...", file=sys.stderr)
-        extractor = fitted_roll_autoencoder([i.song for i in chosen], seed=args.seed)
-    else:
-        extractor = HandcraftedFeatures(invariant=args.features == "invariant")
+    if extractor is None:
+        extractor = learned_extractor(choice, chosen, args.seed)
     style_map = build_style_map(chosen, extractor, args.method, seed=args.seed)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -40,12 +40,18 @@ def piece_melodies(piece: Piece, voices: str) -> tuple[list[np.ndarray], int]:
         cols = [0] if voices == "soprano" else range(piece.satb.shape[1])
         return [pitches_to_tokens(piece.satb[:, v]) for v in cols], 16
     song = piece.song()
+    return song_melodies(song, voices), steps_per_bar(song)
+
+
+def song_melodies(song: Song, voices: str = "soprano") -> list[np.ndarray]:
+    """The melodies (token arrays) of a song: the highest line of all its pitched tracks
+    (`voices="soprano"`), or one per pitched track (`"all"`)."""
     pitched = [t for t in song.tracks if not t.is_drum and t.notes]
     if voices == "soprano":
         merged = Track(name="melody")
         merged.notes = [n for t in pitched for n in t.notes]
         pitched = [merged] if merged.notes else []
-    return [track_to_tokens(t) for t in pitched], steps_per_bar(song)
+    return [track_to_tokens(t) for t in pitched]
 
 
 def encode_dataset(dataset: Dataset, voices: str) -> dict[str, np.ndarray]:

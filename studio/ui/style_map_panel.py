@@ -32,7 +32,13 @@ from PySide6.QtWidgets import (
 from studio.ml.analysis import corpus as corpus_mod
 from studio.ml.analysis.critic import LEARNED_CLASSIFIERS, compare_critics, default_plan
 from studio.ml.analysis.features import FeatureExtractor, HandcraftedFeatures
-from studio.ml.analysis.learned import fitted_roll_autoencoder
+from studio.ml.analysis.model_features import (
+    FITTED_AUTOENCODER,
+    default_learned,
+    encoder_models,
+    feature_title,
+    learned_features,
+)
 from studio.ml.analysis.style_map import METHOD_TITLES, StyleMap, available_methods, build_style_map
 from studio.music.song import Song
 from studio.ui.style_map_colours import COLOUR_MODES
@@ -41,7 +47,8 @@ from studio.ui.style_map_plot import StyleMapPlot
 from studio.ui.style_map_worker import AnalysisTaskRunner
 
 FEATURE_CHOICES = {"invariant": "Hand-crafted (any key)", "absolute": "Hand-crafted (absolute pitch)",
-                   "learned": "Learned (autoencoder fitted here)"}
+                   "learned": "Learned: autoencoder fitted here"}
+MODEL_KEY = "model:"  # a features choice read by a trained model of the library
 OPEN_SONG_LABEL = "open song"
 
 
@@ -78,6 +85,10 @@ class StyleMapPanel(QWidget):
         self.features = QComboBox()
         for key, text in FEATURE_CHOICES.items():
             self.features.addItem(text, key)
+        for entry in encoder_models():  # the library's VAEs, autoencoders and RNNs
+            self.features.addItem(f"Learned: {feature_title(entry)}", MODEL_KEY + entry.name)
+        self.features.setToolTip("What the map and the critic compare: measured features, or "
+                                 "what a trained model makes of each melody")
         self.method = QComboBox()
         for m in available_methods():
             self.method.addItem(METHOD_TITLES[m], m)
@@ -175,9 +186,18 @@ class StyleMapPanel(QWidget):
         self.extractors[extractor.name] = extractor
         self.features.addItem(extractor.name, f"extractor:{extractor.name}")
 
+    @staticmethod
+    def _learned_choice(key: str) -> str:
+        """The learned features the critic uses beside the hand-crafted ones: the chosen
+        model's, the fitted autoencoder's, or (hand-crafted chosen) the default model's."""
+        if key.startswith(MODEL_KEY):
+            return key[len(MODEL_KEY):]
+        return FITTED_AUTOENCODER if key == "learned" else default_learned()
+
     def _extractor(self, key: str, chosen: Sequence, cancelled) -> FeatureExtractor:
-        if key == "learned":
-            return fitted_roll_autoencoder([i.song for i in chosen], cancel=cancelled)
+        if key == "learned" or key.startswith(MODEL_KEY):
+            return learned_features(self._learned_choice(key), [i.song for i in chosen],
+                                    cancel=cancelled)
         if isinstance(key, str) and key.startswith("extractor:"):
             return self.extractors[key.split(":", 1)[1]]
         return HandcraftedFeatures(invariant=key != "absolute")
@@ -244,7 +264,8 @@ class StyleMapPanel(QWidget):
         def task(progress, cancelled):
             chosen, skipped = self._load_items(opts, progress, cancelled, 0.2)
             corpus_mod.check_labels(chosen)
-            learned = fitted_roll_autoencoder([i.song for i in chosen], cancel=cancelled)
+            learned = learned_features(self._learned_choice(opts["features"]),
+                                       [i.song for i in chosen], cancel=cancelled)
             plan = default_plan(learned)
             plan += [(e, LEARNED_CLASSIFIERS) for e in extra]
             results = compare_critics(chosen, plan, cancel=cancelled,

@@ -28,7 +28,7 @@ def test_analyze_prints_the_critics_side_by_side(piano_folder, capsys):
     assert "piano: skipped broken:" in err
     assert "piano: 8 pieces" in err and "jsb: 30 pieces" in err
     header = out.splitlines()[0]
-    assert "hand-crafted" in header and "autoencoder code (fitted here)" in header
+    assert "hand-crafted" in header and "melody VAE code (vae-melody)" in header  # the default
     for name in ("SVM, linear kernel", "SVM, polynomial kernel", "SVM, RBF kernel",
                  "k nearest neighbours", "small MLP"):
         assert name in out
@@ -44,6 +44,8 @@ def test_analyze_prints_the_critics_side_by_side(piano_folder, capsys):
     (["analyze", "jsb", "/no/such/folder"], "no such file or folder"),
     (["map", "jsb", "-o", "/no/such/folder/map.png", "--limit", "5"], "does not exist"),
     (["map", "jsb", "-o", "x.png", "--size", "big"], "--size must look like"),
+    (["analyze", "jsb", "/no/such/folder", "--learned", "nope"], "no model called 'nope'"),
+    (["map", "jsb", "-o", "x.png", "--features", "minibach-harmonizer"], "only melody"),
 ])
 def test_bad_input_gets_one_clear_line(argv, message, capsys):
     assert main(argv) == 2
@@ -86,3 +88,20 @@ def test_map_writes_a_png_without_a_display(piano_folder, tmp_path, capsys):
                  "--features", "learned",
                  "--bars", "0", "-o", str(keyed)]) == 0
     assert QImage(str(keyed)).width() == 1200
+
+
+def test_analyze_and_map_with_the_lstm_hidden_state(piano_folder, tmp_path, capsys):
+    from PySide6.QtGui import QImage
+
+    assert main(["analyze", "jsb", str(piano_folder), "--limit", "20", "--folds", "3",
+                 "--max-per-piece", "4", "--learned", "lstm-melody"]) == 0
+    out = capsys.readouterr().out
+    assert "LSTM hidden state (lstm-melody)" in out.splitlines()[0]
+    mlp = out.split("small MLP")[1].split("%")[0].split()[-1]
+    chance = float(out.split("chance: ")[1].split("%")[0])
+    assert float(mlp) > chance + 10
+    png = tmp_path / "lstm.png"
+    assert main(["map", "jsb", str(piano_folder), "--limit", "20", "--max-per-piece", "4",
+                 "--features", "lstm-melody", "-o", str(png), "--size", "600x400"]) == 0
+    assert "LSTM hidden state (lstm-melody)" in capsys.readouterr().out
+    assert QImage(str(png)).width() == 600

@@ -202,3 +202,23 @@ def _shot_dir():
     d = Path(__file__).resolve().parents[2] / "build" / "screenshots"
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def test_trained_models_are_feature_choices_for_the_map_and_the_critic(qtbot, window):
+    panel = window.style_map
+    texts = [panel.features.itemText(k) for k in range(panel.features.count())]
+    assert "Learned: melody VAE code (vae-melody)" in texts
+    assert "Learned: LSTM hidden state (lstm-melody)" in texts
+    assert not any("harmonizer" in t for t in texts)  # four-part models cannot describe songs
+    panel.limit.setValue(16)
+    panel.features.setCurrentIndex(texts.index("Learned: LSTM hidden state (lstm-melody)"))
+    _run(qtbot, panel, panel.critic_button)
+    reps = [r.representation for r in panel.critic.results]
+    assert reps.count("LSTM hidden state (lstm-melody)") == 2  # the MLP and kNN beside the SVMs
+    mlp = next(r for r in panel.critic.results if r.classifier == "mlp")
+    assert mlp.accuracy > mlp.chance + 0.15
+    _run(qtbot, panel, panel.draw_button)
+    assert panel.style_map.title and "lstm-melody" in panel.style_map.title
+    show_style_map(window)
+    qtbot.wait(50)
+    panel.grab().save(str(_shot_dir() / "style_map_lstm.png"))

@@ -1,7 +1,8 @@
 """Analysis of music collections (Qt-free): features, the style critic, the style map, ranking.
 
 - `features`: the `FeatureExtractor` protocol and the hand-crafted features;
-  `learned`: `LearnedFeatures` over any model that encodes songs, and a small autoencoder.
+  `learned`: `LearnedFeatures` over any model that encodes songs, and a small autoencoder;
+  `model_features`: the library's melody VAEs, autoencoders and RNNs as feature extractors.
 - `corpus`: labelled collections (datasets, MIDI folders, songs) and their pieces or segments.
 - `critic`: cross-validated kernel SVMs, kNN and a small MLP, side by side.
 - `style_map`: PCA / t-SNE / UMAP maps on which new songs can be placed.
@@ -29,6 +30,7 @@ from studio.ml.analysis.critic import (
 from studio.ml.analysis.errors import AnalysisCancelled, AnalysisError
 from studio.ml.analysis.features import FeatureExtractor, HandcraftedFeatures, featurize
 from studio.ml.analysis.learned import LearnedFeatures, RollAutoencoder, fitted_roll_autoencoder
+from studio.ml.analysis.model_features import encoder_models, learned_features, model_features
 from studio.ml.analysis.ranking import (
     CandidateScore,
     StyleReference,
@@ -42,6 +44,7 @@ __all__ = [
     "Corpus", "CriticResult", "FeatureExtractor", "HandcraftedFeatures", "LearnedFeatures",
     "RollAutoencoder", "StyleMap", "StyleReference", "available_methods", "build_style_map",
     "compare_critics", "corpus_from_dataset", "corpus_from_folder", "corpus_from_songs",
-    "cross_validate_critic", "default_plan", "featurize", "format_results", "fitted_roll_autoencoder", "items",
-    "load_corpus", "rank_candidates", "reference_for_dataset", "segment_song",
+    "cross_validate_critic", "default_plan", "encoder_models", "featurize", "format_results",
+    "fitted_roll_autoencoder", "items", "learned_features", "load_corpus", "model_features",
+    "rank_candidates", "reference_for_dataset", "segment_song",
 ]

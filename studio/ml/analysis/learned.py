@@ -8,7 +8,8 @@ families plug in without this package knowing them.
 `RollAutoencoder` is a small autoencoder of this package's own, over a time-normalised
 pitch-class roll of each song: it is fitted on the very songs being analysed (unsupervised, the
 labels are never seen) and gives the critic and the map a learned representation even where no
-trained model of the studio's families is at hand.
+trained model of the studio's families is at hand. The trained models themselves (melody VAE,
+autoencoders, LSTM / GRU / RNN) become extractors in `studio.ml.analysis.model_features`.
 """
 
 from __future__ import annotations
