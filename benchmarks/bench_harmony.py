@@ -109,7 +109,7 @@ def studio_harmonize(loaded, pieces, settings=None, temperature=1.0, vary=False)
     out, t0 = [], time.perf_counter()
     for i, a in enumerate(pieces):
         out.append(hm.write_voices(loaded, a, free_of(a), SamplingOptions(temperature),
-                                   seed=i, settings=settings, vary=vary))
+                                   seed=i + 1000 * vary, settings=settings, vary=vary))
     return out, (time.perf_counter() - t0) / max(1, len(pieces))
 
 
