@@ -22,6 +22,10 @@ TRACK_SELECTIONS = ("all", "melody", "satb")
 # Note lengths, as fractions of a whole note; bin edges lie halfway (geometrically) between them.
 LENGTH_LABELS = ("1/32", "1/16", "1/8", "1/4", "1/2", "1", "longer")
 _LENGTH_EDGES_QUARTERS = np.array([0.125, 0.25, 0.5, 1.0, 2.0, 4.0]) * np.sqrt(2)
+# The length class of every duration in ticks up to the last edge (longer ones: the last class),
+# so that classifying a file's notes is one clip and one lookup.
+_LENGTH_CLASS = np.searchsorted(
+    _LENGTH_EDGES_QUARTERS, np.arange(int(_LENGTH_EDGES_QUARTERS[-1] * PPQ) + 2) / PPQ)
 GM_FAMILIES = ("Piano", "Chromatic percussion", "Organ", "Guitar", "Bass", "Strings", "Ensemble",
                "Brass", "Reed", "Pipe", "Synth lead", "Synth pad", "Synth effects", "Ethnic",
                "Percussive", "Sound effects")
@@ -121,18 +125,27 @@ def melody_track(tracks: list[ParsedTrack]) -> ParsedTrack | None:
 
 def song_seconds(parsed: ParsedMidi, end_tick: int) -> float:
     """Seconds from the start to `end_tick` under the file's tempo changes (120 qpm before the
-    first; of several changes at one tick the last counts, as when the song is built)."""
+    first; of several changes at one tick the last counts, as when the song is built). The sum
+    of ticks x microseconds is exact (integers), then divided once."""
+    if len(parsed.tempos) > 16:  # a tempo map (rubato): numpy
+        arr = np.array(parsed.tempos, np.int64).reshape(-1, 2)
+        arr = np.vstack(([[0, 500_000]], arr[np.argsort(arr[:, 0], kind="stable")]))
+        last = np.append(arr[1:, 0] != arr[:-1, 0], True)
+        ticks, mspq = arr[last, 0], arr[last, 1]
+        stops = np.minimum(np.append(ticks[1:], end_tick), end_tick)
+        total = int((np.maximum(stops - ticks, 0) * mspq).sum())
+        return total / 1e6 / PPQ
     by_tick = {0: 500_000}
     for tick, mspq in sorted(parsed.tempos, key=lambda t: t[0]):
         by_tick[tick] = mspq
     ticks = sorted(by_tick)
-    seconds = 0.0
+    total = 0
     for i, tick in enumerate(ticks):
         if tick >= end_tick:
             break
         stop = min(end_tick, ticks[i + 1]) if i + 1 < len(ticks) else end_tick
-        seconds += (stop - tick) * by_tick[tick] / 1e6 / PPQ
-    return seconds
+        total += (stop - tick) * by_tick[tick]
+    return total / 1e6 / PPQ
 
 
 def end_tick(parsed: ParsedMidi) -> int:
@@ -214,7 +227,7 @@ def histograms(parsed: ParsedMidi, notes: np.ndarray | None = None
     if not len(notes):
         return np.zeros(128, np.int64), np.zeros(len(LENGTH_LABELS), np.int64)
     pitch_hist = np.bincount(notes[:, 0], minlength=128)[:128].astype(np.int64)
-    lengths = np.searchsorted(_LENGTH_EDGES_QUARTERS, notes[:, 2] / PPQ)
+    lengths = _LENGTH_CLASS[np.clip(notes[:, 2], 0, len(_LENGTH_CLASS) - 1)]
     return pitch_hist, np.bincount(lengths, minlength=len(LENGTH_LABELS)).astype(np.int64)
 
 
@@ -235,21 +248,24 @@ def instrument_name(program: int, is_drum: bool) -> str:
 
 def piece_metadata(parsed: ParsedMidi, notes: np.ndarray | None = None) -> dict:
     """Duration, tracks, notes, pitch range, key and time signatures, instruments, tempo."""
-    end = end_tick(parsed)
     if notes is None:
         notes = _pitched_notes(parsed)
+    drums = [t.notes for t in parsed.tracks if t.is_drum and len(t.notes)]
+    end = int((notes[:, 1] + notes[:, 2]).max()) if len(notes) else 0
+    if drums:
+        end = max(end, end_tick(_with_tracks(parsed, [t for t in parsed.tracks if t.is_drum])))
     meta: dict = {
         "seconds": round(song_seconds(parsed, end), 3), "ticks": end,
         "tracks": len(parsed.tracks), "notes": int(sum(len(t.notes) for t in parsed.tracks)),
         "pitch_min": int(notes[:, 0].min()) if len(notes) else None,
         "pitch_max": int(notes[:, 0].max()) if len(notes) else None,
         "time_signatures": meters_of(parsed),
-        "tempo": round(60_000_000 / sorted(parsed.tempos)[0][1], 2) if parsed.tempos else 120.0,
+        "tempo": round(60_000_000 / min(parsed.tempos)[1], 2) if parsed.tempos else 120.0,
         "instruments": sorted({instrument_name(t.program, t.is_drum) for t in parsed.tracks}),
         "programs": sorted({int(t.program) for t in parsed.tracks if not t.is_drum}),
     }
-    sigs = sorted(parsed.key_signatures)
-    meta["key_signature"] = KeySignature(0, sigs[0][1], bool(sigs[0][2])).name if sigs else None
+    first = min(parsed.key_signatures, default=None)
+    meta["key_signature"] = KeySignature(0, first[1], bool(first[2])).name if first else None
     if len(notes):
         weights = np.bincount(notes[:, 0] % 12, weights=notes[:, 2].astype(np.float64),
                               minlength=12)
