@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import sys
-from pathlib import Path
 
 from studio.midi.child_process import limit_memory_from_env as _limit_memory
 from studio.midi.child_process import read_exact as _read_exact
@@ -28,14 +27,29 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _read(path: Path, max_bytes: int) -> bytes:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise _Bad(f"the file is {size / 2**20:.0f} MiB, over the {max_bytes // 2**20} MiB limit")
-    if size == 0:
-        raise _Bad("the file is empty")
-    with open(path, "rb") as f:
-        return f.read(max_bytes + 1)
+def _read(path: str, max_bytes: int) -> bytes:
+    """The file's bytes (one open, one fstat, one read: no buffered file object)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            raise _Bad(f"the file is {size / 2**20:.0f} MiB, over the "
+                       f"{max_bytes // 2**20} MiB limit")
+        if size == 0:
+            raise _Bad("the file is empty")
+        data = os.read(fd, size + 1)
+        if len(data) != size:  # a short read, or the file changed meanwhile: read to the end
+            chunks, got, more = [data], len(data), data
+            while more and got <= max_bytes:
+                more = os.read(fd, max_bytes + 1 - got)
+                chunks.append(more)
+                got += len(more)
+            if got > max_bytes:
+                raise _Bad(f"the file is over the {max_bytes // 2**20} MiB limit")
+            data = b"".join(chunks)
+        return data
+    finally:
+        os.close(fd)
 
 
 class _Bad(Exception):
@@ -81,7 +95,7 @@ def handle(request: dict) -> dict:
     from studio.midi import limits
     from studio.midi.parse import ParseError, parse_midi_bytes
 
-    path = Path(request["path"])
+    path = request["path"]
     reply: dict = {"id": request["id"]}
     try:
         try:
@@ -99,10 +113,11 @@ def handle(request: dict) -> dict:
             reply.update(ok=True, unchanged=True)
             return reply
         try:
-            if path.suffix.lower() in MUSICXML_SUFFIXES:
+            suffix = os.path.splitext(path)[1].lower()
+            if suffix in MUSICXML_SUFFIXES:
                 from studio.data.musicxml import musicxml_to_parsed
 
-                parsed = musicxml_to_parsed(data, path.suffix.lower())
+                parsed = musicxml_to_parsed(data, suffix)
             else:
                 parsed = parse_midi_bytes(data)
         except ParseError as e:

@@ -57,10 +57,15 @@ class ParsedMidi:
     key_signatures: list[tuple[int, int, int]]  # (tick, sharps, minor)
 
     # ---- serialisation (no pickle) --------------------------------------------------------------
+    # A 4-byte length, a small JSON head (resolution, format, counts, track names and flags), then
+    # little-endian int32 arrays: tempos (n, 2), time signatures (n, 3), key signatures (n, 3),
+    # and per track its notes (n, 4), controllers (n, 3) and bends (n, 2). Meta events used to
+    # be in the JSON head (slow to encode for a tempo map); `from_bytes` reads both layouts.
     def to_bytes(self) -> bytes:
+        events = (self.tempos, self.time_signatures, self.key_signatures)
         meta = {
-            "ppq": self.source_ppq, "format": self.midi_format, "tempos": self.tempos,
-            "time_signatures": self.time_signatures, "key_signatures": self.key_signatures,
+            "ppq": self.source_ppq, "format": self.midi_format,
+            "events": [len(e) for e in events],
             "tracks": [{"name": t.name, "program": t.program, "is_drum": t.is_drum,
                         "channel": t.channel, "notes": len(t.notes),
                         "controls": len(t.controls), "bends": len(t.bends)}
@@ -68,9 +73,13 @@ class ParsedMidi:
         }
         head = json.dumps(meta).encode()
         parts = [len(head).to_bytes(4, "little"), head]
+        for e in events:
+            if e:
+                parts.append(np.array(e, dtype="<i4").tobytes())
         for t in self.tracks:
             for a in (t.notes, t.controls, t.bends):
-                parts.append(np.ascontiguousarray(a, dtype="<i4").tobytes())
+                if len(a):
+                    parts.append(np.ascontiguousarray(a, dtype="<i4").tobytes())
         return b"".join(parts)
 
     @classmethod
@@ -78,19 +87,28 @@ class ParsedMidi:
         n = int.from_bytes(data[:4], "little")
         meta = json.loads(data[4:4 + n])
         pos = 4 + n
+
+        def rows(count: int, cols: int) -> np.ndarray:
+            nonlocal pos
+            a = np.frombuffer(data, dtype="<i4", count=count * cols, offset=pos)
+            pos += count * cols * 4
+            return a.reshape(count, cols).astype(np.int32)
+
+        if "events" in meta:
+            (nt, ns, nk) = meta["events"]
+            tempos = [tuple(r) for r in rows(nt, 2).tolist()]
+            sigs = [tuple(r) for r in rows(ns, 3).tolist()]
+            keys = [tuple(r) for r in rows(nk, 3).tolist()]
+        else:  # the first layout: meta events in the head
+            tempos = [tuple(x) for x in meta["tempos"]]
+            sigs = [tuple(x) for x in meta["time_signatures"]]
+            keys = [tuple(x) for x in meta["key_signatures"]]
         tracks = []
         for tm in meta["tracks"]:
-            arrays = []
-            for rows, cols in ((tm["notes"], 4), (tm["controls"], 3), (tm["bends"], 2)):
-                size = rows * cols * 4
-                arrays.append(np.frombuffer(data, dtype="<i4", count=rows * cols, offset=pos)
-                              .reshape(rows, cols).astype(np.int32))
-                pos += size
+            arrays = [rows(tm["notes"], 4), rows(tm["controls"], 3), rows(tm["bends"], 2)]
             tracks.append(ParsedTrack(tm["name"], tm["program"], tm["is_drum"], *arrays,
                                       channel=tm.get("channel")))
-        return cls(meta["ppq"], meta["format"], tracks, [tuple(x) for x in meta["tempos"]],
-                   [tuple(x) for x in meta["time_signatures"]],
-                   [tuple(x) for x in meta["key_signatures"]])
+        return cls(meta["ppq"], meta["format"], tracks, tempos, sigs, keys)
 
 
 def _rescale(ticks: np.ndarray, ppq: int) -> np.ndarray:
