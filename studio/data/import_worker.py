@@ -88,6 +88,15 @@ class _Pack:
 
 
 _pack = _Pack()
+_last_options: list = [None, None]  # (the dict, ImportOptions): the same for a whole import
+
+
+def _options(d: dict):
+    from studio.data.piece_content import ImportOptions
+
+    if d != _last_options[0]:
+        _last_options[:] = [d, ImportOptions.from_dict(d)]
+    return _last_options[1]
 
 
 def handle(request: dict) -> dict:
@@ -122,7 +131,7 @@ def handle(request: dict) -> dict:
                 parsed = parse_midi_bytes(data)
         except ParseError as e:
             raise _Bad(str(e)) from None
-        options = pc.ImportOptions.from_dict(request.get("options", {}))
+        options = _options(request.get("options", {}))
         selected, satb, filtered = pc.select(parsed, options)
         if selected is None:
             raise _Bad(filtered or "filtered out", "filtered")

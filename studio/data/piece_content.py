@@ -239,17 +239,21 @@ def _pitched_notes(parsed: ParsedMidi) -> np.ndarray:
 def summarize(parsed: ParsedMidi) -> tuple[dict, np.ndarray, np.ndarray]:
     """Metadata and both histograms in one pass over the notes (what an import worker needs)."""
     notes = _pitched_notes(parsed)
-    return piece_metadata(parsed, notes), *histograms(parsed, notes)
+    pitch_hist, length_hist = histograms(parsed, notes)
+    return piece_metadata(parsed, notes, pitch_hist), pitch_hist, length_hist
 
 
 def instrument_name(program: int, is_drum: bool) -> str:
     return "Drums" if is_drum else GM_FAMILIES[(program & 0x7F) // 8]
 
 
-def piece_metadata(parsed: ParsedMidi, notes: np.ndarray | None = None) -> dict:
-    """Duration, tracks, notes, pitch range, key and time signatures, instruments, tempo."""
+def piece_metadata(parsed: ParsedMidi, notes: np.ndarray | None = None,
+                   pitch_hist: np.ndarray | None = None) -> dict:
+    """Duration, tracks, notes, pitch range, key and time signatures, instruments, tempo.
+    `notes`, `pitch_hist`: the pitched notes and their histogram, when the caller has them."""
     if notes is None:
         notes = _pitched_notes(parsed)
+    used = np.flatnonzero(pitch_hist) if pitch_hist is not None and len(notes) else None
     drums = [t.notes for t in parsed.tracks if t.is_drum and len(t.notes)]
     end = int((notes[:, 1] + notes[:, 2]).max()) if len(notes) else 0
     if drums:
@@ -257,8 +261,10 @@ def piece_metadata(parsed: ParsedMidi, notes: np.ndarray | None = None) -> dict:
     meta: dict = {
         "seconds": round(song_seconds(parsed, end), 3), "ticks": end,
         "tracks": len(parsed.tracks), "notes": int(sum(len(t.notes) for t in parsed.tracks)),
-        "pitch_min": int(notes[:, 0].min()) if len(notes) else None,
-        "pitch_max": int(notes[:, 0].max()) if len(notes) else None,
+        "pitch_min": None if not len(notes) else int(notes[:, 0].min()) if used is None
+        else int(used[0]),
+        "pitch_max": None if not len(notes) else int(notes[:, 0].max()) if used is None
+        else int(used[-1]),
         "time_signatures": meters_of(parsed),
         "tempo": round(60_000_000 / min(parsed.tempos)[1], 2) if parsed.tempos else 120.0,
         "instruments": sorted({instrument_name(t.program, t.is_drum) for t in parsed.tracks}),
