@@ -1,9 +1,11 @@
 """Entry point of an import worker process (`python -m studio.data.import_worker`).
 
 A worker serves requests from the importer over stdin/stdout: each message is a 4-byte
-little-endian length and a JSON object. For every file it reads the bytes, hashes them, parses
-them (native symusic, in this isolated process: a crash takes down only this worker, and the
-importer marks only that file bad), applies the import options, computes the piece's metadata
+little-endian length and a JSON object: one file's request, or {"batch": [requests]} for several
+small files, answered by one {"batch": [replies]} (fewer messages, wake-ups and JSON calls).
+For every file it reads the bytes, hashes them, parses them (native symusic, in this isolated
+process: a crash takes down only this worker, and the importer marks only that file bad, see
+`worker_pool`), applies the import options, computes the piece's metadata
 and histograms, and appends the stored piece to its pack file in the dataset's piece folder.
 The reply says what happened and where the piece lies; it never carries the music itself, so
 the importer's process stays light.
@@ -176,7 +178,11 @@ def main() -> None:
         body = _read_exact(stdin, int.from_bytes(head, "little"))
         if body is None:
             return
-        out = json.dumps(handle(json.loads(body))).encode()
+        request = json.loads(body)
+        if "batch" in request:  # several small files: one message each way
+            out = json.dumps({"batch": [handle(r) for r in request["batch"]]}).encode()
+        else:
+            out = json.dumps(handle(request)).encode()
         stdout.write(len(out).to_bytes(4, "little") + out)
         stdout.flush()
 

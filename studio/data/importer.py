@@ -30,6 +30,8 @@ from studio.midi import limits
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi")
 IMPORT_SUFFIXES = MIDI_SUFFIXES + MUSICXML_SUFFIXES
+BATCH_FILES = 8  # files per worker message (small files; see `_next_batch`)
+BATCH_BYTES = 1 << 20
 RETRY_KINDS = ("disk_full", "store_error", "missing", "access")  # not the file's fault: try it again
 
 
@@ -266,7 +268,7 @@ def _import(folder: Path, name: str, options: ImportOptions, store: DatasetStore
                     report.cancelled = True
                     break
                 while jobs and pool.has_room():
-                    pool.submit(jobs.popleft())
+                    pool.submit_batch(_next_batch(jobs, pool.size))
                 finished, requeue = pool.collect(0.05)
                 jobs.extendleft(reversed(requeue))
                 for job, reply in finished:
@@ -297,6 +299,22 @@ def _import(folder: Path, name: str, options: ImportOptions, store: DatasetStore
     report.pieces = len(m.pieces())
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _next_batch(jobs: deque[Job], workers: int) -> list[Job]:
+    """The next files for one worker message: several small ones together (up to BATCH_FILES
+    and BATCH_BYTES, fewer near the end so that every worker keeps some), a big file or one
+    to retry alone (`solo`) on its own."""
+    batch = [jobs.popleft()]
+    if batch[0].solo or batch[0].size > BATCH_BYTES // 4:
+        return batch
+    most = max(1, min(BATCH_FILES, len(jobs) // (2 * workers)))
+    total = batch[0].size
+    while (jobs and len(batch) < most and not jobs[0].solo and jobs[0].size <= BATCH_BYTES // 4
+           and total + jobs[0].size <= BATCH_BYTES):
+        total += jobs[0].size
+        batch.append(jobs.popleft())
+    return batch
 
 
 def _note_problem(report: ImportReport, rel: str, r: dict) -> None:
