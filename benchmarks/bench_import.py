@@ -254,6 +254,11 @@ def gui_stalls(folder: Path, home: Path) -> dict:
     timer.stop()
     panel.shutdown()
     window.close()
+    if os.environ.get("BENCH_GAPS"):  # when the longest gaps came (other load, or the import)
+        longest = sorted(((round(t - gaps[0][0], 2), round(g)) for t, g in gaps),
+                         key=lambda x: -x[1])[:6]
+        print(f"longest gaps (s after the start, ms): {longest}; the import ended at "
+              f"{finished_at[0] - gaps[0][0]:.2f} s")
     during = np.array([g for t, g in gaps if t <= finished_at[0]])
     after = np.array([g for t, g in gaps if t > finished_at[0]])
     return {"wall": wall, "max_ms": float(during.max()), "p99_ms": float(np.percentile(during, 99)),

@@ -11,6 +11,7 @@ crash the process that calls it; the app itself never calls this directly on use
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -198,7 +199,7 @@ def _collect(scores, scan_groups, ppq: int, midi_format: int) -> ParsedMidi:
     track of that chunk. Chunks without notes but with channel events become tracks of their
     own, in their place. No groups: tracks as the parser gave them, channels unknown."""
     tempos, sigs, keys = [], [], []
-    meta_ticks: list[np.ndarray] = []
+    meta_ticks: list[tuple[int, int]] = []
     tracks: list[ParsedTrack] = []
     for i, score in enumerate(scores):
         tempos += _tempos(score, ppq, meta_ticks)
@@ -223,8 +224,8 @@ def _collect(scores, scan_groups, ppq: int, midi_format: int) -> ParsedMidi:
                     tracks.append(_scanned_track(scan, ppq))
         else:
             tracks += new
-    for ticks in meta_ticks:
-        if ticks.min() < 0 or ticks.max() > limits.MAX_TICKS:
+    for first, last in meta_ticks:
+        if first < 0 or last > limits.MAX_TICKS:
             raise ParseError("meta events lie absurdly late (huge delta times)")
     return ParsedMidi(ppq, midi_format, tracks, tempos, sigs, keys)
 
@@ -243,41 +244,66 @@ def _scanned_track(scan, ppq: int) -> ParsedTrack:
                        bends.astype(np.int32), channel=scan.channel)
 
 
+# Meta events: a file has a handful, read one by one (numpy costs more for so few); a tempo map
+# of hundreds goes through numpy. Both give the same ticks (exact integer products, one division).
+_FEW_EVENTS = 16
+
+
+def _tick(t: int, ppq: int) -> int:
+    return t if ppq == PPQ else math.floor(t * PPQ / ppq + 0.5)
+
+
+def _note_ticks(meta_ticks: list, ticks) -> None:
+    """Remember the range of some meta events' ticks (checked once the tracks are read)."""
+    if len(ticks):
+        meta_ticks.append((int(min(ticks)), int(max(ticks))))
+
+
 def _tempos(score, ppq: int, meta_ticks: list) -> list[tuple[int, int]]:
-    if not len(score.tempos):
-        return []
-    tn = score.tempos.numpy()
-    ticks, mspq = _rescale(tn["time"], ppq), tn["mspq"]
-    if mspq.min() <= 0:
+    events = score.tempos
+    if len(events) <= _FEW_EVENTS:
+        out = [(_tick(e.time, ppq), int(e.mspq)) for e in events]
+        mspq = [m for _, m in out]
+    else:
+        tn = events.numpy()
+        ticks, mspq = _rescale(tn["time"], ppq), tn["mspq"]
+        out = list(zip(ticks.tolist(), mspq.tolist()))
+    if len(out) and min(mspq) <= 0:
         raise ParseError("a tempo event says 0 microseconds per quarter note (tempo 0)")
-    meta_ticks.append(ticks)
-    return list(zip(ticks.tolist(), mspq.tolist()))
+    _note_ticks(meta_ticks, [t for t, _ in out])
+    return out
+
+
+def _valid_meter(num: int, den: int) -> bool:
+    return num > 0 and den > 0 and not den & (den - 1)
 
 
 def _time_signatures(score, ppq: int, meta_ticks: list) -> list[tuple[int, int, int]]:
-    if not len(score.time_signatures):
-        return []
-    sn = score.time_signatures.numpy()
-    ticks = _rescale(sn["time"], ppq)
-    num, den = sn["numerator"].astype(np.int64), sn["denominator"].astype(np.int64)
-    bad = (num <= 0) | (den <= 0) | (den & (den - 1) != 0)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ParseError(f"invalid time signature {num[i]}/{den[i]}")
-    meta_ticks.append(ticks)
-    return list(zip(ticks.tolist(), num.tolist(), den.tolist()))
+    events = score.time_signatures
+    if len(events) <= _FEW_EVENTS:
+        out = [(_tick(e.time, ppq), int(e.numerator), int(e.denominator)) for e in events]
+    else:
+        sn = events.numpy()
+        out = list(zip(_rescale(sn["time"], ppq).tolist(), sn["numerator"].tolist(),
+                       sn["denominator"].tolist()))
+    for _, num, den in out:
+        if not _valid_meter(num, den):
+            raise ParseError(f"invalid time signature {num}/{den}")
+    _note_ticks(meta_ticks, [t for t, _, _ in out])
+    return out
 
 
 def _key_signatures(score, ppq: int, meta_ticks: list) -> list[tuple[int, int, int]]:
-    if not len(score.key_signatures):
-        return []
-    kn = score.key_signatures.numpy()
-    key = kn["key"].astype(np.int64)
-    keep = (key >= -7) & (key <= 7)  # an impossible key signature is ignored, not fatal
-    ticks = _rescale(kn["time"], ppq)[keep]
-    meta_ticks.append(ticks)
-    return list(zip(ticks.tolist(), key[keep].tolist(),
-                    (kn["tonality"][keep] != 0).astype(np.int64).tolist()))
+    events = score.key_signatures
+    if len(events) <= _FEW_EVENTS:
+        out = [(_tick(e.time, ppq), int(e.key), int(bool(e.tonality))) for e in events]
+    else:
+        kn = events.numpy()
+        out = list(zip(_rescale(kn["time"], ppq).tolist(), kn["key"].tolist(),
+                       (kn["tonality"] != 0).astype(np.int64).tolist()))
+    out = [k for k in out if -7 <= k[1] <= 7]  # an impossible key signature is ignored
+    _note_ticks(meta_ticks, [t for t, _, _ in out])
+    return out
 
 
 def _tracks(sym_tracks, ppq: int) -> list[ParsedTrack]:
