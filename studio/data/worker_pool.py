@@ -7,8 +7,9 @@ reported bad, the worker's other files go back to the importer, and a fresh work
 message of several small files (`submit_batch`, one reply for all: fewer messages and wake-ups):
 its files go back marked `solo`, to be sent again one per message, so the file that kills a
 worker is still the only one reported. A worker that takes too long is killed the same way (a
-file that hangs inside a batch is found on its second, solo try). Workers read and write the files themselves and reply with small
-JSON objects, so the importer's process (and the GUI thread beside it) stays light.
+file that hangs inside a batch is found on its second, solo try). Workers read and write the
+files themselves and reply with small JSON objects, so the importer's process (and the GUI thread
+beside it) stays light.
 """
 
 from __future__ import annotations
