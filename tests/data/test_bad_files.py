@@ -131,8 +131,9 @@ def test_a_file_that_hangs_inside_a_batch_is_the_only_one_reported(tmp_path, mon
     from studio.data import worker_pool
     from studio.midi import limits
 
-    monkeypatch.setattr(limits, "PARSER_TIMEOUT_S", 0.2)
-    monkeypatch.setattr(worker_pool, "STARTUP_ALLOWANCE_S", 10.0)
+    # 2 s per message and 5 s for a fresh worker's start: short, with room for a loaded machine
+    monkeypatch.setattr(limits, "PARSER_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(worker_pool, "STARTUP_ALLOWANCE_S", 5.0)
     src = tmp_path / "hangs"
     write_generated(src, 40, notes=40)
     os.mkfifo(src / "gen_0020_hang.mid")  # opening it waits forever for a writer
