@@ -109,6 +109,49 @@ def parse_midi_bytes_alone(files: list[Path]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def worker_stages(files: list[Path]) -> dict[str, float]:
+    """CPU seconds per stage of what an import worker does for each file (`import_worker.handle`,
+    taken apart here, in this process): where the import's time goes."""
+    from studio.data import import_worker as iw
+    from studio.data import piece_content as pc
+    from studio.midi.parse import parse_midi_bytes
+
+    stages: dict[str, float] = {}
+    options = pc.ImportOptions()
+    with tempfile.TemporaryDirectory() as dest:
+        for path in files:
+            t = time.process_time()
+
+            def lap(name: str) -> None:
+                nonlocal t
+                now = time.process_time()
+                stages[name] = stages.get(name, 0.0) + now - t
+                t = now
+
+            data = iw._read(str(path), 1 << 30)
+            lap("read")
+            digest = iw.content_hash(data)
+            lap("hash")
+            parsed = parse_midi_bytes(data)
+            lap("parse (parse_midi_bytes)")
+            selected, satb, _ = pc.select(parsed, options)
+            lap("options (select)")
+            if selected is None:
+                continue
+            meta, pitch, length = pc.summarize(selected)
+            hists = pc.hist_to_text(pitch), pc.hist_to_text(length)
+            lap("metadata and histograms")
+            stored = pc.encode_piece(selected, satb)
+            lap("stored piece: encode")
+            pack, offset = iw._pack.append(dest, "bench", stored)
+            lap("stored piece: append to pack")
+            json.dumps({"id": 1, "hash": digest, "meta": meta, "pitch_hist": hists[0],
+                        "length_hist": hists[1], "pack": pack, "offset": offset,
+                        "stored_bytes": len(stored), "ok": True}).encode()
+            lap("reply (JSON)")
+    return stages
+
+
 def import_in_fresh_process(folder: Path, home: Path, workers: int = 2) -> dict:
     """Peak memory is VmHWM from /proc (ru_maxrss would carry the parent's peak over exec);
     the workers' is read just before they stop."""
@@ -150,11 +193,13 @@ import_folder({str(folder)!r}, "bench warm", pool=pool)
 warm = time.perf_counter() - t0
 assert pool.worker_pids() == pids  # no worker was restarted: their CPU counters are whole
 t = os.times()
-warm_cpu = t.user + t.system - c0 + sum(proc_cpu(p) for p in pids) - w0
+importer_cpu = t.user + t.system - c0
+warm_cpu = importer_cpu + sum(proc_cpu(p) for p in pids) - w0
 pool.close()
 t1 = time.perf_counter()
 again = import_folder({str(folder)!r}, "bench", workers={workers})
 print(json.dumps({{"wall": wall, "warm": warm, "cold_cpu": cold_cpu, "warm_cpu": warm_cpu,
+    "importer_cpu": importer_cpu,
     "reimport": time.perf_counter() - t1, "pieces": r.pieces,
     "bad": len(r.bad), "dups": len(r.duplicates), "parsed_again": again.parsed,
     "self_kib": hwm(), "children_kib": workers_kib}}))
@@ -179,7 +224,9 @@ def gui_stalls(folder: Path, home: Path) -> dict:
     window.show()
     panel = window.dataset_panel
     loop = QEventLoop()
-    QTimer.singleShot(2000, loop.quit)  # let the chorales load first
+    # let the window finish its start-up work first (the chorales, the first-launch demo): idle,
+    # it stalls its event loop for ~170 ms about 2.5 s after it opens, import or not
+    QTimer.singleShot(6000, loop.quit)
     loop.exec()
     gaps: list[tuple[float, float]] = []  # (time of the tick in s, gap before it in ms)
     clock = QElapsedTimer()
@@ -209,6 +256,11 @@ def gui_stalls(folder: Path, home: Path) -> dict:
     timer.stop()
     panel.shutdown()
     window.close()
+    if os.environ.get("BENCH_GAPS"):  # when the longest gaps came (other load, or the import)
+        longest = sorted(((round(t - gaps[0][0], 2), round(g)) for t, g in gaps),
+                         key=lambda x: -x[1])[:6]
+        print(f"longest gaps (s after the start, ms): {longest}; the import ended at "
+              f"{finished_at[0] - gaps[0][0]:.2f} s")
     during = np.array([g for t, g in gaps if t <= finished_at[0]])
     after = np.array([g for t, g in gaps if t > finished_at[0]])
     return {"wall": wall, "max_ms": float(during.max()), "p99_ms": float(np.percentile(during, 99)),
@@ -256,6 +308,20 @@ def main() -> None:
               f"{len(files) / res['reimport']:.0f} | {res['reimport'] / raw:.2f} | | |")
         print(f"\npieces {res['pieces']}, unreadable {res['bad']}, duplicates {res['dups']}, "
               f"parsed again on re-import {res['parsed_again']}\n")
+        stages = min((worker_stages(files) for _ in range(2)), key=lambda d: sum(d.values()))
+        n = len(files)
+        print("Where the time goes (started workers), CPU ms per file; raw symusic "
+              f"{raw_cpu * 1000 / n:.3f} ms:\n")
+        print("| step | CPU ms per file |")
+        print("|---|---|")
+        for name, sec in stages.items():
+            print(f"| worker: {name} | {sec * 1000 / n:.3f} |")
+        worker_total = sum(stages.values())
+        print(f"| worker, all steps (in one process) | {worker_total * 1000 / n:.3f} |")
+        print(f"| worker processes in the import (measured) | "
+              f"{(res['warm_cpu'] - res['importer_cpu']) * 1000 / n:.3f} |")
+        print(f"| importing process (scan, messages, journal, manifest) | "
+              f"{res['importer_cpu'] * 1000 / n:.3f} |\n")
 
         print("| files | importer peak RSS (MiB) | largest worker peak RSS (MiB) |")
         print("|---|---|---|")

@@ -1,9 +1,11 @@
 """Entry point of an import worker process (`python -m studio.data.import_worker`).
 
 A worker serves requests from the importer over stdin/stdout: each message is a 4-byte
-little-endian length and a JSON object. For every file it reads the bytes, hashes them, parses
-them (native symusic, in this isolated process: a crash takes down only this worker, and the
-importer marks only that file bad), applies the import options, computes the piece's metadata
+little-endian length and a JSON object: one file's request, or {"batch": [requests]} for several
+small files, answered by one {"batch": [replies]} (fewer messages, wake-ups and JSON calls).
+For every file it reads the bytes, hashes them, parses them (native symusic, in this isolated
+process: a crash takes down only this worker, and the importer marks only that file bad, see
+`worker_pool`), applies the import options, computes the piece's metadata
 and histograms, and appends the stored piece to its pack file in the dataset's piece folder.
 The reply says what happened and where the piece lies; it never carries the music itself, so
 the importer's process stays light.
@@ -16,7 +18,6 @@ import hashlib
 import json
 import os
 import sys
-from pathlib import Path
 
 from studio.midi.child_process import limit_memory_from_env as _limit_memory
 from studio.midi.child_process import read_exact as _read_exact
@@ -28,14 +29,29 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _read(path: Path, max_bytes: int) -> bytes:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise _Bad(f"the file is {size / 2**20:.0f} MiB, over the {max_bytes // 2**20} MiB limit")
-    if size == 0:
-        raise _Bad("the file is empty")
-    with open(path, "rb") as f:
-        return f.read(max_bytes + 1)
+def _read(path: str, max_bytes: int) -> bytes:
+    """The file's bytes (one open, one fstat, one read: no buffered file object)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        size = os.fstat(fd).st_size
+        if size > max_bytes:
+            raise _Bad(f"the file is {size / 2**20:.0f} MiB, over the "
+                       f"{max_bytes // 2**20} MiB limit")
+        if size == 0:
+            raise _Bad("the file is empty")
+        data = os.read(fd, size + 1)
+        if len(data) != size:  # a short read, or the file changed meanwhile: read to the end
+            chunks, got, more = [data], len(data), data
+            while more and got <= max_bytes:
+                more = os.read(fd, max_bytes + 1 - got)
+                chunks.append(more)
+                got += len(more)
+            if got > max_bytes:
+                raise _Bad(f"the file is over the {max_bytes // 2**20} MiB limit")
+            data = b"".join(chunks)
+        return data
+    finally:
+        os.close(fd)
 
 
 class _Bad(Exception):
@@ -74,6 +90,15 @@ class _Pack:
 
 
 _pack = _Pack()
+_last_options: list = [None, None]  # (the dict, ImportOptions): the same for a whole import
+
+
+def _options(d: dict):
+    from studio.data.piece_content import ImportOptions
+
+    if d != _last_options[0]:
+        _last_options[:] = [d, ImportOptions.from_dict(d)]
+    return _last_options[1]
 
 
 def handle(request: dict) -> dict:
@@ -81,7 +106,7 @@ def handle(request: dict) -> dict:
     from studio.midi import limits
     from studio.midi.parse import ParseError, parse_midi_bytes
 
-    path = Path(request["path"])
+    path = request["path"]
     reply: dict = {"id": request["id"]}
     try:
         try:
@@ -99,15 +124,16 @@ def handle(request: dict) -> dict:
             reply.update(ok=True, unchanged=True)
             return reply
         try:
-            if path.suffix.lower() in MUSICXML_SUFFIXES:
+            suffix = os.path.splitext(path)[1].lower()
+            if suffix in MUSICXML_SUFFIXES:
                 from studio.data.musicxml import musicxml_to_parsed
 
-                parsed = musicxml_to_parsed(data, path.suffix.lower())
+                parsed = musicxml_to_parsed(data, suffix)
             else:
                 parsed = parse_midi_bytes(data)
         except ParseError as e:
             raise _Bad(str(e)) from None
-        options = pc.ImportOptions.from_dict(request.get("options", {}))
+        options = _options(request.get("options", {}))
         selected, satb, filtered = pc.select(parsed, options)
         if selected is None:
             raise _Bad(filtered or "filtered out", "filtered")
@@ -152,7 +178,11 @@ def main() -> None:
         body = _read_exact(stdin, int.from_bytes(head, "little"))
         if body is None:
             return
-        out = json.dumps(handle(json.loads(body))).encode()
+        request = json.loads(body)
+        if "batch" in request:  # several small files: one message each way
+            out = json.dumps({"batch": [handle(r) for r in request["batch"]]}).encode()
+        else:
+            out = json.dumps(handle(request)).encode()
         stdout.write(len(out).to_bytes(4, "little") + out)
         stdout.flush()
 

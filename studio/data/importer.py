@@ -19,17 +19,19 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from studio.data.errors import DatasetError
 from studio.data.import_worker import MUSICXML_SUFFIXES
-from studio.data.piece_content import ImportOptions, hist_from_text
+from studio.data.piece_content import LENGTH_LABELS, ImportOptions, hist_from_text
 from studio.data.store import DatasetStore, Journal, Manifest, check_name, drop_unused_packs
 from studio.data.worker_pool import Job, WorkerPool
 from studio.midi import limits
 
 MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".rmi")
 IMPORT_SUFFIXES = MIDI_SUFFIXES + MUSICXML_SUFFIXES
+BATCH_FILES = 8  # files per worker message (small files; see `_next_batch`)
+BATCH_BYTES = 1 << 20
 RETRY_KINDS = ("disk_full", "store_error", "missing", "access")  # not the file's fault: try it again
 
 
@@ -72,23 +74,28 @@ class ImportReport:
         return "; ".join(parts)
 
 
-def _scan(folder: Path, problems: list[tuple[str, str]]) -> dict[str, tuple[Path, int, int]]:
-    """rel -> (path, size, mtime_ns) for every importable file under `folder` (recursive)."""
-    found: dict[str, tuple[Path, int, int]] = {}
+def _scan(folder: Path, problems: list[tuple[str, str]]) -> dict[str, tuple[str, int, int]]:
+    """rel -> (path, size, mtime_ns) for every importable file under `folder` (recursive), in
+    folder order (names sorted, a folder's files before its subfolders)."""
+    found: dict[str, tuple[str, int, int]] = {}
+    root = str(folder)
 
     def onerror(e: OSError) -> None:
         rel = os.path.relpath(e.filename, folder) if e.filename else "."
         problems.append((rel + "/", f"cannot open the folder ({e.strerror or e})"))
 
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=onerror):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
         dirnames.sort()
+        prefix = os.path.relpath(dirpath, root).replace(os.sep, "/") + "/"
+        if prefix == "./":
+            prefix = ""
         for fn in sorted(filenames):
             if fn.startswith(".") or not fn.lower().endswith(IMPORT_SUFFIXES):
                 continue
-            path = Path(dirpath) / fn
-            rel = PurePosixPath(path.relative_to(folder)).as_posix()
+            path = os.path.join(dirpath, fn)
+            rel = prefix + fn
             try:
-                st = path.stat()
+                st = os.stat(path)
             except OSError as e:
                 problems.append((rel, "the file disappeared during the import"
                                  if isinstance(e, FileNotFoundError) else
@@ -222,6 +229,7 @@ def _import(folder: Path, name: str, options: ImportOptions, store: DatasetStore
     jobs: deque[Job] = deque()
     packs = _PackSizes(dest / "pieces")
     token = uuid.uuid4().hex[:8]
+    pieces_dir = str(dest / "pieces")
     for rel, (path, size, mtime) in found.items():
         old = m.files.get(rel)
         retry = old is not None and old.get("kind") in RETRY_KINDS
@@ -238,7 +246,7 @@ def _import(folder: Path, name: str, options: ImportOptions, store: DatasetStore
                             "reason": reason}
             report.bad.append((rel, reason))
             continue
-        request = {"path": str(path), "dest": str(dest / "pieces"), "options": m.options,
+        request = {"path": path, "dest": pieces_dir, "options": m.options,
                    "pack": token}
         if old and old.get("hash") and not reparse_all and not retry and piece_there:
             request["known_hash"] = old["hash"]
@@ -260,7 +268,7 @@ def _import(folder: Path, name: str, options: ImportOptions, store: DatasetStore
                     report.cancelled = True
                     break
                 while jobs and pool.has_room():
-                    pool.submit(jobs.popleft())
+                    pool.submit_batch(_next_batch(jobs, pool.size))
                 finished, requeue = pool.collect(0.05)
                 jobs.extendleft(reversed(requeue))
                 for job, reply in finished:
@@ -280,6 +288,7 @@ def _import(folder: Path, name: str, options: ImportOptions, store: DatasetStore
         if reserve is not None:
             reserve.unlink(missing_ok=True)
         m.complete = finished_all
+        _decode_hists(m)
         try:
             store.write(m)
         except OSError as e:
@@ -290,6 +299,22 @@ def _import(folder: Path, name: str, options: ImportOptions, store: DatasetStore
     report.pieces = len(m.pieces())
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _next_batch(jobs: deque[Job], workers: int) -> list[Job]:
+    """The next files for one worker message: several small ones together (up to BATCH_FILES
+    and BATCH_BYTES, fewer near the end so that every worker keeps some), a big file or one
+    to retry alone (`solo`) on its own."""
+    batch = [jobs.popleft()]
+    if batch[0].solo or batch[0].size > BATCH_BYTES // 4:
+        return batch
+    most = max(1, min(BATCH_FILES, len(jobs) // (2 * workers)))
+    total = batch[0].size
+    while (jobs and len(batch) < most and not jobs[0].solo and jobs[0].size <= BATCH_BYTES // 4
+           and total + jobs[0].size <= BATCH_BYTES):
+        total += jobs[0].size
+        batch.append(jobs.popleft())
+    return batch
 
 
 def _note_problem(report: ImportReport, rel: str, r: dict) -> None:
@@ -337,7 +362,7 @@ def _record(m: Manifest, report: ImportReport, journal: Journal, by_hash: dict[s
                       "pack": reply["pack"], "offset": reply["offset"],
                       "stored_bytes": reply["stored_bytes"]}
             hist = (reply["pitch_hist"], reply["length_hist"])
-            m.hists[h] = (hist_from_text(hist[0]), hist_from_text(hist[1]))
+            m.hists[h] = hist  # as text until the import ends (`_decode_hists`)
             report.added.append(rel)
     else:
         kind = reply.get("kind", "bad")
@@ -347,6 +372,22 @@ def _record(m: Manifest, report: ImportReport, journal: Journal, by_hash: dict[s
     m.files[rel] = record
     _note_problem(report, rel, record)
     journal.append(rel, record, hist)
+
+
+def _decode_hists(m: Manifest) -> None:
+    """The histograms the workers sent as hex text, as arrays: all of an import's at once."""
+    texts = [(h, v) for h, v in m.hists.items() if isinstance(v[0], str)]
+    ok = [(h, v) for h, v in texts
+          if len(v[0]) == 128 * 8 and len(v[1]) == len(LENGTH_LABELS) * 8]
+    for h, _ in texts:
+        del m.hists[h]  # a malformed one is recomputed from the piece when statistics need it
+    try:
+        pitch = hist_from_text("".join(v[0] for _, v in ok)).reshape(-1, 128)
+        length = hist_from_text("".join(v[1] for _, v in ok)).reshape(-1, len(LENGTH_LABELS))
+    except ValueError:  # not hex: recomputed too
+        return
+    for i, (h, _) in enumerate(ok):
+        m.hists[h] = (pitch[i], length[i])
 
 
 class _PackSizes:

@@ -22,6 +22,10 @@ TRACK_SELECTIONS = ("all", "melody", "satb")
 # Note lengths, as fractions of a whole note; bin edges lie halfway (geometrically) between them.
 LENGTH_LABELS = ("1/32", "1/16", "1/8", "1/4", "1/2", "1", "longer")
 _LENGTH_EDGES_QUARTERS = np.array([0.125, 0.25, 0.5, 1.0, 2.0, 4.0]) * np.sqrt(2)
+# The length class of every duration in ticks up to the last edge (longer ones: the last class),
+# so that classifying a file's notes is one clip and one lookup.
+_LENGTH_CLASS = np.searchsorted(
+    _LENGTH_EDGES_QUARTERS, np.arange(int(_LENGTH_EDGES_QUARTERS[-1] * PPQ) + 2) / PPQ)
 GM_FAMILIES = ("Piano", "Chromatic percussion", "Organ", "Guitar", "Bass", "Strings", "Ensemble",
                "Brass", "Reed", "Pipe", "Synth lead", "Synth pad", "Synth effects", "Ethnic",
                "Percussive", "Sound effects")
@@ -42,12 +46,14 @@ _PROFILES = _profiles()
 
 def fast_estimate_key(weights: np.ndarray) -> tuple[int, bool]:
     """The same answer as `studio.music.keys.estimate_key` (tonic, minor), in one product
-    instead of 24 correlations: this runs once per imported file."""
-    w = np.asarray(weights, dtype=np.float64) - np.mean(weights)
-    norm = np.linalg.norm(w)
-    if norm == 0:
+    instead of 24 correlations: this runs once per imported file. (An elementwise product and
+    a sum, not `@`: a matrix product wakes BLAS threads, which costs more than the sum.)"""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.max() == w.min():  # no key to find (a correlation needs some spread)
         return 0, False
-    i = int(np.argmax(_PROFILES @ (w / norm)))
+    # The profiles are centred and scaled: centring and scaling `w` would change every
+    # correlation by the same positive factor, so the best key is the same without it.
+    i = int(np.argmax((_PROFILES * w).sum(axis=1)))
     return i % 12, i >= 12
 
 
@@ -121,18 +127,27 @@ def melody_track(tracks: list[ParsedTrack]) -> ParsedTrack | None:
 
 def song_seconds(parsed: ParsedMidi, end_tick: int) -> float:
     """Seconds from the start to `end_tick` under the file's tempo changes (120 qpm before the
-    first; of several changes at one tick the last counts, as when the song is built)."""
+    first; of several changes at one tick the last counts, as when the song is built). The sum
+    of ticks x microseconds is exact (integers), then divided once."""
+    if len(parsed.tempos) > 16:  # a tempo map (rubato): numpy
+        arr = np.array(parsed.tempos, np.int64).reshape(-1, 2)
+        arr = np.vstack(([[0, 500_000]], arr[np.argsort(arr[:, 0], kind="stable")]))
+        last = np.append(arr[1:, 0] != arr[:-1, 0], True)
+        ticks, mspq = arr[last, 0], arr[last, 1]
+        stops = np.minimum(np.append(ticks[1:], end_tick), end_tick)
+        total = int((np.maximum(stops - ticks, 0) * mspq).sum())
+        return total / 1e6 / PPQ
     by_tick = {0: 500_000}
     for tick, mspq in sorted(parsed.tempos, key=lambda t: t[0]):
         by_tick[tick] = mspq
     ticks = sorted(by_tick)
-    seconds = 0.0
+    total = 0
     for i, tick in enumerate(ticks):
         if tick >= end_tick:
             break
         stop = min(end_tick, ticks[i + 1]) if i + 1 < len(ticks) else end_tick
-        seconds += (stop - tick) * by_tick[tick] / 1e6 / PPQ
-    return seconds
+        total += (stop - tick) * by_tick[tick]
+    return total / 1e6 / PPQ
 
 
 def end_tick(parsed: ParsedMidi) -> int:
@@ -214,7 +229,7 @@ def histograms(parsed: ParsedMidi, notes: np.ndarray | None = None
     if not len(notes):
         return np.zeros(128, np.int64), np.zeros(len(LENGTH_LABELS), np.int64)
     pitch_hist = np.bincount(notes[:, 0], minlength=128)[:128].astype(np.int64)
-    lengths = np.searchsorted(_LENGTH_EDGES_QUARTERS, notes[:, 2] / PPQ)
+    lengths = _LENGTH_CLASS.take(notes[:, 2], mode="clip")  # past the table: the last class
     return pitch_hist, np.bincount(lengths, minlength=len(LENGTH_LABELS)).astype(np.int64)
 
 
@@ -226,33 +241,43 @@ def _pitched_notes(parsed: ParsedMidi) -> np.ndarray:
 def summarize(parsed: ParsedMidi) -> tuple[dict, np.ndarray, np.ndarray]:
     """Metadata and both histograms in one pass over the notes (what an import worker needs)."""
     notes = _pitched_notes(parsed)
-    return piece_metadata(parsed, notes), *histograms(parsed, notes)
+    pitch_hist, length_hist = histograms(parsed, notes)
+    return piece_metadata(parsed, notes, pitch_hist), pitch_hist, length_hist
 
 
 def instrument_name(program: int, is_drum: bool) -> str:
     return "Drums" if is_drum else GM_FAMILIES[(program & 0x7F) // 8]
 
 
-def piece_metadata(parsed: ParsedMidi, notes: np.ndarray | None = None) -> dict:
-    """Duration, tracks, notes, pitch range, key and time signatures, instruments, tempo."""
-    end = end_tick(parsed)
+def piece_metadata(parsed: ParsedMidi, notes: np.ndarray | None = None,
+                   pitch_hist: np.ndarray | None = None) -> dict:
+    """Duration, tracks, notes, pitch range, key and time signatures, instruments, tempo.
+    `notes`, `pitch_hist`: the pitched notes and their histogram, when the caller has them."""
     if notes is None:
         notes = _pitched_notes(parsed)
+    used = np.flatnonzero(pitch_hist) if pitch_hist is not None and len(notes) else None
+    drums = [t.notes for t in parsed.tracks if t.is_drum and len(t.notes)]
+    end = int((notes[:, 1] + notes[:, 2]).max()) if len(notes) else 0
+    if drums:
+        end = max(end, end_tick(_with_tracks(parsed, [t for t in parsed.tracks if t.is_drum])))
     meta: dict = {
         "seconds": round(song_seconds(parsed, end), 3), "ticks": end,
         "tracks": len(parsed.tracks), "notes": int(sum(len(t.notes) for t in parsed.tracks)),
-        "pitch_min": int(notes[:, 0].min()) if len(notes) else None,
-        "pitch_max": int(notes[:, 0].max()) if len(notes) else None,
+        "pitch_min": None if not len(notes) else int(notes[:, 0].min()) if used is None
+        else int(used[0]),
+        "pitch_max": None if not len(notes) else int(notes[:, 0].max()) if used is None
+        else int(used[-1]),
         "time_signatures": meters_of(parsed),
-        "tempo": round(60_000_000 / sorted(parsed.tempos)[0][1], 2) if parsed.tempos else 120.0,
+        "tempo": round(60_000_000 / min(parsed.tempos)[1], 2) if parsed.tempos else 120.0,
         "instruments": sorted({instrument_name(t.program, t.is_drum) for t in parsed.tracks}),
         "programs": sorted({int(t.program) for t in parsed.tracks if not t.is_drum}),
     }
-    sigs = sorted(parsed.key_signatures)
-    meta["key_signature"] = KeySignature(0, sigs[0][1], bool(sigs[0][2])).name if sigs else None
+    first = min(parsed.key_signatures, default=None)
+    meta["key_signature"] = KeySignature(0, first[1], bool(first[2])).name if first else None
     if len(notes):
-        weights = np.bincount(notes[:, 0] % 12, weights=notes[:, 2].astype(np.float64),
-                              minlength=12)
+        # duration per pitch, folded to pitch classes (integer sums: exact in any order)
+        weights = np.bincount(notes[:, 0], weights=notes[:, 2], minlength=132)[:132]
+        weights = weights.reshape(11, 12).sum(axis=0)
         tonic, minor = fast_estimate_key(weights)
         meta["key_estimated"] = key_name(tonic, minor)
     else:

@@ -1,11 +1,15 @@
 """A pool of import worker processes that survives its workers crashing or hanging.
 
 Each worker (`studio.data.import_worker`) is a child process fed over a pipe; a reader thread per
-worker puts its replies on one queue. A worker handles its requests in order, so when it dies the
-oldest request it held is the file that killed it: that file alone is reported bad, the worker's
-other requests go back to the importer, and a fresh worker takes over. A worker that takes too long
-on a file is killed the same way. Workers read and write the files themselves and reply with small
-JSON objects, so the importer's process (and the GUI thread beside it) stays light.
+worker puts its replies on one queue. A worker handles its messages in order, so when it dies the
+oldest message it held holds the file that killed it. A message of one file: that file alone is
+reported bad, the worker's other files go back to the importer, and a fresh worker takes over. A
+message of several small files (`submit_batch`, one reply for all: fewer messages and wake-ups):
+its files go back marked `solo`, to be sent again one per message, so the file that kills a
+worker is still the only one reported. A worker that takes too long is killed the same way (a
+file that hangs inside a batch is found on its second, solo try). Workers read and write the
+files themselves and reply with small JSON objects, so the importer's process (and the GUI thread
+beside it) stays light.
 """
 
 from __future__ import annotations
@@ -36,13 +40,14 @@ class Job:
     key: str
     request: dict
     size: int = 0
+    solo: bool = False  # sent alone: it was in a batch whose worker died
 
 
 @dataclass
 class _Worker:
     proc: subprocess.Popen | None = None
     generation: int = 0
-    in_flight: deque = field(default_factory=deque)  # (Job, sent time)
+    in_flight: deque = field(default_factory=deque)  # (list of Jobs of one message, sent time)
     replied: bool = False
     last_reply: float = 0.0
 
@@ -133,6 +138,10 @@ class WorkerPool:
         return any(w.in_flight for w in self._workers)
 
     def submit(self, job: Job) -> None:
+        self.submit_batch([job])
+
+    def submit_batch(self, jobs: list[Job]) -> None:
+        """Send jobs to one worker in one message (one reply for all of them)."""
         index = min(range(self.size), key=lambda i: len(self._workers[i].in_flight))
         w = self._workers[index]
         if w.proc is not None and w.proc.poll() is not None:
@@ -141,9 +150,11 @@ class WorkerPool:
             self._worker_died(w, self._settled, self._settled_requeue, None)
         if w.proc is None:
             self._start(index)
-        self._next_id += 1
-        job.request["id"] = self._next_id
-        body = json.dumps(job.request).encode()
+        for job in jobs:
+            self._next_id += 1
+            job.request["id"] = self._next_id
+        message = jobs[0].request if len(jobs) == 1 else {"batch": [j.request for j in jobs]}
+        body = json.dumps(message).encode()
         try:
             w.proc.stdin.write(len(body).to_bytes(4, "little") + body)
             w.proc.stdin.flush()
@@ -151,7 +162,7 @@ class WorkerPool:
             pass  # the worker died; its reader reports EOF and the job is handled then
         if not w.in_flight:
             w.last_reply = time.monotonic()
-        w.in_flight.append((job, time.monotonic()))
+        w.in_flight.append((jobs, time.monotonic()))
 
     def collect(self, timeout: float = 0.05) -> tuple[list[tuple[Job, dict]], list[Job]]:
         """Finished jobs with their replies, and jobs to submit again."""
@@ -175,16 +186,22 @@ class WorkerPool:
             if reply is None:
                 self._worker_died(w, done, requeue, None)
             elif w.in_flight:
-                job, _ = w.in_flight.popleft()
+                jobs, _ = w.in_flight.popleft()
                 w.replied = True
                 w.last_reply = time.monotonic()
                 self._failed_starts = 0
-                done.append((job, reply))
+                replies = reply.get("batch", [reply]) if isinstance(reply, dict) else []
+                by_id = {r.get("id"): r for r in replies if isinstance(r, dict)}
+                for job in jobs:
+                    done.append((job, by_id.get(job.request["id"]) or {
+                        "id": job.request["id"], "ok": False, "kind": "bad",
+                        "reason": "the import worker gave no answer for this file"}))
         self._check_deadlines(done, requeue)
         return done, requeue
 
-    def _deadline(self, w: _Worker, job: Job) -> float:
-        allowance = limits.PARSER_TIMEOUT_S * 4 + limits.PARSER_TIMEOUT_PER_MB_S * 4 * job.size / 2**20
+    def _deadline(self, w: _Worker, jobs: list[Job]) -> float:
+        size = sum(job.size for job in jobs)
+        allowance = limits.PARSER_TIMEOUT_S * 4 + limits.PARSER_TIMEOUT_PER_MB_S * 4 * size / 2**20
         if not w.replied:
             allowance += STARTUP_ALLOWANCE_S
         return w.last_reply + allowance
@@ -206,11 +223,16 @@ class WorkerPool:
                 raise DatasetError("the import worker processes stop as soon as they start; "
                                    "the installation may be broken")
         if w.in_flight:
-            job, _ = w.in_flight.popleft()
-            text = reason or f"the parser crashed on this file (exit code {code})"
-            done.append((job, {"id": job.request.get("id"), "ok": False, "kind": "bad",
-                               "reason": text}))
-        requeue.extend(job for job, _ in w.in_flight)
+            jobs, _ = w.in_flight.popleft()
+            if len(jobs) == 1:
+                text = reason or f"the parser crashed on this file (exit code {code})"
+                done.append((jobs[0], {"id": jobs[0].request.get("id"), "ok": False,
+                                       "kind": "bad", "reason": text}))
+            else:  # which file of the batch? each is tried again on its own
+                for job in jobs:
+                    job.solo = True
+                requeue.extend(jobs)
+        requeue.extend(job for jobs, _ in w.in_flight for job in jobs)
         w.in_flight.clear()
 
     def worker_pids(self) -> list[int]:

@@ -11,6 +11,7 @@ crash the process that calls it; the app itself never calls this directly on use
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,10 +58,15 @@ class ParsedMidi:
     key_signatures: list[tuple[int, int, int]]  # (tick, sharps, minor)
 
     # ---- serialisation (no pickle) --------------------------------------------------------------
+    # A 4-byte length, a small JSON head (resolution, format, counts, track names and flags), then
+    # little-endian int32 arrays: tempos (n, 2), time signatures (n, 3), key signatures (n, 3),
+    # and per track its notes (n, 4), controllers (n, 3) and bends (n, 2). Meta events used to
+    # be in the JSON head (slow to encode for a tempo map); `from_bytes` reads both layouts.
     def to_bytes(self) -> bytes:
+        events = (self.tempos, self.time_signatures, self.key_signatures)
         meta = {
-            "ppq": self.source_ppq, "format": self.midi_format, "tempos": self.tempos,
-            "time_signatures": self.time_signatures, "key_signatures": self.key_signatures,
+            "ppq": self.source_ppq, "format": self.midi_format,
+            "events": [len(e) for e in events],
             "tracks": [{"name": t.name, "program": t.program, "is_drum": t.is_drum,
                         "channel": t.channel, "notes": len(t.notes),
                         "controls": len(t.controls), "bends": len(t.bends)}
@@ -68,9 +74,13 @@ class ParsedMidi:
         }
         head = json.dumps(meta).encode()
         parts = [len(head).to_bytes(4, "little"), head]
+        for e in events:
+            if e:
+                parts.append(np.array(e, dtype="<i4").tobytes())
         for t in self.tracks:
             for a in (t.notes, t.controls, t.bends):
-                parts.append(np.ascontiguousarray(a, dtype="<i4").tobytes())
+                if len(a):
+                    parts.append(np.ascontiguousarray(a, dtype="<i4").tobytes())
         return b"".join(parts)
 
     @classmethod
@@ -78,19 +88,28 @@ class ParsedMidi:
         n = int.from_bytes(data[:4], "little")
         meta = json.loads(data[4:4 + n])
         pos = 4 + n
+
+        def rows(count: int, cols: int) -> np.ndarray:
+            nonlocal pos
+            a = np.frombuffer(data, dtype="<i4", count=count * cols, offset=pos)
+            pos += count * cols * 4
+            return a.reshape(count, cols).astype(np.int32)
+
+        if "events" in meta:
+            (nt, ns, nk) = meta["events"]
+            tempos = [tuple(r) for r in rows(nt, 2).tolist()]
+            sigs = [tuple(r) for r in rows(ns, 3).tolist()]
+            keys = [tuple(r) for r in rows(nk, 3).tolist()]
+        else:  # the first layout: meta events in the head
+            tempos = [tuple(x) for x in meta["tempos"]]
+            sigs = [tuple(x) for x in meta["time_signatures"]]
+            keys = [tuple(x) for x in meta["key_signatures"]]
         tracks = []
         for tm in meta["tracks"]:
-            arrays = []
-            for rows, cols in ((tm["notes"], 4), (tm["controls"], 3), (tm["bends"], 2)):
-                size = rows * cols * 4
-                arrays.append(np.frombuffer(data, dtype="<i4", count=rows * cols, offset=pos)
-                              .reshape(rows, cols).astype(np.int32))
-                pos += size
+            arrays = [rows(tm["notes"], 4), rows(tm["controls"], 3), rows(tm["bends"], 2)]
             tracks.append(ParsedTrack(tm["name"], tm["program"], tm["is_drum"], *arrays,
                                       channel=tm.get("channel")))
-        return cls(meta["ppq"], meta["format"], tracks, [tuple(x) for x in meta["tempos"]],
-                   [tuple(x) for x in meta["time_signatures"]],
-                   [tuple(x) for x in meta["key_signatures"]])
+        return cls(meta["ppq"], meta["format"], tracks, tempos, sigs, keys)
 
 
 def _rescale(ticks: np.ndarray, ppq: int) -> np.ndarray:
@@ -112,10 +131,11 @@ def parse_midi_bytes(data: bytes) -> ParsedMidi:
         raise ParseError(f"time division {header.ppq} is over the limit {limits.MAX_PPQ}")
     # symusic drops track chunks without notes and does not say which chunk or channel a track
     # came from. A light walk of each chunk's first events gives its channel and whether it has
-    # notes. Files whose chunks all have notes (or are conductor tracks) are parsed in one
-    # call; a chunk without notes but with channel events (a program change, a sustain-pedal
-    # part) is an instrument track of its own: then each chunk is parsed on its own, so that
-    # track keeps its place, its controllers and its channel.
+    # notes. The file is parsed in one call; a chunk without notes but with channel events (a
+    # program change, a sustain-pedal part) is an instrument track of its own, rebuilt from the
+    # walk and put in its place. Only when the parsed tracks cannot be matched one to one with
+    # the chunks that have notes (a chunk with several channels) is each chunk parsed on its
+    # own, so that such a track keeps its place, its controllers and its channel.
     ppq = header.ppq
     scans = []
     for offset, length in header.chunks:
@@ -127,23 +147,31 @@ def parse_midi_bytes(data: bytes) -> ParsedMidi:
         if not scan.has_note and scan.channel is not None:
             scan = scan_track(chunk, collect=True)
         scans.append(scan)
-    if not any(not s.has_note and s.channel is not None for s in scans):
+    try:
         score = _symusic_parse(symusic, data, "")
-        _check_note_count(sum(t.note_num() for t in score.tracks))
-        parsed = _collect([score], [], ppq, header.format)
-        note_channels = [s.channel for s in scans if s.has_note]
-        if len(note_channels) == len(parsed.tracks):  # one track per chunk: channels known
-            for t, ch in zip(parsed.tracks, note_channels):
-                t.channel = ch
-        return parsed
+    except ParseError:
+        score = None  # parse chunk by chunk: say which track is corrupt, or read past junk
+    if score is not None:
+        _check_note_count(score.note_num())
+        noted = [s for s in scans if s.has_note]
+        one_per_chunk = len(noted) == len(score.tracks)
+        if all(s.has_note or s.channel is None for s in scans):
+            parsed = _collect([score], [], ppq, header.format)
+            if one_per_chunk:  # one track per chunk: channels known
+                for t, s in zip(parsed.tracks, noted):
+                    t.channel = s.channel
+            return parsed
+        if one_per_chunk and all(not s.name or s.name == str(t.name)
+                                 for s, t in zip(noted, score.tracks)):
+            return _collect([score], [scans], ppq, header.format)
     scores, total = [], 0
     for i, (offset, length) in enumerate(header.chunks):
         single = _single_chunk_file(data[offset:offset + length], ppq)
         score = _symusic_parse(symusic, single, f" in track {i + 1}")
-        total += sum(t.note_num() for t in score.tracks)
+        total += score.note_num()
         _check_note_count(total)
         scores.append(score)
-    return _collect(scores, scans, ppq, header.format)
+    return _collect(scores, [[s] for s in scans], ppq, header.format)
 
 
 def _single_chunk_file(chunk: bytes, ppq: int) -> bytes:
@@ -163,101 +191,172 @@ def _check_note_count(total: int) -> None:
         raise ParseError(f"more than {limits.MAX_NOTES} notes (the limit)")
 
 
-def _collect(scores, scans, ppq: int, midi_format: int) -> ParsedMidi:
-    """Merge scores (one per chunk, or one for the file): meta events from all, tracks in
-    chunk order, with the chunks that have no notes (`scans`) as tracks of their own."""
+def _collect(scores, scan_groups, ppq: int, midi_format: int) -> ParsedMidi:
+    """Merge scores (one for the file, or one per chunk) into tracks in chunk order.
+
+    `scan_groups[i]` are the walks of the chunks score i came from: for the whole file, one
+    track per chunk with notes (so each gets its chunk's channel); for a single chunk, every
+    track of that chunk. Chunks without notes but with channel events become tracks of their
+    own, in their place. No groups: tracks as the parser gave them, channels unknown."""
     tempos, sigs, keys = [], [], []
+    meta_ticks: list[tuple[int, int]] = []
     tracks: list[ParsedTrack] = []
     for i, score in enumerate(scores):
-        tempos += _tempos(score, ppq)
-        sigs += _time_signatures(score, ppq)
-        keys += _key_signatures(score, ppq)
-        scan = scans[i] if i < len(scans) else None
-        if scan is not None and not scan.has_note and scan.channel is not None:
-            controls = np.array(scan.controls, dtype=np.int64).reshape(-1, 3)
-            bends = np.array(scan.bends, dtype=np.int64).reshape(-1, 2)
-            controls[:, 0] = _rescale(controls[:, 0], ppq)
-            bends[:, 0] = _rescale(bends[:, 0], ppq)
-            for arr in (controls, bends):
-                if len(arr) and arr[:, 0].max() > limits.MAX_TICKS:
-                    raise ParseError("events lie absurdly late (huge delta times)")
-            tracks.append(ParsedTrack(scan.name, scan.program or 0, scan.channel == 9,
-                                      np.zeros((0, 4), np.int32), controls.astype(np.int32),
-                                      bends.astype(np.int32), channel=scan.channel))
-        new_tracks = [_track(t, ppq) for t in score.tracks]
-        if scan is not None and len(new_tracks) == 1:
-            new_tracks[0].channel = scan.channel
-        tracks += new_tracks
-    for tick, *_ in tempos + sigs + keys:
-        if tick < 0 or tick > limits.MAX_TICKS:
+        tempos += _tempos(score, ppq, meta_ticks)
+        sigs += _time_signatures(score, ppq, meta_ticks)
+        keys += _key_signatures(score, ppq, meta_ticks)
+        new = _tracks(score.tracks, ppq)
+        scans = scan_groups[i] if i < len(scan_groups) else []
+        if len(scans) == 1:  # one chunk
+            if not scans[0].has_note and scans[0].channel is not None:
+                tracks.append(_scanned_track(scans[0], ppq))
+            if len(new) == 1:
+                new[0].channel = scans[0].channel
+            tracks += new
+        elif scans:  # the whole file: one track per chunk with notes, in chunk order
+            pending = iter(new)
+            for scan in scans:
+                if scan.has_note:
+                    track = next(pending)
+                    track.channel = scan.channel
+                    tracks.append(track)
+                elif scan.channel is not None:
+                    tracks.append(_scanned_track(scan, ppq))
+        else:
+            tracks += new
+    for first, last in meta_ticks:
+        if first < 0 or last > limits.MAX_TICKS:
             raise ParseError("meta events lie absurdly late (huge delta times)")
     return ParsedMidi(ppq, midi_format, tracks, tempos, sigs, keys)
 
 
-def _tempos(score, ppq: int) -> list[tuple[int, int]]:
-
-    tempos: list[tuple[int, int]] = []
-    if len(score.tempos):
-        tn = score.tempos.numpy()
-        for tick, mspq in zip(_rescale(tn["time"], ppq).tolist(), tn["mspq"].tolist()):
-            if mspq <= 0:
-                raise ParseError("a tempo event says 0 microseconds per quarter note (tempo 0)")
-            tempos.append((tick, int(mspq)))
-    return tempos
-
-
-def _time_signatures(score, ppq: int) -> list[tuple[int, int, int]]:
-    sigs = []
-    if len(score.time_signatures):
-        sn = score.time_signatures.numpy()
-        for tick, num, den in zip(_rescale(sn["time"], ppq).tolist(), sn["numerator"].tolist(),
-                                  sn["denominator"].tolist()):
-            if num <= 0 or den <= 0 or den & (den - 1):
-                raise ParseError(f"invalid time signature {num}/{den}")
-            sigs.append((tick, int(num), int(den)))
-    return sigs
-
-
-def _key_signatures(score, ppq: int) -> list[tuple[int, int, int]]:
-    keys = []
-    if len(score.key_signatures):
-        kn = score.key_signatures.numpy()
-        for tick, k, tonality in zip(_rescale(kn["time"], ppq).tolist(), kn["key"].tolist(),
-                                     kn["tonality"].tolist()):
-            if -7 <= k <= 7:  # an impossible key signature is ignored, not fatal
-                keys.append((tick, int(k), int(bool(tonality))))
-    return keys
-
-
-def _track(t, ppq: int) -> ParsedTrack:
-    nn = t.notes.numpy()
-    start = _rescale(nn["time"], ppq)
-    end = _rescale(nn["time"].astype(np.int64) + nn["duration"], ppq)
-    notes = np.stack([nn["pitch"].astype(np.int64), start, end - start,
-                      nn["velocity"].astype(np.int64)], axis=1) if len(start) else \
-        np.zeros((0, 4), np.int64)
-    if len(notes):
-        if notes[:, 1].min() < 0 or notes[:, 2].min() < 0:
-            raise ParseError("note times overflow (huge or corrupt delta times)")
-        if (notes[:, 1] + notes[:, 2]).max() > limits.MAX_TICKS:
-            raise ParseError("notes lie absurdly late (huge delta times)")
-        if notes[:, 0].min() < 0 or notes[:, 0].max() > 127:
-            raise ParseError("note pitch outside 0-127")
-    controls = np.zeros((0, 3), np.int64)
-    if len(t.controls):
-        cn = t.controls.numpy()
-        controls = np.stack([_rescale(cn["time"], ppq), cn["number"].astype(np.int64),
-                             cn["value"].astype(np.int64)], axis=1)
-    bends = np.zeros((0, 2), np.int64)
-    if len(t.pitch_bends):
-        bn = t.pitch_bends.numpy()
-        bends = np.stack([_rescale(bn["time"], ppq), bn["value"].astype(np.int64)], axis=1)
+def _scanned_track(scan, ppq: int) -> ParsedTrack:
+    """A chunk without notes (a program change, a pedal part) as a track, from its walk."""
+    controls = np.array(scan.controls, dtype=np.int64).reshape(-1, 3)
+    bends = np.array(scan.bends, dtype=np.int64).reshape(-1, 2)
+    controls[:, 0] = _rescale(controls[:, 0], ppq)
+    bends[:, 0] = _rescale(bends[:, 0], ppq)
     for arr in (controls, bends):
-        if len(arr) and (arr[:, 0].min() < 0 or arr[:, 0].max() > limits.MAX_TICKS):
+        if len(arr) and arr[:, 0].max() > limits.MAX_TICKS:
             raise ParseError("events lie absurdly late (huge delta times)")
-    return ParsedTrack(str(t.name), int(t.program), bool(t.is_drum),
-                       notes.astype(np.int32), controls.astype(np.int32),
-                       bends.astype(np.int32))
+    return ParsedTrack(scan.name, scan.program or 0, scan.channel == 9,
+                       np.zeros((0, 4), np.int32), controls.astype(np.int32),
+                       bends.astype(np.int32), channel=scan.channel)
+
+
+# Meta events: a file has a handful, read one by one (numpy costs more for so few); a tempo map
+# of hundreds goes through numpy. Both give the same ticks (exact integer products, one division).
+_FEW_EVENTS = 16
+
+
+def _tick(t: int, ppq: int) -> int:
+    return t if ppq == PPQ else math.floor(t * PPQ / ppq + 0.5)
+
+
+def _note_ticks(meta_ticks: list, ticks) -> None:
+    """Remember the range of some meta events' ticks (checked once the tracks are read)."""
+    if len(ticks):
+        meta_ticks.append((int(min(ticks)), int(max(ticks))))
+
+
+def _tempos(score, ppq: int, meta_ticks: list) -> list[tuple[int, int]]:
+    events = score.tempos
+    if len(events) <= _FEW_EVENTS:
+        out = [(_tick(e.time, ppq), int(e.mspq)) for e in events]
+        mspq = [m for _, m in out]
+    else:
+        tn = events.numpy()
+        ticks, mspq = _rescale(tn["time"], ppq), tn["mspq"]
+        out = list(zip(ticks.tolist(), mspq.tolist()))
+    if len(out) and min(mspq) <= 0:
+        raise ParseError("a tempo event says 0 microseconds per quarter note (tempo 0)")
+    _note_ticks(meta_ticks, [t for t, _ in out])
+    return out
+
+
+def _valid_meter(num: int, den: int) -> bool:
+    return num > 0 and den > 0 and not den & (den - 1)
+
+
+def _time_signatures(score, ppq: int, meta_ticks: list) -> list[tuple[int, int, int]]:
+    events = score.time_signatures
+    if len(events) <= _FEW_EVENTS:
+        out = [(_tick(e.time, ppq), int(e.numerator), int(e.denominator)) for e in events]
+    else:
+        sn = events.numpy()
+        out = list(zip(_rescale(sn["time"], ppq).tolist(), sn["numerator"].tolist(),
+                       sn["denominator"].tolist()))
+    for _, num, den in out:
+        if not _valid_meter(num, den):
+            raise ParseError(f"invalid time signature {num}/{den}")
+    _note_ticks(meta_ticks, [t for t, _, _ in out])
+    return out
+
+
+def _key_signatures(score, ppq: int, meta_ticks: list) -> list[tuple[int, int, int]]:
+    events = score.key_signatures
+    if len(events) <= _FEW_EVENTS:
+        out = [(_tick(e.time, ppq), int(e.key), int(bool(e.tonality))) for e in events]
+    else:
+        kn = events.numpy()
+        out = list(zip(_rescale(kn["time"], ppq).tolist(), kn["key"].tolist(),
+                       (kn["tonality"] != 0).astype(np.int64).tolist()))
+    out = [k for k in out if -7 <= k[1] <= 7]  # an impossible key signature is ignored
+    _note_ticks(meta_ticks, [t for t, _, _ in out])
+    return out
+
+
+def _tracks(sym_tracks, ppq: int) -> list[ParsedTrack]:
+    """The parser's tracks as arrays: the notes of all tracks rescaled and checked together
+    (a few numpy calls per file instead of a few dozen per track)."""
+    sym_tracks = list(sym_tracks)
+    if not sym_tracks:
+        return []
+    columns = [t.notes.numpy() for t in sym_tracks]
+    counts = [len(c["time"]) for c in columns]
+    total = sum(counts)
+    notes = np.empty((total, 4), np.int32)
+    if total:
+        time = np.concatenate([c["time"] for c in columns]).astype(np.int64)
+        end = time + np.concatenate([c["duration"] for c in columns])
+        if ppq != PPQ:
+            time, end = _rescale(time, ppq), _rescale(end, ppq)
+        pitch = np.concatenate([c["pitch"] for c in columns])
+        if time.min() < 0 or (end - time).min() < 0:
+            raise ParseError("note times overflow (huge or corrupt delta times)")
+        if end.max() > limits.MAX_TICKS:
+            raise ParseError("notes lie absurdly late (huge delta times)")
+        if pitch.min() < 0 or pitch.max() > 127:
+            raise ParseError("note pitch outside 0-127")
+        notes[:, 0] = pitch
+        notes[:, 1] = time
+        notes[:, 2] = end - time
+        notes[:, 3] = np.concatenate([c["velocity"] for c in columns])
+    out = []
+    first = 0
+    for t, n in zip(sym_tracks, counts):
+        controls = bends = None
+        if len(t.controls):
+            cn = t.controls.numpy()
+            controls = np.stack([_rescale(cn["time"], ppq), cn["number"].astype(np.int64),
+                                 cn["value"].astype(np.int64)], axis=1)
+            _check_event_ticks(controls)
+            controls = controls.astype(np.int32)
+        if len(t.pitch_bends):
+            bn = t.pitch_bends.numpy()
+            bends = np.stack([_rescale(bn["time"], ppq), bn["value"].astype(np.int64)], axis=1)
+            _check_event_ticks(bends)
+            bends = bends.astype(np.int32)
+        out.append(ParsedTrack(str(t.name), t.program, t.is_drum, notes[first:first + n],
+                               np.zeros((0, 3), np.int32) if controls is None else controls,
+                               np.zeros((0, 2), np.int32) if bends is None else bends))
+        first += n
+    return out
+
+
+def _check_event_ticks(arr: np.ndarray) -> None:
+    if arr[:, 0].min() < 0 or arr[:, 0].max() > limits.MAX_TICKS:
+        raise ParseError("events lie absurdly late (huge delta times)")
 
 
 def song_from_parsed(parsed: ParsedMidi, title: str = "") -> Song:

@@ -76,8 +76,12 @@ def scan_track(chunk: bytes, max_bytes: int | None = None, collect: bool = False
         if pos >= limit:
             out.has_note = None
             return out
-        delta, pos = varlen(pos)
-        tick += delta
+        if chunk[pos] < 0x80:  # a one-byte delta time (most are): no call
+            tick += chunk[pos]
+            pos += 1
+        else:
+            delta, pos = varlen(pos)
+            tick += delta
         if pos >= end:
             break
         b = chunk[pos]
@@ -85,7 +89,10 @@ def scan_track(chunk: bytes, max_bytes: int | None = None, collect: bool = False
             if pos + 2 > end:
                 break
             kind = chunk[pos + 1]
-            length, pos = varlen(pos + 2)
+            if pos + 2 < end and chunk[pos + 2] < 0x80:
+                length, pos = chunk[pos + 2], pos + 3
+            else:
+                length, pos = varlen(pos + 2)
             if kind == 0x03 and not out.name:
                 out.name = chunk[pos:pos + length].decode("utf-8", "replace")
             pos += length

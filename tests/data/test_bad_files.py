@@ -125,6 +125,33 @@ def test_the_pool_survives_a_hanging_worker(tmp_path):
         pool.close(kill=True)
 
 
+def test_a_file_that_hangs_inside_a_batch_is_the_only_one_reported(tmp_path, monkeypatch):
+    """Small files go to the workers several per message; when a worker hangs on one of them,
+    the batch's files are tried again one by one, so only the file that hangs is reported."""
+    from studio.data import worker_pool
+    from studio.midi import limits
+
+    # 2 s per message and 5 s for a fresh worker's start: short, with room for a loaded machine
+    monkeypatch.setattr(limits, "PARSER_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(worker_pool, "STARTUP_ALLOWANCE_S", 5.0)
+    src = tmp_path / "hangs"
+    write_generated(src, 40, notes=40)
+    os.mkfifo(src / "gen_0020_hang.mid")  # opening it waits forever for a writer
+    pool = WorkerPool(2)
+    batches = []
+    submit_batch = pool.submit_batch
+    monkeypatch.setattr(pool, "submit_batch", lambda jobs: (batches.append(len(jobs)),
+                                                            submit_batch(jobs)))
+    try:
+        report = import_folder(src, "hangs", pool=pool)
+    finally:
+        pool.close(kill=True)
+    assert max(batches) > 1 and pool.crashes >= 2  # killed in its batch, then alone
+    assert [f for f, _ in report.bad] == ["gen_0020_hang.mid"]
+    assert "too long" in dict(report.bad)["gen_0020_hang.mid"]
+    assert report.pieces == 40 and len(load_dataset("hangs")) == 40
+
+
 def test_unreadable_files_are_reported(tmp_path):
     # Root reads anything. The import runs without the capabilities that let root ignore file
     # permissions (the interpreter lives under /root, so it cannot run as 'nobody' here): the
