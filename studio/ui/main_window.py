@@ -106,6 +106,9 @@ class MainWindow(QMainWindow):
             importlib.import_module(name).install(self)
         self.resizeDocks([self.docks["Tracks"], self.docks["Training"]], [330, 340],
                          Qt.Orientation.Horizontal)
+        # enough height for a four-part score's tracks above the dataset list
+        self.resizeDocks([self.docks["Tracks"], self.docks["Dataset"]], [200, 600],
+                         Qt.Orientation.Vertical)
         self._restore_layout()
         self.piano_roll.canvas.setFocus()
         QTimer.singleShot(0, self.offer_recovery)

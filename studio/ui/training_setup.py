@@ -69,6 +69,9 @@ class TrainingSetup(QWidget):
                                   "way and can generate different things.")
         for name, (family, _) in model_names().items():
             self.model_box.addItem(f"{name} — {family.title}", name)
+        # start on the melody LSTM: the model most musicians train first (quick to learn, and
+        # it writes and continues melodies)
+        self.model_box.setCurrentIndex(max(0, self.model_box.findData("lstm")))
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("color: #8a929e;")
