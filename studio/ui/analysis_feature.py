@@ -55,6 +55,10 @@ def install(window) -> StyleMapPanel:
         view_menu = getattr(window, "menus", {}).get("View")
         if view_menu is not None:
             view_menu.addAction(dock.toggleViewAction())
-    window.installEventFilter(_ShutdownOnClose(panel, window))
+    about_to_close = getattr(window, "about_to_close", None)
+    if about_to_close is not None:  # a signal: no Python call on every event of the window
+        about_to_close.connect(panel.shutdown)
+    else:
+        window.installEventFilter(_ShutdownOnClose(panel, window))
     window.style_map = panel
     return panel
