@@ -128,16 +128,11 @@ def family_harmonize(loaded, pieces):
 def counts_harmonize(pieces: list[np.ndarray]) -> list[np.ndarray]:
     """A harmonizer without a network: P(voice pitch | soprano pitch) counted on the train
     split (add-one smoothed), decoded by the same voice-leading search."""
+    from studio.ml.ngram import soprano_conditional
     from studio.music.harmony_search import decode
 
-    counts = np.ones((3, 128, 128))
-    for piece in load_dataset("jsb").split("train"):
-        a = piece.satb.astype(np.int64)
-        both = (a >= 0).all(axis=1)
-        for v in range(3):
-            np.add.at(counts[v], (a[both, 0], a[both, v + 1]), 1)
-    table = np.log(counts / counts.sum(axis=2, keepdims=True))
-    return [decode(a[:, 0], np.stack([table[v][np.clip(a[:, 0], 0, 127)] for v in range(3)], 1),
+    model = soprano_conditional([p.satb for p in load_dataset("jsb").split("train")])
+    return [decode(a[:, 0], model(a[:, 0]),
                    top_k=4, scale=hm.scale_for(a[:, 0], None)) for a in pieces]
 
 

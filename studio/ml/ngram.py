@@ -3,6 +3,7 @@
 `studio eval` and the quality benchmark print every model's NLL beside this baseline, computed
 on the same split from the family's own sequences (`Family.baseline_sequences`), so that a
 number like "0.62 nats per step" has a reference a non-neural model reaches.
+`soprano_conditional` is the like reference for four-part harmony (counts given the soprano).
 """
 
 from __future__ import annotations
@@ -90,3 +91,18 @@ def baseline(train: Sequence[np.ndarray], test: Sequence[np.ndarray], vocab: int
              order: int = 5) -> dict[str, float]:
     """Fit on `train`, score `test`: {"nll", "accuracy", "count", "order"}."""
     return {**KneserNey(order, vocab).fit(train).evaluate(test), "order": float(order)}
+
+
+def soprano_conditional(pieces: Sequence[np.ndarray]):
+    """A harmony reference without a network: log P(voice pitch | soprano pitch) for alto,
+    tenor and bass, counted over four-voice (T, 4) arrays (add-one smoothed). Returns a function
+    from a soprano line (T,) to (T, 3, 128) log-probabilities, the shape the voice-leading search
+    reads. The harmony benchmark and the search's tests use it as the floor a model must beat."""
+    counts = np.ones((3, 128, 128))
+    for piece in pieces:
+        a = np.asarray(piece, np.int64)
+        sounding = (a >= 0).all(axis=1)
+        for v in range(3):
+            np.add.at(counts[v], (a[sounding, 0], a[sounding, v + 1]), 1)
+    table = np.log(counts / counts.sum(axis=2, keepdims=True))
+    return lambda soprano: np.stack([table[v][np.clip(soprano, 0, 127)] for v in range(3)], 1)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from studio.data import load_dataset
+from studio.ml.ngram import soprano_conditional
 from studio.music.harmony_search import decode
 from studio.music.keys import scale_pitch_classes
 from studio.music.voice_leading import corpus_rates, count
@@ -12,14 +13,7 @@ from studio.music.voice_leading import corpus_rates, count
 @pytest.fixture(scope="module")
 def conditional_model():
     """P(voice pitch | soprano pitch) counted on the JSB training split (add-one smoothed)."""
-    counts = np.ones((3, 128, 128))
-    for piece in load_dataset("jsb").split("train"):
-        a = piece.satb.astype(np.int64)
-        m = (a >= 0).all(axis=1)
-        for v in range(3):
-            np.add.at(counts[v], (a[m, 0], a[m, v + 1]), 1)
-    logcond = np.log(counts / counts.sum(axis=2, keepdims=True))
-    return lambda sop: np.stack([logcond[v][np.clip(sop, 0, 127)] for v in range(3)], axis=1)
+    return soprano_conditional([p.satb for p in load_dataset("jsb").split("train")])
 
 
 def test_decoding_removes_parallels_that_argmax_makes(conditional_model):
