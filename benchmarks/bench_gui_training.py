@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -39,41 +38,7 @@ from studio.ml.callbacks import TrainingCallback  # noqa: E402
 from studio.ml.registry import create_family  # noqa: E402
 from studio.ml.train_config import TrainConfig  # noqa: E402
 from studio.ml.trainer import Trainer  # noqa: E402
-
-
-class Probe:
-    """Gaps between the ticks of a 10 ms timer, raw and without the run-queue wait."""
-
-    def __init__(self) -> None:
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-        self.gaps: list[float] = []
-        self.own: list[float] = []
-        try:
-            self._stat = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat",
-                                 os.O_RDONLY)
-        except OSError:
-            self._stat = -1  # not Linux: gaps are counted in full
-
-    def _waited(self) -> float:
-        try:
-            return int(os.pread(self._stat, 100, 0).split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
-            return 0.0
-
-    def start(self) -> None:
-        self._last, self._wait = time.perf_counter(), self._waited()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now, wait = time.perf_counter(), self._waited()
-        self.gaps.append(now - self._last)
-        self.own.append(now - self._last - (wait - self._wait))
-        self._last, self._wait = now, wait
-
-    def stop(self) -> None:
-        self.timer.stop()
+from studio.ui.stall_probe import StallProbe  # noqa: E402
 
 
 def throughput(reports: list, batch: int) -> float:
@@ -96,7 +61,7 @@ def headless(dataset: Dataset, config: TrainConfig) -> float:
     return throughput(steps.reports, config.batch_size)
 
 
-def in_window(window, dataset: Dataset, config: TrainConfig, probe: Probe, edit: bool) -> float:
+def in_window(window, dataset: Dataset, config: TrainConfig, probe: StallProbe, edit: bool) -> float:
     from studio.music.edits import AddNotes
     from studio.music.song import Note
     from studio.ui.training_worker import TrainingJob
@@ -162,7 +127,7 @@ def main() -> int:
         time.sleep(0.01)
     load_before = os.getloadavg()
     headless(dataset, TrainConfig(epochs=1, steps_per_epoch=3, threads=args.threads))  # warm
-    probe = Probe()
+    probe = StallProbe()
     gui_rates, bare_rates = [], []
     for r in range(args.rounds):
         bare_rates.append(headless(dataset, config))
@@ -170,7 +135,7 @@ def main() -> int:
         print(f"round {r + 1}: headless {bare_rates[-1]:.1f} ex/s, with the window "
               f"{gui_rates[-1]:.1f} ex/s", flush=True)
     load_after = os.getloadavg()
-    gaps, own = np.array(probe.gaps) * 1000, np.array(probe.own) * 1000
+    gaps, own = np.array(probe.gaps) * 1000, np.array(probe.own_gaps) * 1000
     bare, gui = statistics.median(bare_rates), statistics.median(gui_rates)
     info = create_family("lstm")
     print(f"\nmachine: {machine()}; load average {load_before[0]:.1f} before, "

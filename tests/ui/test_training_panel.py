@@ -5,17 +5,15 @@ and a diverging run or a too-small dataset shows its reason while a new run star
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt
 
 from studio.ml.checkpoint import card_path, read_card, weights_path
 from studio.ml.train_state import state_path
+from studio.ui.stall_probe import StallProbe
 from studio.ui.training_curve_data import ema
 from studio.ui.training_worker import warm_up_engine
 from tests.ml.conftest import jsb_subset
@@ -52,47 +50,6 @@ class Reports(QObject):
         runner.epoch.connect(self.epochs.append)
         runner.paused.connect(self.paused.append)
         runner.run_ended.connect(self.ends.append)
-
-
-class StallProbe:
-    """A 10 ms timer on the GUI thread: the gaps between its ticks. It runs while the test only
-    waits (the test's own checks run on the GUI thread too, so they are left out).
-
-    `own_gaps` leave out the time the thread was ready to run but the OS had no free core for
-    it (Linux's per-thread run-queue wait, /proc/.../schedstat): on this shared 2-core machine
-    other programs can keep any thread waiting, which is not the panel blocking on training.
-    Waiting for the training thread (a lock, Python's GIL) still counts."""
-
-    def __init__(self) -> None:
-        self.timer = QTimer()
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-        self.gaps: list[float] = []
-        self.own_gaps: list[float] = []
-        try:
-            self._stat = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat",
-                                 os.O_RDONLY)
-        except OSError:
-            self._stat = -1  # not Linux: every gap counts in full
-
-    def _queue_wait(self) -> float:
-        try:
-            return int(os.pread(self._stat, 100, 0).split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
-            return 0.0
-
-    def start(self) -> None:
-        self._last, self._waited = time.perf_counter(), self._queue_wait()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now, waited = time.perf_counter(), self._queue_wait()
-        self.gaps.append(now - self._last)
-        self.own_gaps.append(now - self._last - (waited - self._waited))
-        self._last, self._waited = now, waited
-
-    def stop(self) -> None:
-        self.timer.stop()
 
 
 def data(item):
