@@ -22,7 +22,6 @@ from studio.data.piece_content import ImportOptions
 from studio.data.statistics import dataset_statistics
 from studio.data.store import DatasetStore
 from studio.data.worker_pool import WorkerPool
-from studio.midi.realtime import switch_interval
 from studio.ui.worker_thread import WorkerThread
 
 PROGRESS_INTERVAL_S = 0.1
@@ -65,16 +64,6 @@ class ImportThread(WorkerThread):
 
     def run(self) -> None:
         _lower_this_thread_priority()
-        # The GUI thread waits for the GIL whenever it calls Python (every slot, every event
-        # filter): with this thread busy handling replies, Python's 5 ms switch interval adds
-        # up to tens of ms per event loop pass; 0.5 ms keeps the window smooth.
-        switch_interval.enter()
-        try:
-            self._import()
-        finally:
-            switch_interval.exit()
-
-    def _import(self) -> None:
         try:
             with self.pool or WorkerPool(nice=WORKER_NICE) as pool:
                 self.report = import_folder(self.folder, self.name, self.options,
