@@ -8,25 +8,12 @@ map. Closing the window cancels any analysis still running and waits for it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 from studio.ui.style_map_panel import StyleMapPanel
 
 TITLE = "Style map"
-
-
-class _ShutdownOnClose(QObject):
-    """Stops the panel's worker thread when the window closes."""
-
-    def __init__(self, panel: StyleMapPanel, parent: QObject) -> None:
-        super().__init__(parent)
-        self.panel = panel
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Close:
-            self.panel.shutdown()
-        return False
 
 
 def install(window) -> StyleMapPanel:
@@ -55,10 +42,6 @@ def install(window) -> StyleMapPanel:
         view_menu = getattr(window, "menus", {}).get("View")
         if view_menu is not None:
             view_menu.addAction(dock.toggleViewAction())
-    about_to_close = getattr(window, "about_to_close", None)
-    if about_to_close is not None:  # a signal: no Python call on every event of the window
-        about_to_close.connect(panel.shutdown)
-    else:
-        window.installEventFilter(_ShutdownOnClose(panel, window))
+    window.about_to_close.connect(panel.shutdown)  # a signal, not a filter on every event
     window.style_map = panel
     return panel
