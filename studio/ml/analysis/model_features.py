@@ -178,8 +178,7 @@ class ModelEncoder:
             for row, j in enumerate(batch):
                 x[row, :len(inputs[j])] = inputs[j]
                 p[row, :len(inputs[j])] = np.arange(len(inputs[j])) % bars[j]
-            emb = model.token_embedding(torch.from_numpy(x))
-            h, _ = model.rnn(emb + model.position_embedding(torch.from_numpy(p)))
+            h, _ = model.hidden(torch.from_numpy(x), torch.from_numpy(p))
             lengths = torch.tensor([len(inputs[j]) for j in batch])
             valid = (torch.arange(longest)[None, :] < lengths[:, None]).float()[..., None]
             mean = (h * valid).sum(1) / lengths[:, None]

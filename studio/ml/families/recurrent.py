@@ -59,10 +59,16 @@ class RecurrentNet(nn.Module):
         self.dropout = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden, VOCAB_SIZE)
 
+    def hidden(self, inputs: torch.Tensor, positions: torch.Tensor,
+               state: tuple | torch.Tensor | None = None) -> tuple[torch.Tensor, object]:
+        """The last layer's hidden state at every step (what the analysis reads as a song's
+        features) and the recurrent state after the last step."""
+        x = self.token_embedding(inputs) + self.position_embedding(positions)
+        return self.rnn(x, state)
+
     def forward(self, inputs: torch.Tensor, positions: torch.Tensor,
                 state: tuple | torch.Tensor | None = None) -> tuple[torch.Tensor, object]:
-        x = self.token_embedding(inputs) + self.position_embedding(positions)
-        h, state = self.rnn(x, state)
+        h, state = self.hidden(inputs, positions, state)
         return self.head(self.dropout(h)), state
 
 
