@@ -15,7 +15,6 @@ the same way with its traceback printed, never as a crash.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import os
 import threading
@@ -255,8 +254,7 @@ def warm_up_engine() -> QThread:
     global _warm_up
     if _warm_up is None:
         _warm_up = _EngineWarmUp()
-        _warm_up.start(QThread.Priority.LowPriority)
-        atexit.register(_warm_up.wait)
+        _warm_up.start(QThread.Priority.LowPriority)  # joined at exit as every WorkerThread
     return _warm_up
 
 
