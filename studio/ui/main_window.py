@@ -37,6 +37,7 @@ from studio.music.song import Song
 from studio.ui.document import Document
 from studio.ui.file_menu import ProjectFiles
 from studio.ui.help_dialogs import ShortcutsDialog, show_about
+from studio.ui.main_thread_gc import install as collect_on_gui_thread
 from studio.ui.pianoroll import PianoRoll
 from studio.ui.preferences import PreferencesDialog, editor_page
 from studio.ui.recovery import Autosave, RecoveryDialog, find_recoverable
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None,
                  autosave_interval_ms: int | None = None) -> None:
         super().__init__()
+        collect_on_gui_thread()
         self.resize(1280, 800)
         self.settings = settings or QSettings("Studio", "Studio")
         self.ask_when_headless = False   # see ProjectFiles.confirm_discard

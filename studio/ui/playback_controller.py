@@ -22,6 +22,7 @@ from studio.midi.synth import SoundFontSynth
 from studio.music.edits import ChangeSong
 from studio.music.song import Song, TempoChange
 from studio.music.timing import bar_lines
+from studio.ui.main_thread_gc import install as collect_on_gui_thread
 from studio.ui.playback_audio import SynthAudioOutput
 from studio.ui.playback_player import QtPlayer
 from studio.ui.playback_recording import commit_take
@@ -40,6 +41,7 @@ class Playback(QObject):
     def __init__(self, document=None, settings: QSettings | None = None,
                  parent: QObject | None = None, watch_interval: float = 1.0) -> None:
         super().__init__(parent)
+        collect_on_gui_thread()  # the port watcher and player threads must never collect Qt objects
         self.document = document
         self.settings = settings
         self.piano_roll = None

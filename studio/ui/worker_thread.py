@@ -15,6 +15,8 @@ import weakref
 
 from PySide6.QtCore import QThread
 
+from studio.ui.main_thread_gc import install as collect_on_gui_thread
+
 EXIT_WAIT_MS = 30_000  # e.g. an import of torch or a model load that cannot be interrupted
 
 _threads: weakref.WeakSet = weakref.WeakSet()
@@ -24,6 +26,7 @@ class WorkerThread(QThread):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         _threads.add(self)
+        collect_on_gui_thread()  # no Qt object is ever collected on this thread
 
 
 def join_running_threads(timeout_ms: int = EXIT_WAIT_MS) -> int:

@@ -71,14 +71,19 @@ def test_demo_harmonized_auditioned_accepted_and_undone_in_one_step(qtbot, tmp_p
     probe = QTimer(interval=20)
     probe.timeout.connect(lambda: ticks.append(time.monotonic()))
     probe.start()
+    began = time.monotonic()
     start(qtbot, panel, count=2)
     # The musician keeps working meanwhile: an edit that does not touch the melody.
     doc.apply(ChangeSong((("title", "My chorale"),)))
     wait_done(qtbot, panel)
     probe.stop()
+    ended = time.monotonic()
     assert arrivals == [(0, True), (1, True)], "the first variation is listed before the rest"
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-    assert len(ticks) > 50 and max(gaps) < 0.5, f"the editor froze for {max(gaps):.2f} s"
+    # The probe ticked all through the run (from the click to the last candidate), never
+    # stopped for long: the gaps include the run's start and end.
+    times = [began, *ticks, ended]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert len(ticks) >= 5 and max(gaps) < 0.5, f"the editor froze for {max(gaps):.2f} s"
 
     table = panel.candidates.table
     assert table.rowCount() == 2

@@ -1,0 +1,94 @@
+"""Reference cycles holding Qt objects are collected on the GUI thread, never on a worker (where
+a Qt destructor waiting for the GIL froze the whole studio)."""
+
+import gc
+import threading
+import weakref
+
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtWidgets import QApplication
+
+from studio.ui import main_thread_gc
+from studio.ui.main_window import MainWindow
+
+
+class Holder(QObject):
+    pass
+
+
+def cycle_of_a_qt_object(collected: list) -> weakref.ref:
+    obj = Holder()
+    obj.me = obj   # only the cycle collector can free it
+    return weakref.ref(obj, lambda _ref: collected.append(threading.current_thread()))
+
+
+def churn() -> None:
+    """What a worker does: allocate many containers, far past the collector's threshold."""
+    keep = []
+    for i in range(200_000):
+        item = {"i": i}
+        item["self"] = item
+        if i % 1000 == 0:
+            keep.append(item)
+
+
+def test_a_worker_allocating_never_collects_qt_objects(qtbot):
+    collector = main_thread_gc.install()
+    assert collector is not None and not gc.isenabled()
+    gc.collect()
+    collected: list[threading.Thread] = []
+    ref = cycle_of_a_qt_object(collected)
+    worker = threading.Thread(target=churn)
+    worker.start()
+    worker.join()
+    assert collected == [] and ref() is not None, "collected on the worker thread"
+    # the GUI thread's timer frees it within a few ticks (with the worker's own cycles)
+    qtbot.waitUntil(lambda: len(collected) > 0, timeout=3000)
+    assert collected == [threading.main_thread()] and ref() is None
+    assert sum(collector.collections) >= 1
+    assert gc.get_count()[0] <= collector.thresholds[0] + 10_000
+
+
+def test_the_window_installs_it_once(qtbot, tmp_path):
+    windows = []
+    for name in ("a.ini", "b.ini"):
+        w = MainWindow(QSettings(str(tmp_path / name), QSettings.Format.IniFormat))
+        qtbot.addWidget(w)
+        windows.append(w)
+    assert len(QApplication.instance().findChildren(main_thread_gc.MainThreadCollector)) == 1
+    assert not gc.isenabled()
+
+
+def test_quitting_gives_collection_back_to_the_interpreter(qtbot):
+    collector = main_thread_gc.install()
+    collector.stop()
+    try:
+        assert gc.isenabled() and not collector.timer.isActive()
+    finally:
+        assert main_thread_gc.install() is collector
+        assert not gc.isenabled() and collector.timer.isActive()
+
+
+def collections_while_allocating(collector, ticks: int) -> list:
+    keep = []
+    done = []
+    for _ in range(ticks):
+        keep.append([[] for _ in range(collector.thresholds[0] + 100)])  # survivors age
+        done.append(collector.check())
+    return done
+
+
+def test_full_collections_only_when_the_old_generation_grew_by_a_quarter(qtbot):
+    collector = main_thread_gc.install()
+    gc.collect()
+    saved = collector.long_lived
+    try:
+        collector.long_lived = 10**9            # as if the old generation were huge
+        done = collections_while_allocating(collector, 250)
+        assert 2 not in done and done.count(1) >= 10 and done.count(0) >= 100
+        collector.long_lived = 1                # it has grown far past a quarter
+        done = collections_while_allocating(collector, 250)
+        assert done.count(2) >= 1
+        assert collector.long_lived > 1000      # measured again after the full one
+    finally:
+        collector.long_lived = max(saved, collector.long_lived)
