@@ -83,6 +83,9 @@ class WorkerPool:
         env["PYTHONPATH"] = pkg_root + os.pathsep + env.get("PYTHONPATH", "")
         env["STUDIO_PARSER_MEMORY"] = str(limits.PARSER_MEMORY_BYTES)
         env["STUDIO_WORKER_NICE"] = str(self.nice)
+        # A worker does no linear algebra; one BLAS thread, not one per core spinning up as numpy
+        # loads, halves its start-up CPU (0.20 -> 0.09 s each).
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = "1"
         try:
             w.proc = subprocess.Popen(
                 [sys.executable, "-m", "studio.data.import_worker"], stdin=subprocess.PIPE,

@@ -38,6 +38,7 @@ class IsolatedParser:
         pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env["PYTHONPATH"] = pkg_root + os.pathsep + env.get("PYTHONPATH", "")
         env["STUDIO_PARSER_MEMORY"] = str(limits.PARSER_MEMORY_BYTES)
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"  # no BLAS threads to start
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "studio.midi.parser_worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, bufsize=0)

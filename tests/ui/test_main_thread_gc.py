@@ -81,14 +81,27 @@ def collections_while_allocating(collector, ticks: int) -> list:
 def test_full_collections_only_when_the_old_generation_grew_by_a_quarter(qtbot):
     collector = main_thread_gc.install()
     gc.collect()
-    saved = collector.long_lived
+    saved = collector.long_lived, collector.frozen
     try:
         collector.long_lived = 10**9            # as if the old generation were huge
         done = collections_while_allocating(collector, 250)
         assert 2 not in done and done.count(1) >= 10 and done.count(0) >= 100
-        collector.long_lived = 1                # it has grown far past a quarter
+        collector.long_lived, collector.frozen = 1, False   # it has grown far past a quarter
         done = collections_while_allocating(collector, 250)
-        assert done.count(2) >= 1
-        assert collector.long_lived > 1000      # measured again after the full one
+        assert done.count(2) >= 2
+        # the first full one froze the heap alive then; the next ones walked only newer objects
+        assert collector.frozen and gc.get_freeze_count() > 10_000
+        assert collector.long_lived < gc.get_freeze_count()
     finally:
-        collector.long_lived = max(saved, collector.long_lived)
+        gc.unfreeze()
+        collector.long_lived, collector.frozen = max(saved[0], collector.long_lived), saved[1]
+
+
+def test_a_burst_of_objects_goes_through_the_middle_generation_at_once(qtbot):
+    collector = main_thread_gc.install()
+    gc.collect()
+    t0, t1, _ = collector.thresholds
+    burst = [[] for _ in range(t0 * t1 + 1000)]
+    assert collector.check() == 1
+    assert len(gc.get_objects(1)) < 1000 and gc.get_count()[1] == 0
+    del burst
