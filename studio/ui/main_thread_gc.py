@@ -20,15 +20,53 @@ studio, and full collections there find next to nothing (0-165 objects in the ru
 So the first time a full collection is due, the collector freezes what is alive instead
 (`gc.freeze()`, no walk at all): later full collections walk only what came after. The price: a
 cycle among those start-up objects that becomes garbage later is never freed.
+
+A full collection of what came after can still take a tenth of a second (models loaded, a dataset
+with its statistics), so it waits while the studio is busy with something a stall would spoil:
+a background job (a `WorkerThread`: import, training, generation) or playback, each registered
+with `defer_full_collections_while`. It waits at most `MAX_DEFER_S`; the younger generations are
+collected meanwhile as usual.
 """
 
 from __future__ import annotations
 
 import gc
+import time
+import weakref
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
 INTERVAL_MS = 100
+MAX_DEFER_S = 120.0
+
+_busy_checks: list[Callable[[], Callable[[], bool] | None]] = []  # weak: see below
+
+
+def defer_full_collections_while(check: Callable[[], bool]) -> None:
+    """Hold full collections back while `check()` is true (a bound method is held weakly: the
+    check goes away with its object)."""
+    if hasattr(check, "__self__") and hasattr(check, "__func__"):
+        _busy_checks.append(weakref.WeakMethod(check))
+    else:
+        _busy_checks.append(lambda: check)
+
+
+def busy() -> bool:
+    """Is anything registered busy now (a full collection would stall it)?"""
+    alive = []
+    answer = False
+    for ref in _busy_checks:
+        check = ref()
+        if check is None:
+            continue
+        alive.append(ref)
+        try:
+            answer = answer or bool(check())
+        except RuntimeError:  # its Qt object is already gone
+            pass
+    _busy_checks[:] = alive
+    return answer
 
 
 class MainThreadCollector(QObject):
@@ -43,6 +81,7 @@ class MainThreadCollector(QObject):
         self.collections = [0, 0, 0]
         self.long_lived = len(gc.get_objects(2))
         self.frozen = False
+        self.full_due_since: float | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.check)
@@ -53,6 +92,9 @@ class MainThreadCollector(QObject):
     def check(self) -> int | None:
         """Collect the generation that is due; returns it, or None when none was."""
         t0, t1, t2 = self.thresholds
+        if self.full_due_since is not None and (
+                not busy() or time.monotonic() - self.full_due_since > MAX_DEFER_S):
+            return self._collect(2)
         c0, c1, c2 = gc.get_count()
         if c0 <= t0:
             return None
@@ -60,8 +102,15 @@ class MainThreadCollector(QObject):
         # generation at once: left there, it would be walked again, all of it, by the next
         # middle collection (0.2 s), where the interpreter walks a few thousand at a time.
         generation = 1 if (c1 > t1 or c0 > t0 * t1) else 0
-        if generation == 1 and c2 > t2 and len(gc.get_objects(2)) > 1.25 * self.long_lived:
-            generation = 2
+        if (generation == 1 and self.full_due_since is None and c2 > t2
+                and len(gc.get_objects(2)) > 1.25 * self.long_lived):
+            if self.frozen and busy():
+                self.full_due_since = time.monotonic()   # later, when nothing would stall
+            else:
+                generation = 2
+        return self._collect(generation)
+
+    def _collect(self, generation: int) -> int:
         if generation == 2 and not self.frozen:
             gc.collect(1)
             gc.freeze()   # the start-up heap: never walked again (see the module doc)
@@ -70,6 +119,7 @@ class MainThreadCollector(QObject):
             gc.collect(generation)
         if generation == 2:
             self.long_lived = len(gc.get_objects(2))
+            self.full_due_since = None
         self.collections[generation] += 1
         return generation
 

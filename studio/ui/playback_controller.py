@@ -22,6 +22,7 @@ from studio.midi.synth import SoundFontSynth
 from studio.music.edits import ChangeSong
 from studio.music.song import Song, TempoChange
 from studio.music.timing import bar_lines
+from studio.ui.main_thread_gc import defer_full_collections_while
 from studio.ui.main_thread_gc import install as collect_on_gui_thread
 from studio.ui.playback_audio import SynthAudioOutput
 from studio.ui.playback_player import QtPlayer
@@ -42,6 +43,7 @@ class Playback(QObject):
                  parent: QObject | None = None, watch_interval: float = 1.0) -> None:
         super().__init__(parent)
         collect_on_gui_thread()  # the port watcher and player threads must never collect Qt objects
+        defer_full_collections_while(self._sounding)  # a collection holds the player thread too
         self.document = document
         self.settings = settings
         self.piano_roll = None
@@ -123,6 +125,9 @@ class Playback(QObject):
     @property
     def is_playing(self) -> bool:
         return self.player.is_playing
+
+    def _sounding(self) -> bool:
+        return self.is_playing or self._recorder is not None
 
     @property
     def is_recording(self) -> bool:

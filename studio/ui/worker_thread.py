@@ -15,6 +15,7 @@ import weakref
 
 from PySide6.QtCore import QThread
 
+from studio.ui.main_thread_gc import defer_full_collections_while
 from studio.ui.main_thread_gc import install as collect_on_gui_thread
 
 EXIT_WAIT_MS = 30_000  # e.g. an import of torch or a model load that cannot be interrupted
@@ -51,3 +52,17 @@ def join_running_threads(timeout_ms: int = EXIT_WAIT_MS) -> int:
 
 
 atexit.register(join_running_threads)
+
+
+def any_running() -> bool:
+    """Is a background job running now?"""
+    for thread in list(_threads):
+        try:
+            if thread.isRunning():
+                return True
+        except RuntimeError:  # its C++ object is already gone
+            pass
+    return False
+
+
+defer_full_collections_while(any_running)  # a 0.1 s collection would show in their progress

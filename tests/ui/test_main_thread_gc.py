@@ -3,13 +3,16 @@ a Qt destructor waiting for the GIL froze the whole studio)."""
 
 import gc
 import threading
+import time
 import weakref
 
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QApplication
 
+from studio.music.song import Note, Song, Track
 from studio.ui import main_thread_gc
 from studio.ui.main_window import MainWindow
+from studio.ui.worker_thread import WorkerThread
 
 
 class Holder(QObject):
@@ -78,8 +81,9 @@ def collections_while_allocating(collector, ticks: int) -> list:
     return done
 
 
-def test_full_collections_only_when_the_old_generation_grew_by_a_quarter(qtbot):
+def test_full_collections_only_when_the_old_generation_grew_by_a_quarter(qtbot, monkeypatch):
     collector = main_thread_gc.install()
+    monkeypatch.setattr(main_thread_gc, "_busy_checks", [])   # nothing else holds them back
     gc.collect()
     saved = collector.long_lived, collector.frozen
     try:
@@ -105,3 +109,58 @@ def test_a_burst_of_objects_goes_through_the_middle_generation_at_once(qtbot):
     assert collector.check() == 1
     assert len(gc.get_objects(1)) < 1000 and gc.get_count()[1] == 0
     del burst
+
+
+def test_a_full_collection_waits_while_the_studio_is_busy(qtbot, monkeypatch):
+    collector = main_thread_gc.install()
+    monkeypatch.setattr(main_thread_gc, "_busy_checks", [])
+    state = {"busy": True}
+    main_thread_gc.defer_full_collections_while(lambda: state["busy"])
+    saved = collector.long_lived, collector.frozen
+    try:
+        collector.frozen, collector.long_lived = True, 1   # a full collection is due soon
+        done = collections_while_allocating(collector, 250)
+        assert 2 not in done and collector.full_due_since is not None
+        state["busy"] = False                                # the job ended: collect now
+        assert collector.check() == 2 and collector.full_due_since is None
+        state["busy"] = True                                 # but never wait for ever
+        collector.long_lived = 1
+        collections_while_allocating(collector, 250)
+        assert collector.full_due_since is not None
+        collector.full_due_since = time.monotonic() - main_thread_gc.MAX_DEFER_S - 1
+        assert collector.check() == 2
+    finally:
+        collector.long_lived, collector.frozen = max(saved[0], collector.long_lived), saved[1]
+        collector.full_due_since = None
+
+
+class Waiting(WorkerThread):
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+
+    def run(self) -> None:
+        self.go.wait(10)
+
+
+def test_background_jobs_and_playback_hold_full_collections_back(qtbot, tmp_path):
+    job = Waiting()
+    job.start()
+    try:
+        qtbot.waitUntil(job.isRunning)
+        assert main_thread_gc.busy()
+    finally:
+        job.go.set()
+        job.wait()
+    w = MainWindow(QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.open_song(Song([Track("Piano", notes=[Note(60 + i, i * 240, 240, 90) for i in range(8)])]))
+    playback = w.playback
+    assert playback._sounding in [ref() for ref in main_thread_gc._busy_checks]
+    assert not playback._sounding()
+    playback.play(0)
+    try:
+        assert playback.is_playing and playback._sounding()
+    finally:
+        playback.stop()
+    assert not playback._sounding()
