@@ -140,6 +140,7 @@ def _dataset_dock(window, tab: str) -> QWidget:
     dock = window.docks["Dataset"]
     window.docks["Training"].hide()
     window.docks["Generation"].hide()
+    dock.show()
     window.resizeDocks([dock], [620], Qt.Orientation.Horizontal)
     dock.raise_()
     tabs = window.dataset_panel.tabs
@@ -180,6 +181,7 @@ SHOTS += [("generation_panel", generation_panel_shot),
 def _training_dock(window, tab: int) -> QWidget:
     dock = window.docks["Training"]
     window.docks["Generation"].hide()
+    dock.show()
     window.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
     dock.raise_()
     window.training_panel.tabs.setCurrentIndex(tab)
@@ -259,7 +261,11 @@ SHOTS += [("training_curves", training_curves_shot), ("training_setup", training
 def make_window(home: Path):
     from studio.ui.main_window import MainWindow
 
-    window = MainWindow(QSettings(str(home / "screenshots.ini"), QSettings.Format.IniFormat))
+    # Each shot starts from the default layout: the last shot's window saved its own (docks it
+    # hid for its picture) on closing, and a hidden dock's widgets are not drawn up to date.
+    settings = home / "screenshots.ini"
+    settings.unlink(missing_ok=True)
+    window = MainWindow(QSettings(str(settings), QSettings.Format.IniFormat))
     window.resize(*SIZE)
     window.show()
     window.open_song(demo_song())
