@@ -140,7 +140,6 @@ def _dataset_dock(window, tab: str) -> QWidget:
     dock = window.docks["Dataset"]
     window.docks["Training"].hide()
     window.docks["Generation"].hide()
-    dock.show()
     window.resizeDocks([dock], [620], Qt.Orientation.Horizontal)
     dock.raise_()
     tabs = window.dataset_panel.tabs
@@ -181,7 +180,6 @@ SHOTS += [("generation_panel", generation_panel_shot),
 def _training_dock(window, tab: int) -> QWidget:
     dock = window.docks["Training"]
     window.docks["Generation"].hide()
-    dock.show()
     window.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
     dock.raise_()
     window.training_panel.tabs.setCurrentIndex(tab)

@@ -19,8 +19,8 @@ import json
 import os
 import sys
 
-from studio.midi.child_process import limit_memory_from_env as _limit_memory
 from studio.midi.child_process import read_exact as _read_exact
+from studio.midi.child_process import start_child
 
 MUSICXML_SUFFIXES = (".musicxml", ".mxl", ".xml")
 
@@ -160,25 +160,8 @@ def handle(request: dict) -> dict:
     return reply
 
 
-def _without_downloader() -> None:
-    """symusic imports its SoundFont downloader (pySmartDL, with urllib and http.client) when
-    it loads: about 20 ms of each worker's start-up, for a download a worker never makes. A
-    stand-in that refuses to download takes its place in this process only."""
-    if "pySmartDL" in sys.modules:
-        return
-    import types
-
-    def refuse(*_args, **_kwargs):
-        raise RuntimeError("an import worker does not download SoundFonts")
-
-    stand_in = types.ModuleType("pySmartDL")
-    stand_in.SmartDL = refuse
-    sys.modules["pySmartDL"] = stand_in
-
-
 def main() -> None:
-    _limit_memory()
-    _without_downloader()
+    start_child()
     nice = int(os.environ.get("STUDIO_WORKER_NICE", "0") or 0)
     if nice > 0 and hasattr(os, "nice"):
         try:

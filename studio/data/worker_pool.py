@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from studio.data.errors import DatasetError
 from studio.midi import limits
+from studio.midi.child_process import child_env
 from studio.midi.child_process import read_exact as _read_exact
 
 IN_FLIGHT_PER_WORKER = 2
@@ -78,14 +79,7 @@ class WorkerPool:
     # ---- workers ------------------------------------------------------------------------------
     def _start(self, index: int) -> None:
         w = self._workers[index]
-        env = dict(os.environ)
-        pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env["PYTHONPATH"] = pkg_root + os.pathsep + env.get("PYTHONPATH", "")
-        env["STUDIO_PARSER_MEMORY"] = str(limits.PARSER_MEMORY_BYTES)
-        env["STUDIO_WORKER_NICE"] = str(self.nice)
-        # A worker does no linear algebra; one BLAS thread, not one per core spinning up as numpy
-        # loads, halves its start-up CPU (0.20 -> 0.09 s each).
-        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = "1"
+        env = child_env(STUDIO_WORKER_NICE=str(self.nice))
         try:
             w.proc = subprocess.Popen(
                 [sys.executable, "-m", "studio.data.import_worker"], stdin=subprocess.PIPE,

@@ -9,13 +9,13 @@ parent kills it, reports the file as unreadable and starts a new child on the ne
 
 from __future__ import annotations
 
-import os
 import queue
 import subprocess
 import sys
 import threading
 
 from studio.midi import limits
+from studio.midi.child_process import child_env
 from studio.midi.child_process import read_exact as _read_exact
 from studio.midi.parse import ParsedMidi, ParseError
 
@@ -33,12 +33,7 @@ class IsolatedParser:
         self._replies: queue.Queue = queue.Queue()
 
     def _start(self) -> None:
-        env = dict(os.environ)
-        # The child must import this same studio package, wherever it is installed.
-        pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        env["PYTHONPATH"] = pkg_root + os.pathsep + env.get("PYTHONPATH", "")
-        env["STUDIO_PARSER_MEMORY"] = str(limits.PARSER_MEMORY_BYTES)
-        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"  # no BLAS threads to start
+        env = child_env()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "studio.midi.parser_worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, bufsize=0)

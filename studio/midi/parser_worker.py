@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from studio.midi.child_process import limit_memory_from_env as _limit_memory
+from studio.midi.child_process import start_child
 
 
 def main() -> None:
-    _limit_memory()
+    start_child()
     from studio.midi.parse import ParseError, parse_midi_bytes
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from studio.ui.main_thread_gc import install as collect_on_gui_thread
 from studio.ui.main_window import MainWindow
 
 
@@ -20,7 +19,6 @@ def application() -> QApplication:
     if app is None:
         app = QApplication(sys.argv[:1])
         apply_theme(app)
-    collect_on_gui_thread()
     app.setApplicationName("Studio")
     app.setOrganizationName("Studio")
     return app

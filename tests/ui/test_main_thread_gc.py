@@ -6,6 +6,7 @@ import threading
 import time
 import weakref
 
+import pytest
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QApplication
 
@@ -81,29 +82,33 @@ def collections_while_allocating(collector, ticks: int) -> list:
     return done
 
 
-def test_full_collections_only_when_the_old_generation_grew_by_a_quarter(qtbot, monkeypatch):
+@pytest.fixture
+def collector(qtbot, monkeypatch):
+    """The application's collector, its state put back after the test; only the test's own
+    checks hold full collections back."""
     collector = main_thread_gc.install()
-    monkeypatch.setattr(main_thread_gc, "_busy_checks", [])   # nothing else holds them back
+    monkeypatch.setattr(main_thread_gc, "_busy_checks", [])
     gc.collect()
     saved = collector.long_lived, collector.frozen
-    try:
-        collector.long_lived = 10**9            # as if the old generation were huge
-        done = collections_while_allocating(collector, 250)
-        assert 2 not in done and done.count(1) >= 10 and done.count(0) >= 100
-        collector.long_lived, collector.frozen = 1, False   # it has grown far past a quarter
-        done = collections_while_allocating(collector, 250)
-        assert done.count(2) >= 2
-        # the first full one froze the heap alive then; the next ones walked only newer objects
-        assert collector.frozen and gc.get_freeze_count() > 10_000
-        assert collector.long_lived < gc.get_freeze_count()
-    finally:
-        gc.unfreeze()
-        collector.long_lived, collector.frozen = max(saved[0], collector.long_lived), saved[1]
+    yield collector
+    gc.unfreeze()
+    collector.long_lived, collector.frozen = max(saved[0], collector.long_lived), saved[1]
+    collector.full_due_since = None
 
 
-def test_a_burst_of_objects_goes_through_the_middle_generation_at_once(qtbot):
-    collector = main_thread_gc.install()
-    gc.collect()
+def test_full_collections_only_when_the_old_generation_grew_by_a_quarter(collector):
+    collector.long_lived = 10**9            # as if the old generation were huge
+    done = collections_while_allocating(collector, 250)
+    assert 2 not in done and done.count(1) >= 10 and done.count(0) >= 100
+    collector.long_lived, collector.frozen = 1, False   # it has grown far past a quarter
+    done = collections_while_allocating(collector, 250)
+    assert done.count(2) >= 2
+    # the first full one froze the heap alive then; the next ones walked only newer objects
+    assert collector.frozen and gc.get_freeze_count() > 10_000
+    assert collector.long_lived < gc.get_freeze_count()
+
+
+def test_a_burst_of_objects_goes_through_the_middle_generation_at_once(collector):
     t0, t1, _ = collector.thresholds
     burst = [[] for _ in range(t0 * t1 + 1000)]
     assert collector.check() == 1
@@ -111,27 +116,20 @@ def test_a_burst_of_objects_goes_through_the_middle_generation_at_once(qtbot):
     del burst
 
 
-def test_a_full_collection_waits_while_the_studio_is_busy(qtbot, monkeypatch):
-    collector = main_thread_gc.install()
-    monkeypatch.setattr(main_thread_gc, "_busy_checks", [])
+def test_a_full_collection_waits_while_the_studio_is_busy(collector):
     state = {"busy": True}
     main_thread_gc.defer_full_collections_while(lambda: state["busy"])
-    saved = collector.long_lived, collector.frozen
-    try:
-        collector.frozen, collector.long_lived = True, 1   # a full collection is due soon
-        done = collections_while_allocating(collector, 250)
-        assert 2 not in done and collector.full_due_since is not None
-        state["busy"] = False                                # the job ended: collect now
-        assert collector.check() == 2 and collector.full_due_since is None
-        state["busy"] = True                                 # but never wait for ever
-        collector.long_lived = 1
-        collections_while_allocating(collector, 250)
-        assert collector.full_due_since is not None
-        collector.full_due_since = time.monotonic() - main_thread_gc.MAX_DEFER_S - 1
-        assert collector.check() == 2
-    finally:
-        collector.long_lived, collector.frozen = max(saved[0], collector.long_lived), saved[1]
-        collector.full_due_since = None
+    collector.frozen, collector.long_lived = True, 1   # a full collection is due soon
+    done = collections_while_allocating(collector, 250)
+    assert 2 not in done and collector.full_due_since is not None
+    state["busy"] = False                                # the job ended: collect now
+    assert collector.check() == 2 and collector.full_due_since is None
+    state["busy"] = True                                 # but never wait for ever
+    collector.long_lived = 1
+    collections_while_allocating(collector, 250)
+    assert collector.full_due_since is not None
+    collector.full_due_since = time.monotonic() - main_thread_gc.MAX_DEFER_S - 1
+    assert collector.check() == 2
 
 
 class Waiting(WorkerThread):
