@@ -9,8 +9,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("STUDIO_SHARED_DATA", REPO.parent / "shared" / "data"))
-MIDI_DIR = SHARED / "midi"
+MIDI_DIR = REPO / "tests" / "fixtures" / "midi"  # the real-world test files, with licences
 
 
 def machine() -> str:

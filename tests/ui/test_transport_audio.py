@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.realtime_fixtures import pulse_server  # noqa: F401
+from tests.realtime_fixtures import pulse_server, require_program  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -116,6 +116,7 @@ def test_no_audio_device_is_told_and_playback_goes_on(tmp_path):
 
 
 def test_audio_device_dying_mid_song_is_told(tmp_path):
+    require_program("pulseaudio")  # the window starts a sound server of its own to kill
     report = run_window("device-dies", tmp_path, base_env(), "-", ms=5800)
     assert report["started"] is True and report["playing"], report
     assert report["running"] is False
