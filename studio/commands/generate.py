@@ -56,6 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-k", type=int, default=0)
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=-1, help="the same seed gives the same result")
+    p.add_argument("--device", default="cpu", help="where the model runs: cpu (default), auto, "
+                   "cuda, cuda:N or mps")
     p.add_argument("--count", type=int, default=1, help="number of variations")
     p.add_argument("--iterations", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--track", type=int, action="append", metavar="N",
@@ -162,7 +164,7 @@ def build_request(args: argparse.Namespace, song):
         args.mode, args.model or default_model(args.mode), song, tuple(tracks), time_range,
         args.bars, options, parse_key(args.key) if args.key else None,
         parse_range(args.pitch_range) if args.pitch_range else None, args.steps,
-        bar_tick(song, args.at_bar) if args.at_bar else None)
+        bar_tick(song, args.at_bar) if args.at_bar else None, device=args.device)
 
 
 def describe(candidate, path: Path) -> str:

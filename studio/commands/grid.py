@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(lower is better; default valid_loss)")
     p.add_argument("--force", action="store_true", help="replace an existing model at --output")
     p.add_argument("--quiet", "-q", action="store_true", help="only the results table")
+    p.add_argument("--tensorboard", metavar="DIR", help="also log every run for TensorBoard in "
+                   "DIR, hyperparameters included (compare them in its HParams view)")
     add_knob_options(p)
     p.set_defaults(func=run)
 
@@ -82,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
     callbacks: list[Any] = [RunHeader()]
     if not args.quiet:
         callbacks.append(ProgressBar())
+    if args.tensorboard:
+        from studio.ml.tensorboard_log import TensorBoardLog
+
+        callbacks.append(TensorBoardLog(args.tensorboard, output.name, grid=True))
     control = TrainingControl()
     previous = signal.signal(signal.SIGINT, lambda *a: control.cancel())
     try:

@@ -148,6 +148,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distributed", action="store_true", help="data-parallel training under "
                    "torchrun (gloo on CPU, NCCL on GPUs)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    p.add_argument("--tensorboard", metavar="DIR", help="also log the run for TensorBoard in "
+                   "DIR (needs the tensorboard package; view with tensorboard --logdir DIR)")
     add_knob_options(p)
     p.set_defaults(func=run)
 
@@ -192,6 +194,10 @@ def run(args: argparse.Namespace) -> int:
     if main:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         callbacks.append(JsonlLog(paths.runs_dir() / f"{output.name}-{stamp}.jsonl"))
+        if args.tensorboard:
+            from studio.ml.tensorboard_log import TensorBoardLog
+
+            callbacks.append(TensorBoardLog(args.tensorboard, output.name))
     control = TrainingControl()
 
     def stop(signum: int, frame: Any) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from studio.ml.device import pick_device
+from studio.ml.device import accumulator_dtype, activate, pick_device
 from studio.ml.errors import ConfigError
 
 
@@ -36,9 +36,10 @@ class ProcessGroup:
         return slice(self.rank * per, (self.rank + 1) * per)
 
     def all_sum(self, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Element-wise sums over processes (in place; float64 for exact counts)."""
+        """Element-wise sums over processes (in the device's widest float, for exact counts)."""
         if self.active:
-            flat = torch.stack([t.to(self.device, torch.float64).reshape(()) for t in tensors])
+            acc = accumulator_dtype(self.device)
+            flat = torch.stack([t.to(self.device, acc).reshape(()) for t in tensors])
             dist.all_reduce(flat, op=dist.ReduceOp.SUM)
             return list(flat.unbind())
         return tensors
@@ -60,9 +61,8 @@ def join_process_group(device_name: str) -> ProcessGroup:
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local = int(os.environ.get("LOCAL_RANK", rank))
     device = pick_device(device_name)
-    if device.type == "cuda":
-        device = torch.device("cuda", local)
-        torch.cuda.set_device(device)
+    if device.type == "cuda":  # one GPU per process: the local rank's
+        device = activate(pick_device(f"cuda:{local}"))
         backend = "nccl"
     elif device.type == "cpu":
         backend = "gloo"

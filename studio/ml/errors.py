@@ -34,6 +34,10 @@ class TrainingOutOfMemoryError(StudioMLError):
     """The device ran out of memory for this model and batch size."""
 
 
+class DeviceLostError(StudioMLError):
+    """The GPU failed or disappeared mid-run; the last checkpoint is kept for a resume."""
+
+
 class TrainingCancelled(StudioMLError):
     """Raised by a callback (or the control) to stop a run; the trainer stops cleanly."""
 

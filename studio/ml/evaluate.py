@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from studio.ml import metrics as M
-from studio.ml.device import autocast
+from studio.ml.device import accumulator_dtype, autocast
 from studio.ml.distributed import ProcessGroup
 from studio.ml.family import Examples, Family
 from studio.ml.ngram import baseline
@@ -38,7 +38,7 @@ def score(family: Family, net: nn.Module, examples: Examples, batch: int, seeds:
     group = group or ProcessGroup(device=examples.tensors[next(iter(examples.tensors))].device)
     net.eval()
     sums = M.zero_stats(group.device)
-    loss = torch.zeros((), dtype=torch.float64, device=group.device)
+    loss = torch.zeros((), dtype=accumulator_dtype(group.device), device=group.device)
     for i, start in enumerate(range(0, len(examples), batch)):
         if stop is not None and stop():
             return None
@@ -52,7 +52,7 @@ def score(family: Family, net: nn.Module, examples: Examples, batch: int, seeds:
         with autocast(group.device, amp):
             out = family.loss(net, data)
         M.add_stats(sums, out.stats)
-        loss += out.loss.double() * n
+        loss += out.loss.detach().to(loss.dtype) * n
     return loss, sums
 
 

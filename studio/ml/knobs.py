@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
@@ -23,14 +23,15 @@ from studio.ml.errors import ConfigError
 
 def knob(default: Any, *, help: str, low: float | None = None, high: float | None = None,
          choices: Sequence[Any] | None = None, log: bool = False, label: str = "",
-         advanced: bool = False) -> Any:
+         advanced: bool = False, validator: Callable[[Any], Any] | None = None) -> Any:
     """A dataclass field with the metadata a form needs.
 
-    `low`/`high` bound numbers (inclusive); `choices` lists the allowed values; `log` asks for a
+    `low`/`high` bound numbers (inclusive); `choices` lists the allowed values (or `validator`
+    checks a value, raising ConfigError, where no list can hold them all); `log` asks for a
     logarithmic slider (learning rates); `advanced` hides the knob behind "more settings".
     """
     meta = {"help": help, "low": low, "high": high, "choices": tuple(choices) if choices else None,
-            "log": log, "label": label, "advanced": advanced}
+            "log": log, "label": label, "advanced": advanced, "validator": validator}
     return dataclasses.field(default=default, metadata={"knob": meta})
 
 
@@ -48,6 +49,7 @@ class Knob:
     log: bool = False
     label: str = ""
     advanced: bool = False
+    validator: Callable[[Any], Any] | None = None
 
     @property
     def title(self) -> str:
@@ -86,6 +88,8 @@ class Knob:
         return value
 
     def check(self, value: Any) -> None:
+        if self.validator is not None:
+            self.validator(value)
         if self.choices is not None and value not in self.choices:
             raise ConfigError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, "
                               f"got {value!r}")

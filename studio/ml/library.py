@@ -109,8 +109,12 @@ def find_model(name_or_path: str | os.PathLike) -> Path:
 
 def open_model(name_or_path: str | os.PathLike, *, family: str | None = None,
                device: str = "cpu") -> LoadedModel:
-    """Find and load (verified) a model by library name or path."""
-    return load_checkpoint(find_model(name_or_path), family=family, device=device)
+    """Find and load (verified) a model by library name or path, onto `device` (a name as
+    `studio.ml.device.prepare_device` takes: auto, cpu, cuda, cuda:N, mps)."""
+    from studio.ml.device import prepare_device
+
+    return load_checkpoint(find_model(name_or_path), family=family,
+                           device=prepare_device(device))
 
 
 def _user_entry(entry: ModelEntry) -> None:

@@ -12,7 +12,11 @@ from studio.ml.family import STAT_KEYS
 
 
 def zero_stats(device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-    return {k: torch.zeros((), dtype=torch.float64, device=device) for k in STAT_KEYS}
+    """Zeroed sums, in the widest float the device has (see `accumulator_dtype`)."""
+    from studio.ml.device import accumulator_dtype
+
+    device = torch.device(device)
+    return {k: torch.zeros((), dtype=accumulator_dtype(device), device=device) for k in STAT_KEYS}
 
 
 def add_stats(total: dict[str, torch.Tensor], stats: dict[str, torch.Tensor]) -> None:

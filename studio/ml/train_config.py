@@ -7,13 +7,25 @@ controls from this one declaration.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from studio.ml.errors import ConfigError
 from studio.ml.knobs import knob
 
 OPTIMIZERS = ("sgd", "adagrad", "adadelta", "adam", "adamw")
 SCHEDULES = ("constant", "cosine", "step", "plateau")
-DEVICES = ("auto", "cpu", "cuda", "mps")
+DEVICES = ("auto", "cpu", "cuda", "mps")  # and cuda:N, one GPU among several
+DEVICE_NAME = re.compile(r"auto|cpu|mps|cuda(:\d{1,3})?")
+
+
+def check_device_name(name: str) -> str:
+    """`name` if it is a device name Studio understands; else a ConfigError that lists them.
+    (Here, not in `studio.ml.device`, so that reading a config never imports torch.)"""
+    if not isinstance(name, str) or not DEVICE_NAME.fullmatch(name):
+        raise ConfigError(f"device must be auto, cpu, cuda, cuda:N (a GPU's number) or mps, "
+                          f"got {name!r}")
+    return name
 
 
 @dataclass
@@ -60,8 +72,9 @@ class TrainConfig:
                           "while training, so the model learns every key.")
     seed: int = knob(0, low=0, high=2**31 - 1, help="The same seed and settings train the same "
                      "model again.")
-    device: str = knob("auto", choices=DEVICES, help="Where training runs: auto picks a "
-                       "CUDA GPU, then an Apple GPU, then the CPU.")
+    device: str = knob("auto", validator=check_device_name, help="Where training runs: auto "
+                       "picks a CUDA GPU, then an Apple GPU, then the CPU; cuda:1 picks the "
+                       "second of several CUDA GPUs.")
     amp: bool = knob(True, label="Mixed precision", advanced=True, help="On CUDA GPUs, compute "
                      "in 16-bit where it is safe: about twice as fast.")
     steps_per_epoch: int = knob(0, low=0, high=10_000_000, advanced=True, help="Cap the "

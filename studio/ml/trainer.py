@@ -38,16 +38,19 @@ from studio.ml.callbacks import (
 from studio.ml.checkpoint import save_checkpoint, weights_path
 from studio.ml.commandline import train_command
 from studio.ml.device import (
+    accumulator_dtype,
     autocast,
+    is_device_lost,
     is_out_of_memory,
     needs_grad_scaler,
-    pick_device,
+    prepare_device,
     release_memory,
 )
 from studio.ml.distributed import ProcessGroup, join_process_group
 from studio.ml.errors import (
     CheckpointError,
     DatasetTooSmallError,
+    DeviceLostError,
     NonFiniteLossError,
     TrainingCancelled,
     TrainingOutOfMemoryError,
@@ -104,7 +107,7 @@ class Trainer:
         if c.threads:
             torch.set_num_threads(c.threads)
         group = join_process_group(c.device) if self.distributed else \
-            ProcessGroup(device=pick_device(c.device))
+            ProcessGroup(device=prepare_device(c.device))
         try:
             return self._run(group)
         except Exception as e:
@@ -112,7 +115,12 @@ class Trainer:
                 release_memory(group.device)
                 raise TrainingOutOfMemoryError(
                     f"out of memory on {group.device.type} with batches of {c.batch_size}; "
-                    "choose a smaller batch size, window or model") from None
+                    f"choose a smaller batch size, window or model{self._resumable()}") from None
+            if is_device_lost(e):
+                release_memory(group.device)
+                raise DeviceLostError(
+                    f"the GPU ({group.device}) stopped working during training "
+                    f"({str(e).strip().splitlines()[0][:160]}){self._resumable()}") from None
             raise
         finally:
             if self.distributed:
@@ -145,7 +153,8 @@ class Trainer:
         s = self._fresh_state(model)
         if self.resume:
             s = self._restore(model, optimizer, schedule, device)
-        sums = {k: v.to(device) for k, v in s["stats"].items()} if s["stats"] else \
+        acc = accumulator_dtype(device)
+        sums = {k: v.to(device, acc) for k, v in s["stats"].items()} if s["stats"] else \
             _new_sums(device)
         info = RunInfo(self.model_name, fam.name, self.dataset.name, config_to_dict(fam.config),
                        config_to_dict(c), str(device), sum(p.numel() for p in model.parameters()),
@@ -202,7 +211,7 @@ class Trainer:
                 else:
                     optimizer.step()
                 M.add_stats(sums, out.stats)
-                sums["loss"] += loss.detach().double()
+                sums["loss"] += loss.detach().to(sums["loss"].dtype)
                 sums["steps"] += 1
                 interval_loss += loss.detach()
                 interval_n += 1
@@ -269,6 +278,13 @@ class Trainer:
         return result
 
     # -- pieces of the run --------------------------------------------------------------------
+    def _resumable(self) -> str:
+        """What to tell the musician about the run's last checkpoint after a device failure."""
+        if self.output is None or not state_path(self.output).exists():
+            return ""
+        return (f"; the run's last checkpoint is kept: continue it with studio train --resume "
+                f"--output {self.output} (add --device cpu to go on without the GPU)")
+
     def _fresh_state(self, model: nn.Module) -> dict[str, Any]:
         return {"epoch": 1, "step_in_epoch": 0, "global_step": 0, "history": [],
                 "best_value": math.inf, "best_epoch": 0, "bad_epochs": 0, "best": None,
@@ -374,6 +390,6 @@ class Trainer:
 
 def _new_sums(device: torch.device) -> dict[str, torch.Tensor]:
     sums = M.zero_stats(device)
-    sums["loss"] = torch.zeros((), dtype=torch.float64, device=device)
-    sums["steps"] = torch.zeros((), dtype=torch.float64, device=device)
+    sums["loss"] = torch.zeros((), dtype=accumulator_dtype(device), device=device)
+    sums["steps"] = torch.zeros((), dtype=accumulator_dtype(device), device=device)
     return sums

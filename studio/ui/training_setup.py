@@ -6,16 +6,19 @@ e.g. the dataset panel's current one); the model list from the registry
 settings are a form generated from its config knobs (defaults include the model name's
 overrides, which are shown but fixed: the "gru" model is the recurrent family with a GRU cell);
 the training settings are the knobs of `TrainConfig`, and the device list is
-`studio.ml.device.available_devices()`. `job()` turns the form into a `TrainingJob`.
+`studio.ml.device.available_devices()`. Optionally the run is also logged for TensorBoard
+(`studio.ml.tensorboard_log`). `job()` turns the form into a `TrainingJob`.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -27,10 +30,11 @@ from PySide6.QtWidgets import (
 
 from studio import paths
 from studio.ml.checkpoint import card_path, weights_path
-from studio.ml.device import available_devices
+from studio.ml.device import available_devices, device_label
 from studio.ml.errors import ConfigError
 from studio.ml.knobs import config_from_dict, config_to_dict, knobs_of
 from studio.ml.registry import create_family, model_names
+from studio.ml.tensorboard_log import INSTALL_HINT, tensorboard_available
 from studio.ml.train_config import TrainConfig
 from studio.ui.training_form import KnobForm, knob_tooltip
 from studio.ui.training_worker import TrainingJob
@@ -79,8 +83,7 @@ class TrainingSetup(QWidget):
         self.device_box.setObjectName("device_box")
         device_knob = next(k for k in knobs_of(TrainConfig) if k.name == "device")
         for device in available_devices():
-            self.device_box.addItem({"auto": "auto", "cpu": "CPU", "cuda": "CUDA GPU",
-                                     "mps": "Apple GPU"}.get(device, device), device)
+            self.device_box.addItem(device_label(device), device)
         self.device_box.setToolTip(knob_tooltip(device_knob))
         for box in (self.dataset_box, self.model_box, self.device_box):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -106,6 +109,20 @@ class TrainingSetup(QWidget):
         device_form.setContentsMargins(0, 0, 0, 0)
         device_form.addRow("Device", self.device_box)
         device_form.addRow("Save as", self.name_edit)
+        self.tensorboard_box = QCheckBox("Also log for TensorBoard in")
+        self.tensorboard_box.setObjectName("tensorboard_box")
+        self.tensorboard_dir = QLineEdit(str(paths.runs_dir() / "tensorboard"))
+        self.tensorboard_dir.setObjectName("tensorboard_dir")
+        self.tensorboard_dir.setEnabled(False)
+        self.tensorboard_box.toggled.connect(self.tensorboard_dir.setEnabled)
+        if tensorboard_available():
+            self.tensorboard_box.setToolTip(
+                "Write the curves and settings of each run where TensorBoard reads them too "
+                "(tensorboard --logdir FOLDER); grid runs compare in its HParams view.")
+        else:
+            self.tensorboard_box.setEnabled(False)
+            self.tensorboard_box.setToolTip(INSTALL_HINT)
+        device_form.addRow(self.tensorboard_box, self.tensorboard_dir)
         train_layout.addLayout(device_form)
         self.family_box = QGroupBox("Model settings")
         self.family_layout = QVBoxLayout(self.family_box)
@@ -244,5 +261,11 @@ class TrainingSetup(QWidget):
             raise ConfigError("choose a dataset to train on")
         settings = self.family_settings()
         create_family(self.model_name, settings)  # checks every value
+        tensorboard = None
+        if self.tensorboard_box.isChecked():
+            folder = self.tensorboard_dir.text().strip()
+            if not folder:
+                raise ConfigError("choose a folder for the TensorBoard logs")
+            tensorboard = Path(folder).expanduser()
         return TrainingJob(self.model_name, settings, self.train_config(), self.dataset(), name,
-                           grid=grid)
+                           grid=grid, tensorboard=tensorboard)

@@ -65,6 +65,7 @@ class TrainingJob:
     name: str
     grid: dict[str, list[Any]] | None = None
     folder: Path | None = None  # where the model files go (default: the user's library)
+    tensorboard: Path | None = None  # also log for TensorBoard there
     stamp: str = field(default_factory=lambda: datetime.now().strftime("%Y%m%d-%H%M%S"))
 
     @property
@@ -202,18 +203,21 @@ class TrainingThread(WorkerThread):
 
     def _train(self, torch) -> None:
         from studio.data import load_dataset
-        from studio.ml.device import pick_device
+        from studio.ml.device import prepare_device
         from studio.ml.grid import run_grid
         from studio.ml.registry import create_family
         from studio.ml.trainer import Trainer
 
         job = self.job
         torch.set_num_threads(job.training.threads or default_threads())
-        device = pick_device(job.training.device)
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
+        prepare_device(job.training.device)  # checked (a clear error) and made current
         dataset = load_dataset(job.dataset) if isinstance(job.dataset, str) else job.dataset
         callbacks = [self._logs, _Throttled(self, UPDATE_INTERVAL), _StepCounter(self)]
+        if job.tensorboard is not None:
+            from studio.ml.tensorboard_log import TensorBoardLog
+
+            callbacks.append(TensorBoardLog(job.tensorboard, f"{job.name}-{job.stamp}",
+                                            grid=job.grid is not None))
         if job.grid is not None:
             result = run_grid(job.model, dataset, job.grid, job.training, settings=job.settings,
                               output=job.output, callbacks=callbacks, control=self.control)

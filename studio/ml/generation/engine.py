@@ -37,7 +37,7 @@ def generate(request: GenerationRequest, *, on_candidate: Callable[[Candidate], 
     report = progress or (lambda fraction, text: None)
     stopped = cancel or (lambda: False)
     report(0.0, "loading the model")
-    loaded = models.load(request.model)
+    loaded = models.load(request.model, request.device)
     if request.mode not in loaded.family.modes:
         can = ", ".join(loaded.family.modes) or "nothing"
         raise GenerationError(f"{loaded.name} ({loaded.family.title}) cannot "

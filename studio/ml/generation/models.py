@@ -42,7 +42,7 @@ class ModelUnavailableError(GenerationError):
 
 
 _lock = threading.RLock()
-_loaded: dict[Path, tuple[tuple[int, int, int, int], LoadedModel]] = {}
+_loaded: dict[tuple[Path, str], tuple[tuple[int, int, int, int], LoadedModel]] = {}
 _indexes: dict[tuple, OriginalityIndex] = {}
 _styles: dict[tuple, StyleReference] = {}
 _ranges: dict[tuple, tuple[int, int]] = {}
@@ -72,17 +72,17 @@ def _stamp(path: Path) -> tuple[int, int, int, int]:
     return (w.st_mtime_ns, w.st_size, c.st_mtime_ns, c.st_size)
 
 
-def load(model: str | os.PathLike) -> LoadedModel:
-    """The model, loaded and verified (kept while its files are unchanged)."""
+def load(model: str | os.PathLike, device: str = "cpu") -> LoadedModel:
+    """The model, loaded and verified, on `device` (kept while its files are unchanged)."""
     try:
         path = find_model(model).resolve()
         with _lock:
             stamp = _stamp(path)
-            hit = _loaded.get(path)
+            hit = _loaded.get((path, device))
             if hit is not None and hit[0] == stamp:
                 return hit[1]
-            loaded = open_model(path)
-            _loaded[path] = (stamp, loaded)
+            loaded = open_model(path, device=device)
+            _loaded[(path, device)] = (stamp, loaded)
             return loaded
     except FileNotFoundError:
         raise ModelUnavailableError(f"{model}: the model file is missing") from None

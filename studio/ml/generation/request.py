@@ -46,6 +46,8 @@ class GenerationRequest:
       voices a harmonizer writes.
     interpolation_steps: melodies between the two ends (interpolate).
     playhead: tick where a new melody starts, or where continue starts without a time range.
+    device: where the model runs (`auto`, `cpu`, `cuda`, `cuda:N`, `mps`; see
+      `studio.ml.device`); the CPU by default, where the shipped models answer fastest.
     """
 
     mode: str
@@ -59,6 +61,7 @@ class GenerationRequest:
     pitch_range: tuple[int, int] | None = None
     interpolation_steps: int = 5
     playhead: int | None = None
+    device: str = "cpu"
 
     def check(self) -> None:
         """Raise GenerationError for a request no model could serve (before any work)."""
