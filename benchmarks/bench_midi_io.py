@@ -1,6 +1,6 @@
 """MIDI file reading speed: `read_song` beside raw pretty_midi, mido and symusic, in one run.
 
-Reads every file of ../shared/data/midi and a generated 16-track file of 80,000 notes.
+Reads every file of tests/fixtures/midi (the real-world test files) and a generated 16-track file of 80,000 notes.
 Targets (issue 2): the 80,000-note file in under 0.3 s end to end (read_song: isolated parser
 process, checks, Song objects); the total over all files at least 10x faster than raw pretty_midi.
 """
