@@ -4,7 +4,8 @@ progress bar and write PATH.safetensors + PATH.json (default: the user's model l
 Every knob of the training settings and of the model families is an option (`--lr 3e-3`,
 `--hidden 128`, `--no-amp`); `studio train --help` lists them. Ctrl+C stops after the current
 step and keeps what was learned; `--resume` continues such a run exactly where it stopped.
-Under torchrun, `--distributed` trains on every process with DDP.
+Under torchrun, `--distributed` trains on every process with DDP. `--from MODEL` fine-tunes a
+trained model on the dataset instead of starting from scratch (see `studio/commands/_finetune.py`).
 """
 
 from __future__ import annotations
@@ -121,12 +122,17 @@ def is_main_process() -> bool:
 
 
 def recorded_command(model: str, family: Any, config: Any, dataset: str, output: Path,
-                     distributed: bool) -> str:
+                     distributed: bool, start: Any = None) -> str:
     """The command recorded in the card: every setting that differs from the defaults, so
     that it reproduces the run (resumed runs included)."""
     from studio.ml.commandline import train_command
 
-    command = train_command(model, family.config, config, dataset, output)
+    if start is not None:
+        from studio.commands._finetune import recorded_command as fine_tune_command
+
+        command = fine_tune_command(start, config, dataset, output)
+    else:
+        command = train_command(model, family.config, config, dataset, output)
     if distributed:
         world = os.environ.get("WORLD_SIZE", "N")
         command = f"torchrun --nproc_per_node={world} -m {command} --distributed"
@@ -150,6 +156,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     p.add_argument("--tensorboard", metavar="DIR", help="also log the run for TensorBoard in "
                    "DIR (needs the tensorboard package; view with tensorboard --logdir DIR)")
+    from studio.commands import _finetune
+
+    _finetune.add_options(p)
     add_knob_options(p)
     p.set_defaults(func=run)
 
@@ -169,10 +178,23 @@ def run(args: argparse.Namespace) -> int:
         raise StudioMLError("--resume needs the --output of the run to continue")
     output = Path(args.output) if args.output else \
         paths.user_models_dir() / f"{args.model}-{args.dataset}"
-    if args.resume:  # the stopped run's settings, unless given again (e.g. more --epochs)
+    start = None
+    info = None
+    if args.resume:
         from studio.ml.train_state import read_state_info
 
         info = read_state_info(output)
+    if args.parent or (info and "parent" in info):  # fine-tuning
+        from studio.commands import _finetune
+
+        start, train_settings, dataset, warnings = _finetune.prepare(args, settings_from_args,
+                                                                     info)
+        for warning in warnings:
+            print(f"note: {warning}", file=sys.stderr)
+        if not args.output:
+            output = paths.user_models_dir() / f"{start.parent}-{args.dataset}"
+        family = start.family
+    elif args.resume:  # the stopped run's settings, unless given again (e.g. more --epochs)
         args.model = args.model or info["model"]
         family_settings, train_settings = settings_from_args(args, args.model)
         family_settings = {**info["config"], **family_settings}
@@ -181,9 +203,10 @@ def run(args: argparse.Namespace) -> int:
         raise StudioMLError("choose a model with --model (studio train --help lists them)")
     else:
         family_settings, train_settings = settings_from_args(args, args.model)
-    family = create_family(args.model, family_settings)
+    if start is None:
+        family = create_family(args.model, family_settings)
+        dataset = open_dataset(args.dataset)
     config = config_from_dict(TrainConfig, train_settings)
-    dataset = open_dataset(args.dataset)
     if weights_path(output).exists() and not (args.resume or args.force):
         raise StudioMLError(f"{weights_path(output)} exists; choose another --output, "
                             "--force to replace it, or --resume to continue its run")
@@ -211,9 +234,9 @@ def run(args: argparse.Namespace) -> int:
         result = Trainer(family, dataset, config, callbacks=callbacks, control=control,
                          output=output, resume=args.resume,
                          command=recorded_command(args.model, family, config, args.dataset,
-                                                  output, args.distributed),
+                                                  output, args.distributed, start),
                          distributed=args.distributed,
-                         keep_state=args.keep_state).run()
+                         keep_state=args.keep_state, start_from=start).run()
     finally:
         signal.signal(signal.SIGINT, previous)
     if result.status == "cancelled":
@@ -222,4 +245,8 @@ def run(args: argparse.Namespace) -> int:
                   f"{args.dataset} --output {shlex.quote(str(output))} --resume",
                   file=sys.stderr)
         return 130
+    if start is not None and main:
+        from studio.commands import _finetune
+
+        _finetune.report(start, result, dataset, config, args.compare_scratch, args.quiet)
     return 0

@@ -65,6 +65,7 @@ from studio.ml.train_state import TrainState, load_state, save_state, state_path
 
 if TYPE_CHECKING:
     from studio.data import Dataset
+    from studio.ml.finetune import StartingPoint
 
 
 def derived_seed(seed: int, tag: int, n: int) -> int:
@@ -87,7 +88,8 @@ class Trainer:
                  callbacks: Sequence[TrainingCallback] = (),
                  control: TrainingControl | None = None, output: str | os.PathLike | None = None,
                  resume: bool = False, command: str | None = None, distributed: bool = False,
-                 keep_state: bool = False, run_index: int = 0) -> None:
+                 keep_state: bool = False, run_index: int = 0,
+                 start_from: StartingPoint | None = None) -> None:
         self.family, self.dataset = family, dataset
         self.config = validate(config or TrainConfig())
         self.callbacks = list(callbacks)
@@ -95,6 +97,7 @@ class Trainer:
         self.output = Path(output) if output is not None else None
         self.resume, self.distributed, self.keep_state = resume, distributed, keep_state
         self.run_index = run_index
+        self.start_from = start_from  # fine-tuning: the parent's weights, frozen layers
         self.model_name = model_name_of(family)
         self.command = command or train_command(self.model_name, family.config, self.config,
                                                 dataset.name, self.output)
@@ -136,12 +139,15 @@ class Trainer:
                 f"{len(train)} training excerpts and batches of {c.batch_size} cannot be split "
                 f"over {group.world_size} processes (the batch size must be a multiple)")
         train, valid = train.to(device), valid.to(device)
-        model = fam.build().to(device)
+        model = fam.build()
+        if self.start_from is not None:
+            self.start_from.apply(model)
+        model = model.to(device)
         net: nn.Module = model
         if group.active:
             net = nn.parallel.DistributedDataParallel(
                 model, device_ids=[device.index] if device.type == "cuda" else None)
-        optimizer = build_optimizer(c, model.parameters())
+        optimizer = build_optimizer(c, model.parameters())  # frozen layers are left out
         batch = min(c.batch_size, len(train))
         steps = max(1, len(train) // batch)
         if c.steps_per_epoch:
@@ -341,7 +347,8 @@ class Trainer:
                             "pieces": {sp: len(ds.split(sp)) for sp in ("train", "valid", "test")}},
                 "split": {"train": "train", "valid": "valid", "test": "test"},
                 "training": config_to_dict(self.config), "best_epoch": s["best_epoch"],
-                "metrics": s["history"], "seconds": round(s["elapsed"], 2)}
+                "metrics": s["history"], "seconds": round(s["elapsed"], 2),
+                **({"parent": self.start_from.card_entry()} if self.start_from else {})}
 
     def _save(self, model: nn.Module, optimizer, schedule: LearningRateSchedule,
               s: dict[str, Any], sums: dict, status: str) -> dict[str, Any]:
@@ -358,7 +365,8 @@ class Trainer:
                 **{k: s[k] for k in ("epoch", "step_in_epoch", "global_step", "history",
                                      "best_epoch", "bad_epochs", "elapsed")},
                 "best_value": None if math.isinf(s["best_value"]) else s["best_value"],
-                "schedule": schedule.state()}
+                "schedule": schedule.state(),
+                **({"parent": self.start_from.card_entry()} if self.start_from else {})}
         save_state(self.output, TrainState(info, model.state_dict(), s["best"] or {},
                                            optimizer.state_dict(), torch.get_rng_state(),
                                            sums))

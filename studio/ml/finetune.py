@@ -1,0 +1,244 @@
+"""Fine-tuning: start from a trained model (a shipped one or the user's) and teach it the few songs
+a musician has, instead of training from scratch.
+
+    start = starting_point("lstm-melody", freeze=1)          # the parent, checked
+    dataset = with_validation(my_songs)                      # holds back songs if none are valid
+    config = fine_tune_training(start, {"epochs": 20})       # gentler defaults for small data
+    result = Trainer(start.family, dataset, config, start_from=start, output=...).run()
+    print(training_warnings(result.history))
+
+The child keeps the parent's architecture and vocabulary (its family and settings come from the
+parent's card), starts from the parent's weights, can keep its lowest layers frozen, and records
+its parent in its card. `check_fit` refuses a dataset the parent cannot read, with what to do;
+`compare_models` scores parent, child and a from-scratch model on the same songs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from studio.ml.errors import DatasetTooSmallError, StudioMLError
+from studio.ml.family import Family
+
+if TYPE_CHECKING:
+    from studio.data import Dataset
+    from studio.ml.callbacks import TrainResult
+
+HOLD_BACK = 0.15  # share of the training songs held back for early stopping when none are valid
+LR_FACTOR = 0.1  # fine-tuning learning rate: the parent's, divided by ten
+FINE_TUNE_DEFAULTS = {"epochs": 40, "patience": 6, "restore_best": True, "schedule": "constant",
+                      "warmup_steps": 0}
+_LAYER = re.compile(r"(?:^|[._])(?:l|layers?\.|blocks?\.|convs?\.|cells?\.)?(\d+)(?:[._]|$)")
+
+
+class FineTuneError(StudioMLError):
+    """The parent cannot be fine-tuned on this dataset (missing, tampered, or songs it cannot
+    read); the message says what to do."""
+
+
+@dataclass
+class StartingPoint:
+    """A parent model to start from: its family (settings from its card), weights and the
+    names of the parameters kept frozen. `weights` is None when a run is resumed (its state
+    holds the weights)."""
+
+    parent: str
+    sha256: str
+    family: Family
+    weights: dict[str, torch.Tensor] | None
+    freeze: int = 0
+    frozen: tuple[str, ...] = ()
+    parent_training: dict[str, Any] = field(default_factory=dict)
+
+    def apply(self, model: torch.nn.Module) -> None:
+        """Load the parent's weights into `model` and freeze the chosen layers."""
+        if self.weights is not None:
+            model.load_state_dict(self.weights, strict=True)
+        for name, p in model.named_parameters():
+            if name in self.frozen:
+                p.requires_grad_(False)
+
+    def card_entry(self) -> dict[str, Any]:
+        return {"name": self.parent, "sha256": self.sha256, "freeze": self.freeze,
+                "frozen": list(self.frozen)}
+
+
+def layer_groups(model: torch.nn.Module) -> list[list[str]]:
+    """The model's parameters from input to output in groups a musician can freeze: what comes
+    before the first numbered layer (embeddings, input projections), then each numbered layer
+    (`lstm.weight_ih_l0`, `blocks.3.conv.weight`), then the rest (the output head)."""
+    before, numbered, after = [], {}, []
+    for name, _ in model.named_parameters():
+        m = _LAYER.search(name)
+        if m:
+            numbered.setdefault(int(m.group(1)), []).append(name)
+        elif numbered:
+            after.append(name)
+        else:
+            before.append(name)
+    groups = ([before] if before else []) + [numbered[k] for k in sorted(numbered)]
+    return groups + ([after] if after else [])
+
+
+def frozen_names(model: torch.nn.Module, freeze: int) -> tuple[str, ...]:
+    groups = layer_groups(model)
+    if freeze < 0 or freeze >= len(groups):
+        raise FineTuneError(f"this model has {len(groups)} layer groups; freeze 0 to "
+                            f"{len(groups) - 1} of them (the output layer always learns)")
+    return tuple(n for g in groups[:freeze] for n in g)
+
+
+def starting_point(parent: str, freeze: int = 0, *, resume: bool = False) -> StartingPoint:
+    """The parent model (library name or path), verified, as a starting point."""
+    from studio.ml.checkpoint import load_checkpoint
+    from studio.ml.library import find_model
+
+    try:
+        loaded = load_checkpoint(find_model(parent))
+    except StudioMLError as e:
+        raise FineTuneError(f"cannot start from {parent}: {e}") from None
+    model = loaded.model
+    frozen = frozen_names(model, freeze)
+    weights = None if resume else {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return StartingPoint(loaded.name,
+                         str(loaded.card.get("weights", {}).get("sha256", "")), loaded.family,
+                         weights, freeze, frozen, dict(loaded.card.get("training", {})))
+
+
+def fine_tune_training(start: StartingPoint, given: dict[str, Any]) -> dict[str, Any]:
+    """Training settings for a fine-tune: the parent's optimizer, a tenth of its learning rate,
+    early stopping on; whatever the musician set explicitly wins."""
+    base = {k: v for k, v in start.parent_training.items()
+            if k in ("optimizer", "batch_size", "grad_clip", "weight_decay", "transpose")}
+    lr = float(start.parent_training.get("lr", 1e-3)) * LR_FACTOR
+    return {**base, **FINE_TUNE_DEFAULTS, "lr": max(1e-6, lr), **given}
+
+
+def with_validation(dataset: Dataset, fraction: float = HOLD_BACK, seed: int = 0) -> Dataset:
+    """`dataset` itself when it has validation songs; else a copy with a fraction of its
+    training songs (at least one) held back as the validation split."""
+    from studio.data import Dataset as DatasetClass
+    from studio.data.dataset import Piece
+
+    train, valid = dataset.split("train"), dataset.split("valid")
+    if valid:
+        return dataset
+    if len(train) < 2:
+        raise DatasetTooSmallError(f"{dataset.name} has {len(train)} training song(s) and no "
+                                   "validation songs: fine-tuning needs at least two songs")
+    n = max(1, round(fraction * len(train)))
+    held = set(np.random.default_rng(seed).choice(len(train), n, replace=False).tolist())
+    moved = {id(p) for i, p in enumerate(train) if i in held}
+    pieces = [Piece(p.name, "valid", p.source, p.satb, p.metadata, p.loader, p._song)
+              if id(p) in moved else p for p in dataset.pieces]
+    return DatasetClass(dataset.name, pieces, dataset.description + f" ({n} training songs "
+                        "held back for validation)", dataset.builtin, dataset.path)
+
+
+def check_fit(start: StartingPoint, dataset: Dataset) -> list[str]:
+    """Refuse a dataset the parent cannot learn from (FineTuneError with what to do); return
+    warnings for one it can read only in part."""
+    from studio.ml.family import Examples
+
+    family = start.family
+    try:
+        train: Examples = family.examples(dataset, "train", training=True)
+    except DatasetTooSmallError as e:
+        raise FineTuneError(f"{dataset.name} does not fit {start.parent}: {e}") from None
+    warnings = []
+    if train.unreadable:
+        warnings.append(f"{train.unreadable} songs could not be read and are left out")
+    if train.skipped:
+        warnings.append(f"{train.skipped} songs are shorter than the model's window and are "
+                        "left out")
+    outside = _share_outside_range(family, dataset)
+    if outside > 0.25:
+        raise FineTuneError(
+            f"{outside:.0%} of the notes of {dataset.name} lie outside the range "
+            f"{start.parent} was trained on: transpose the songs into it, or train a model "
+            "from scratch")
+    if outside > 0:
+        warnings.append(f"{outside:.0%} of the notes lie outside the model's range and are "
+                        "moved by octaves into it")
+    return warnings
+
+
+def _share_outside_range(family: Family, dataset: Dataset) -> float:
+    rep = family.representation_card()
+    low, high = rep.get("lowest"), rep.get("highest")
+    if low is None or high is None:
+        return 0.0
+    total = outside = 0
+    for piece in dataset.split("train"):
+        try:
+            pitches = piece.satb.ravel() if piece.satb is not None else \
+                np.array([n.pitch for t in piece.song().tracks if not t.is_drum
+                          for n in t.notes])
+        except Exception:  # noqa: BLE001 - an unreadable piece is counted by check_fit
+            continue
+        sounding = pitches[pitches >= 0]
+        total += len(sounding)
+        outside += int(((sounding < low) | (sounding > high)).sum())
+    return outside / total if total else 0.0
+
+
+def training_warnings(history: list[dict[str, float]]) -> list[str]:
+    """What a musician should know about a finished run: stopped while still improving
+    (undertrained), validation loss rising while the training loss fell (overfitting), onset
+    F1 near zero (it barely knows where notes start)."""
+    if not history:
+        return ["no epoch finished: the model is untrained"]
+    out = []
+    valid = [h["valid_loss"] for h in history]
+    train = [h["train_loss"] for h in history]
+    best = int(np.argmin(valid))
+    if len(valid) >= 2 and best == len(valid) - 1 and valid[-2] - valid[-1] > \
+            0.01 * abs(valid[-2]):
+        out.append(f"still improving when it stopped (validation loss fell "
+                   f"{valid[-2] - valid[-1]:.3f} in the last epoch): undertrained, train more "
+                   "epochs")
+    if best < len(valid) - 1 and valid[-1] > valid[best] * 1.03 and train[-1] < train[best]:
+        out.append(f"overfitting: the validation loss rose after epoch {best + 1} while the "
+                   "training loss kept falling (the best epoch was kept)")
+    f1 = history[best].get("valid_f1")
+    if f1 is not None and math.isfinite(f1) and f1 < 0.05 and \
+            history[best].get("valid_recall", 1.0) < 0.05:
+        out.append(f"onset F1 {f1:.2f}: it hardly ever predicts where notes start, so its "
+                   "rhythms will be erratic; train longer or start from a shipped model")
+    return out
+
+
+def compare_models(models: dict[str, tuple[Family, torch.nn.Module]], dataset: Dataset,
+                   split: str = "test", batch: int = 64) -> dict[str, float]:
+    """Each model's NLL per prediction on `split` of `dataset` (the same masks for all)."""
+    from studio.ml.evaluate import score
+    from studio.ml.trainer import derived_seed
+
+    out = {}
+    for label, (family, model) in models.items():
+        examples = family.examples(dataset, split, training=False)
+        if not len(examples):
+            raise DatasetTooSmallError(f"{dataset.name} has no {split} songs to compare on")
+        device = next(model.parameters()).device
+        _, stats = score(family, model.eval(), examples.to(device), batch,
+                         lambda i: derived_seed(0, 3, i))
+        out[label] = float(stats["nll"]) / max(1.0, float(stats["count"]))
+    return out
+
+
+def comparison_split(dataset: Dataset) -> str:
+    """The split the comparison is made on: test songs, else the validation songs."""
+    return "test" if dataset.split("test") else "valid"
+
+
+def summary_lines(scores: dict[str, float], result: TrainResult | None = None) -> list[str]:
+    lines = [f"{label}: NLL {nll:.3f}" for label, nll in scores.items()]
+    if result is not None:
+        lines += [f"warning: {w}" for w in training_warnings(result.history)]
+    return lines
