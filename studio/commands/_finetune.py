@@ -10,7 +10,6 @@ the same songs, with warnings for an undertrained or overfitting child.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,12 +63,9 @@ def model_name_of_family(model: str) -> str:
 
 
 def recorded_command(start, config: Any, dataset: str, output: Path) -> str:
-    from studio.ml.commandline import knob_options
+    from studio.ml.finetune import fine_tune_command
 
-    parts = ["studio", "train", "--from", start.parent, "--dataset", dataset]
-    if start.freeze:
-        parts += ["--freeze", str(start.freeze)]
-    return shlex.join(parts + knob_options(config) + ["--output", str(output)])
+    return fine_tune_command(start, config, dataset, output)
 
 
 def report(start, result, dataset, config, compare_scratch: bool, quiet: bool) -> None:

@@ -2,6 +2,8 @@
 combination of values, print the runs sorted by validation loss, keep the best model at PATH
 (and the table in PATH.grid.json). Other options are those of `studio train`, shared by all
 runs, e.g. `studio grid --model lstm --grid hidden=64,128 --grid lr=1e-3,3e-3 --epochs 10`.
+With `--from MODEL`, every run fine-tunes that model, over training knobs and `freeze`:
+`studio grid --from lstm-melody --dataset mine --grid lr=1e-4,3e-4 --grid freeze=0,1`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from studio.commands.train import add_knob_options, open_dataset, settings_from_
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("grid", help="grid search over model and training settings",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", "-m", required=True, metavar="NAME")
+    p.add_argument("--model", "-m", metavar="NAME")
+    p.add_argument("--from", dest="parent", metavar="MODEL", help="fine-tune this model in "
+                   "every run (grid over training knobs and freeze)")
     p.add_argument("--dataset", "-d", default="jsb", metavar="NAME",
                    help="a built-in or imported dataset (default: jsb)")
     p.add_argument("--grid", "-g", action="append", default=[], metavar="KNOB=V1,V2,...",
@@ -66,7 +70,18 @@ def run(args: argparse.Namespace) -> int:
     from studio.ml.loggers import ProgressBar
     from studio.ml.train_config import TrainConfig
 
+    start = None
+    if args.parent:
+        from studio.ml.finetune import fine_tune_training, starting_point, with_validation
+        from studio.ml.registry import model_name_of
+
+        start = starting_point(args.parent)
+        args.model = model_name_of(start.family)
+    elif not args.model:
+        raise StudioMLError("choose a model with --model, or a model to fine-tune with --from")
     family_settings, train_settings = settings_from_args(args, args.model)
+    if start is not None:
+        train_settings = fine_tune_training(start, train_settings)
     grid = parse_grid(args.model, args.grid)
     output = Path(args.output) if args.output else \
         paths.user_models_dir() / f"{args.model}-{args.dataset}-grid"
@@ -74,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         raise StudioMLError(f"{weights_path(output)} exists; choose another --output or "
                             "--force to replace it")
     dataset = open_dataset(args.dataset)
+    if start is not None:
+        dataset = with_validation(dataset)
     total = len(expand_grid(grid))
 
     class RunHeader(GridCallback):
@@ -94,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_grid(args.model, dataset, grid, config_from_dict(TrainConfig,
                                                                       train_settings),
                           settings=family_settings, output=output, callbacks=callbacks,
-                          control=control, monitor=args.monitor)
+                          control=control, monitor=args.monitor, start_from=start)
     finally:
         signal.signal(signal.SIGINT, previous)
     print(format_table(result))

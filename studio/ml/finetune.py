@@ -15,9 +15,12 @@ its parent in its card. `check_fit` refuses a dataset the parent cannot read, wi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -64,6 +67,11 @@ class StartingPoint:
             if name in self.frozen:
                 p.requires_grad_(False)
 
+    def refrozen(self, freeze: int) -> StartingPoint:
+        """The same parent with another number of frozen layer groups (a grid over freeze)."""
+        return dataclasses.replace(self, freeze=freeze,
+                                   frozen=frozen_names(self.family.build(), freeze))
+
     def card_entry(self) -> dict[str, Any]:
         return {"name": self.parent, "sha256": self.sha256, "freeze": self.freeze,
                 "frozen": list(self.frozen)}
@@ -109,6 +117,18 @@ def starting_point(parent: str, freeze: int = 0, *, resume: bool = False) -> Sta
     return StartingPoint(loaded.name,
                          str(loaded.card.get("weights", {}).get("sha256", "")), loaded.family,
                          weights, freeze, frozen, dict(loaded.card.get("training", {})))
+
+
+def fine_tune_command(start: StartingPoint, config: Any, dataset: str,
+                      output: Path | None) -> str:
+    """The `studio train --from ...` command recorded in the child's card."""
+    from studio.ml.commandline import knob_options
+
+    parts = ["studio", "train", "--from", start.parent, "--dataset", dataset]
+    if start.freeze:
+        parts += ["--freeze", str(start.freeze)]
+    parts += knob_options(config)
+    return shlex.join(parts + (["--output", str(output)] if output is not None else []))
 
 
 def fine_tune_training(start: StartingPoint, given: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from studio.ml.callbacks import TrainingCallback, TrainingControl
 from studio.ml.checkpoint import atomic_write_bytes, card_path, weights_path
 from studio.ml.commandline import train_command
 from studio.ml.errors import ConfigError, NonFiniteLossError, TrainingOutOfMemoryError
+from studio.ml.family import Family
+from studio.ml.finetune import StartingPoint, fine_tune_command
 from studio.ml.knobs import config_from_dict, config_to_dict, knobs_of
 from studio.ml.registry import create_family, family_class
 from studio.ml.train_config import TrainConfig
@@ -97,6 +99,12 @@ def parse_grid(model: str, specs: Sequence[str]) -> dict[str, list[Any]]:
         name = name.strip().lstrip("-").replace("-", "_")
         if not sep or not values.strip():
             raise ConfigError(f"{spec!r}: write a grid as NAME=VALUE1,VALUE2,...")
+        if name == "freeze":  # fine-tuning: lowest layer groups kept frozen
+            try:
+                grid[name] = [int(v) for v in values.split(",") if v.strip()]
+            except ValueError:
+                raise ConfigError(f"{spec!r}: freeze takes whole numbers") from None
+            continue
         k = fam.get(name) or train.get(name)
         if k is None:
             raise ConfigError(f"{name}: not a setting of {model} models or of training")
@@ -119,14 +127,16 @@ def split_settings(model: str, params: dict[str, Any]) -> tuple[dict[str, Any], 
 def run_grid(model: str, dataset: Dataset, grid: dict[str, Sequence[Any]],
              train_config: TrainConfig | None = None, *, settings: dict[str, Any] | None = None,
              output: str | os.PathLike | None = None, callbacks: Sequence[TrainingCallback] = (),
-             control: TrainingControl | None = None, monitor: str = "valid_loss") -> GridResult:
-    """Train one model per combination of `grid` (on top of `settings` and `train_config`)."""
+             control: TrainingControl | None = None, monitor: str = "valid_loss",
+             start_from: StartingPoint | None = None) -> GridResult:
+    """Train one model per combination of `grid` (on top of `settings` and `train_config`).
+    With `start_from`, every run fine-tunes that parent (the grid may then hold `freeze`)."""
     base_train = config_to_dict(train_config or TrainConfig())
     combos = expand_grid(grid)
     for params in combos:  # check every combination before the first run starts
-        fam_part, train_part = split_settings(model, params)
-        create_family(model, {**(settings or {}), **fam_part})
-        config_from_dict(TrainConfig, {**base_train, **train_part})
+        _row_family(model, params, settings, start_from)
+        config_from_dict(TrainConfig, {**base_train, **split_settings(
+            model, _without_freeze(params))[1]})
     control = control or TrainingControl()
     rows = [GridRow(i, p) for i, p in enumerate(combos)]
     out = Path(output) if output is not None else None
@@ -139,14 +149,14 @@ def run_grid(model: str, dataset: Dataset, grid: dict[str, Sequence[Any]],
             if control.cancelled:
                 row.status = "cancelled"
                 continue
-            fam_part, train_part = split_settings(model, row.params)
-            family = create_family(model, {**(settings or {}), **fam_part})
+            family, start = _row_family(model, row.params, settings, start_from)
+            train_part = split_settings(model, _without_freeze(row.params))[1]
             config = config_from_dict(TrainConfig, {**base_train, **train_part})
             row.status = "running"
             _notify(callbacks, "on_grid_run_start", row)
             trainer = Trainer(family, dataset, config, callbacks=callbacks, control=control,
                               output=work / f"run-{row.index:03d}" if work else None,
-                              run_index=row.index)
+                              run_index=row.index, start_from=start)
             try:
                 result = trainer.run()
             except (NonFiniteLossError, TrainingOutOfMemoryError) as e:
@@ -163,11 +173,13 @@ def run_grid(model: str, dataset: Dataset, grid: dict[str, Sequence[Any]],
             checkpoint = weights_path(out)
             os.replace(weights_path(source), checkpoint)
             card = json.loads(card_path(source).read_text())
-            fam_part, train_part = split_settings(model, best.params)
-            card.update(name=out.name, command=train_command(
-                model, create_family(model, {**(settings or {}), **fam_part}).config,
-                config_from_dict(TrainConfig, {**base_train, **train_part}), dataset.name, out),
-                grid={"monitor": monitor, "runs": [asdict(r) for r in ranked]})
+            family, start = _row_family(model, best.params, settings, start_from)
+            config = config_from_dict(TrainConfig, {**base_train, **split_settings(
+                model, _without_freeze(best.params))[1]})
+            command = fine_tune_command(start, config, dataset.name, out) if start else \
+                train_command(model, family.config, config, dataset.name, out)
+            card.update(name=out.name, command=command,
+                        grid={"monitor": monitor, "runs": [asdict(r) for r in ranked]})
             card["weights"] = dict(card["weights"], file=checkpoint.name)
             atomic_write_bytes(card_path(out), (json.dumps(card, indent=1) + "\n").encode())
         if out is not None:
@@ -180,6 +192,25 @@ def run_grid(model: str, dataset: Dataset, grid: dict[str, Sequence[Any]],
     finally:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _without_freeze(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k != "freeze"}
+
+
+def _row_family(model: str, params: dict[str, Any], settings: dict[str, Any] | None,
+                start_from: StartingPoint | None) -> tuple[Family, StartingPoint | None]:
+    """The family (and starting point, when fine-tuning) of one grid combination."""
+    fam_part = split_settings(model, _without_freeze(params))[0]
+    if start_from is None:
+        if "freeze" in params:
+            raise ConfigError("freeze is a setting of fine-tuning: start from a model")
+        return create_family(model, {**(settings or {}), **fam_part}), None
+    if fam_part:
+        raise ConfigError(f"fine-tuning keeps {start_from.parent}'s model settings; a grid "
+                          f"over {', '.join(sorted(fam_part))} needs training from scratch")
+    start = start_from if "freeze" not in params else start_from.refrozen(int(params["freeze"]))
+    return start.family, start
 
 
 def _notify(callbacks: Sequence[TrainingCallback], hook: str, row: GridRow) -> None:

@@ -114,6 +114,16 @@ def test_cli_from_a_shipped_model_lands_in_the_library_beside_it(piano_songs, tm
                       "64", "--output", tmp_path / "x")
     assert code != 0 and "keeps lstm-melody's model settings" in capsys.readouterr().err
 
+    # a grid over fine-tuning knobs: every run starts from the parent
+    code, out = run_cli("grid", "--from", "lstm-melody", "--dataset", "my-piano", "--grid",
+                        "freeze=0,2", "--epochs", "1", "--steps-per-epoch", "2", "--threads", "1",
+                        "--quiet", "--output", tmp_path / "g")
+    assert code == 0, capsys.readouterr().err
+    card = read_card(tmp_path / "g")
+    assert card["parent"]["name"] == "lstm-melody" and len(card["grid"]["runs"]) == 2
+    assert card["command"].startswith("studio train --from lstm-melody --dataset my-piano")
+    assert {r["params"]["freeze"] for r in card["grid"]["runs"]} == {0, 2}
+
 
 def test_a_tampered_or_missing_parent_is_refused_clearly(tmp_path):
     src = find_model("lstm-melody")
