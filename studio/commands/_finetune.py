@@ -70,36 +70,10 @@ def recorded_command(start, config: Any, dataset: str, output: Path) -> str:
 
 def report(start, result, dataset, config, compare_scratch: bool, quiet: bool) -> None:
     """Parent, child (and scratch) scored on the same songs, and the warnings, on stderr."""
-    from studio.ml.finetune import compare_models, comparison_split, training_warnings
-    from studio.ml.registry import create_family, model_name_of
-    from studio.ml.trainer import Trainer
+    from studio.ml.finetune import compare_with_parent, comparison_lines
 
-    if result.model is None or not result.history:
-        return
-    from studio.ml.checkpoint import load_checkpoint
-    from studio.ml.library import find_model
-
-    parent = load_checkpoint(find_model(start.parent))
-    models = {f"{start.parent} (parent, as it is)": (parent.family, parent.model),
-              "fine-tuned": (result.family, result.model)}
-    if compare_scratch:
-        if not quiet:
-            print("training a model from scratch on the same songs, to compare", file=sys.stderr)
-        scratch = Trainer(create_family(model_name_of(start.family),
-                                        _config_dict(start.family.config)),
-                          dataset, config).run()
-        models["from scratch"] = (scratch.family, scratch.model)
-    split = comparison_split(dataset)
-    scores = compare_models(models, dataset, split)
-    print(f"NLL per prediction on the {len(dataset.split(split))} {split} songs of "
-          f"{dataset.name} (lower is better):", file=sys.stderr)
-    for label, nll in scores.items():
-        print(f"  {label}: {nll:.4f}", file=sys.stderr)
-    for warning in training_warnings(result.history):
-        print(f"warning: {warning}", file=sys.stderr)
-
-
-def _config_dict(config: Any) -> dict:
-    from studio.ml.knobs import config_to_dict
-
-    return config_to_dict(config)
+    if compare_scratch and not quiet:
+        print("training a model from scratch on the same songs, to compare", file=sys.stderr)
+    comparison = compare_with_parent(start, result, dataset, config, scratch=compare_scratch)
+    for line in comparison_lines(comparison, dataset.name):
+        print(line, file=sys.stderr)

@@ -131,13 +131,19 @@ def fine_tune_command(start: StartingPoint, config: Any, dataset: str,
     return shlex.join(parts + (["--output", str(output)] if output is not None else []))
 
 
-def fine_tune_training(start: StartingPoint, given: dict[str, Any]) -> dict[str, Any]:
-    """Training settings for a fine-tune: the parent's optimizer, a tenth of its learning rate,
-    early stopping on; whatever the musician set explicitly wins."""
-    base = {k: v for k, v in start.parent_training.items()
+def fine_tune_defaults(parent_training: dict[str, Any]) -> dict[str, Any]:
+    """Training settings for a fine-tune of a model trained with `parent_training` (its card's
+    "training"): the parent's optimizer and batch, a tenth of its learning rate, early stopping
+    on the validation songs."""
+    base = {k: v for k, v in parent_training.items()
             if k in ("optimizer", "batch_size", "grad_clip", "weight_decay", "transpose")}
-    lr = float(start.parent_training.get("lr", 1e-3)) * LR_FACTOR
-    return {**base, **FINE_TUNE_DEFAULTS, "lr": max(1e-6, lr), **given}
+    lr = float(parent_training.get("lr", 1e-3)) * LR_FACTOR
+    return {**base, **FINE_TUNE_DEFAULTS, "lr": max(1e-6, lr)}
+
+
+def fine_tune_training(start: StartingPoint, given: dict[str, Any]) -> dict[str, Any]:
+    """`fine_tune_defaults` of the parent; whatever the musician set explicitly wins."""
+    return {**fine_tune_defaults(start.parent_training), **given}
 
 
 def with_validation(dataset: Dataset, fraction: float = HOLD_BACK, seed: int = 0) -> Dataset:
@@ -252,13 +258,51 @@ def compare_models(models: dict[str, tuple[Family, torch.nn.Module]], dataset: D
     return out
 
 
+def compare_with_parent(start: StartingPoint, result: TrainResult, dataset: Dataset,
+                        config: Any, *, scratch: bool = False, control: Any = None
+                        ) -> dict[str, Any]:
+    """After a fine-tune: the parent as it is, the child and (with `scratch`) a model trained
+    from scratch on the same songs with the same settings, scored on the same songs; with the
+    run's warnings. {"split", "songs", "scores": {label: NLL}, "warnings"}."""
+    from studio.ml.checkpoint import load_checkpoint
+    from studio.ml.knobs import config_to_dict
+    from studio.ml.library import find_model
+    from studio.ml.registry import create_family, model_name_of
+    from studio.ml.trainer import Trainer
+
+    out: dict[str, Any] = {"split": comparison_split(dataset), "scores": {},
+                           "warnings": training_warnings(result.history)}
+    out["songs"] = len(dataset.split(out["split"]))
+    if result.model is None or not result.history or result.status == "cancelled":
+        return out
+    parent = load_checkpoint(find_model(start.parent))
+    models = {f"{start.parent} (parent, as it is)": (parent.family, parent.model),
+              "fine-tuned": (result.family, result.model)}
+    if scratch:
+        fresh = Trainer(create_family(model_name_of(start.family),
+                                      config_to_dict(start.family.config)),
+                        dataset, config, control=control).run()
+        if fresh.status == "cancelled":
+            return out
+        models["from scratch"] = (fresh.family, fresh.model)
+    out["scores"] = compare_models(models, dataset, out["split"])
+    return out
+
+
+def comparison_lines(comparison: dict[str, Any], dataset_name: str) -> list[str]:
+    """The comparison as lines of text, best first."""
+    lines = []
+    if comparison["scores"]:
+        lines.append(f"NLL per prediction on the {comparison['songs']} {comparison['split']} "
+                     f"songs of {dataset_name} (lower is better):")
+        best = min(comparison["scores"].values())
+        for label, nll in comparison["scores"].items():
+            lines.append(f"  {label}: {nll:.4f}{'  (best)' if nll == best else ''}")
+    return lines + [f"warning: {w}" for w in comparison["warnings"]]
+
+
 def comparison_split(dataset: Dataset) -> str:
     """The split the comparison is made on: test songs, else the validation songs."""
     return "test" if dataset.split("test") else "valid"
 
 
-def summary_lines(scores: dict[str, float], result: TrainResult | None = None) -> list[str]:
-    lines = [f"{label}: NLL {nll:.3f}" for label, nll in scores.items()]
-    if result is not None:
-        lines += [f"warning: {w}" for w in training_warnings(result.history)]
-    return lines

@@ -55,4 +55,15 @@ def ended_text(result: TrainResult, patience: object, saved_as: str | None) -> s
         text += f"; best epoch {result.best_epoch}, validation loss {best['valid_loss']:.3f}"
     if saved_as:
         text += f". Saved as {saved_as} in the Library."
+    if result.status != "cancelled":
+        from studio.ml.finetune import training_warnings
+
+        text += "".join(f"\nWarning: {w}." for w in training_warnings(result.history))
     return text
+
+
+def compared_text(comparison: dict) -> str:
+    """A fine-tune's notes and comparison with its parent (and a model from scratch)."""
+    lines = [f"Note: {n}." for n in comparison.get("notes", [])]
+    return "\n".join(lines + [line for line in comparison.get("lines", [])
+                              if not line.startswith("warning:")])

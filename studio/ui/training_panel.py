@@ -37,7 +37,13 @@ from studio.ui.training_curve_data import RunCurves
 from studio.ui.training_curves import CurvesView
 from studio.ui.training_grid import GridView
 from studio.ui.training_library import LibraryView
-from studio.ui.training_messages import ended_text, epoch_text, progress_text, started_text
+from studio.ui.training_messages import (
+    compared_text,
+    ended_text,
+    epoch_text,
+    progress_text,
+    started_text,
+)
 from studio.ui.training_runs import RunHistory
 from studio.ui.training_setup import TrainingSetup
 from studio.ui.training_worker import TrainingJob, TrainingRunner, warm_up_engine
@@ -69,6 +75,7 @@ class TrainingPanel(QWidget):
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self.draw_frame)
+        self.comparison: dict | None = None  # the last fine-tune's comparison with its parent
         self._build()
         self.runner.run_started.connect(self._run_started)
         self.runner.step.connect(self._step)
@@ -79,6 +86,7 @@ class TrainingPanel(QWidget):
         self.runner.grid_run_started.connect(self.grid.run_started)
         self.runner.grid_run_ended.connect(self._grid_run_ended)
         self.runner.grid_finished.connect(self._grid_finished)
+        self.runner.compared.connect(self._compared)
         self.runner.running_changed.connect(self._running_changed)
         self.setup.model_changed.connect(self.grid.set_model)
         self.grid.set_model(self.setup.model_name)
@@ -317,6 +325,12 @@ class TrainingPanel(QWidget):
             self._saved_name = self.job.name
         patience = run.info.get("training", {}).get("patience", "?")
         self._show_message(ended_text(result, patience, self._saved_name if single else None))
+
+    def _compared(self, comparison: dict) -> None:
+        self.comparison = comparison
+        extra = compared_text(comparison)
+        if extra:
+            self._show_message(f"{self.message.text()}\n{extra}")
 
     def _failed(self, message: str) -> None:
         self.last_status, self.last_error = "failed", message

@@ -37,6 +37,7 @@ from studio.ml.registry import create_family, model_names
 from studio.ml.tensorboard_log import INSTALL_HINT, tensorboard_available
 from studio.ml.train_config import TrainConfig
 from studio.ui.training_form import KnobForm, knob_tooltip
+from studio.ui.training_start_from import StartFromBox
 from studio.ui.training_worker import TrainingJob
 
 if TYPE_CHECKING:
@@ -124,11 +125,15 @@ class TrainingSetup(QWidget):
             self.tensorboard_box.setToolTip(INSTALL_HINT)
         device_form.addRow(self.tensorboard_box, self.tensorboard_dir)
         train_layout.addLayout(device_form)
+        self.start_from = StartFromBox()
+        self.start_from.setObjectName("start_from")
+        self.start_from.parent_changed.connect(self._parent_chosen)
         self.family_box = QGroupBox("Model settings")
         self.family_layout = QVBoxLayout(self.family_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(data_box)
+        layout.addWidget(self.start_from)
         layout.addWidget(self.family_box)
         layout.addWidget(train_box)
         layout.addStretch(1)
@@ -203,8 +208,23 @@ class TrainingSetup(QWidget):
         self.family_layout.addWidget(self.family_form)
         self.family_box.setTitle(f"{name} settings")
         self.summary.setText(family_class.summary)
+        self.start_from.refresh(name)
         self._suggest_name()
         self.model_changed.emit(name)
+        self.changed.emit()
+
+    def _parent_chosen(self, entry: Any) -> None:
+        """A parent fixes the model settings to its own and suggests fine-tuning defaults."""
+        if self.family_form is None:
+            return
+        if entry is None:
+            self.family_form.setEnabled(True)
+        else:
+            from studio.ml.finetune import fine_tune_defaults
+
+            self.family_form.set_values(entry.card.get("config", {}))
+            self.family_form.setEnabled(False)
+            self.training_form.set_values(fine_tune_defaults(entry.card.get("training", {})))
         self.changed.emit()
 
     # -- settings and name ----------------------------------------------------------------------
@@ -268,4 +288,6 @@ class TrainingSetup(QWidget):
                 raise ConfigError("choose a folder for the TensorBoard logs")
             tensorboard = Path(folder).expanduser()
         return TrainingJob(self.model_name, settings, self.train_config(), self.dataset(), name,
-                           grid=grid, tensorboard=tensorboard)
+                           grid=grid, tensorboard=tensorboard,
+                           parent=self.start_from.parent_name, freeze=self.start_from.freeze,
+                           compare_scratch=self.start_from.compare_scratch and grid is None)

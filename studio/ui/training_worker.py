@@ -66,6 +66,9 @@ class TrainingJob:
     grid: dict[str, list[Any]] | None = None
     folder: Path | None = None  # where the model files go (default: the user's library)
     tensorboard: Path | None = None  # also log for TensorBoard there
+    parent: str | None = None  # fine-tune this model (library name) instead of from scratch
+    freeze: int = 0  # fine-tuning: lowest layer groups kept as they are
+    compare_scratch: bool = False  # fine-tuning: also train one from scratch, to compare
     stamp: str = field(default_factory=lambda: datetime.now().strftime("%Y%m%d-%H%M%S"))
 
     @property
@@ -137,6 +140,7 @@ class TrainingThread(WorkerThread):
     grid_run_ended = Signal(object)  # GridRow
     grid_finished = Signal(object)  # GridResult
     failed = Signal(str)  # a message for the user
+    compared = Signal(object)  # fine-tuning: parent / child / scratch scores and warnings
 
     _live: set[TrainingThread] = set()  # threads keep themselves alive until finished
 
@@ -222,10 +226,30 @@ class TrainingThread(WorkerThread):
             result = run_grid(job.model, dataset, job.grid, job.training, settings=job.settings,
                               output=job.output, callbacks=callbacks, control=self.control)
             self.grid_finished.emit(result)
+        elif job.parent:
+            self._fine_tune(dataset, callbacks)
         else:
             family = create_family(job.model, job.settings)
             Trainer(family, dataset, job.training, callbacks=callbacks, control=self.control,
                     output=job.output).run()
+
+    def _fine_tune(self, dataset, callbacks) -> None:
+        """Start from the job's parent; then compare parent, child (and scratch)."""
+        from studio.ml import finetune as F
+        from studio.ml.trainer import Trainer
+
+        job = self.job
+        start = F.starting_point(job.parent, job.freeze)
+        dataset = F.with_validation(dataset)
+        notes = F.check_fit(start, dataset)
+        result = Trainer(start.family, dataset, job.training, callbacks=callbacks,
+                         control=self.control, output=job.output, start_from=start,
+                         command=F.fine_tune_command(start, job.training, dataset.name,
+                                                     job.output)).run()
+        comparison = F.compare_with_parent(start, result, dataset, job.training,
+                                           scratch=job.compare_scratch, control=self.control)
+        self.compared.emit({**comparison, "notes": notes,
+                            "lines": F.comparison_lines(comparison, dataset.name)})
 
 
 class _StepCounter(GridCallback):
@@ -273,6 +297,7 @@ class TrainingRunner(QObject):
     grid_run_started = Signal(object)
     grid_run_ended = Signal(object)
     grid_finished = Signal(object)
+    compared = Signal(object)
     failed = Signal(str)
     running_changed = Signal(bool)
 
@@ -296,7 +321,7 @@ class TrainingRunner(QObject):
             raise RuntimeError("a training job is already running")
         thread = TrainingThread(job)
         for name in ("run_started", "step", "epoch", "paused", "run_ended", "grid_run_started",
-                     "grid_run_ended", "grid_finished"):
+                     "grid_run_ended", "grid_finished", "compared"):
             getattr(thread, name).connect(getattr(self, name))
         thread.failed.connect(self._thread_failed)
         thread.finished.connect(self._thread_finished)
