@@ -194,3 +194,16 @@ def test_warnings_for_undertrained_and_overfitting_runs():
     assert any("onset F1 0.00" in w for w in training_warnings(silent))
     steady = [{"train_loss": 1.0, "valid_loss": 1.0, "valid_f1": 0.6, "valid_recall": 0.6}] * 3
     assert training_warnings(steady) == []
+
+
+@pytest.mark.parametrize("parent", ["lstm-melody", "vae-melody", "cnn-harmonizer",
+                                    "minibach-harmonizer"])
+def test_every_shipped_generative_model_fine_tunes(parent, piano_songs, tmp_path):
+    start = starting_point(parent)
+    data = with_validation(piano_songs)
+    result = Trainer(start.family, data, config(start, epochs=1, steps_per_epoch=1),
+                     start_from=start, output=tmp_path / "child").run()
+    assert result.status == "completed"
+    card = read_card(tmp_path / "child")
+    assert card["parent"]["name"] == parent and card["family"] == start.family.name
+    assert card["config"] == read_card(find_model(parent))["config"]
