@@ -52,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # a clear message, never a raw traceback
-        from studio.commands._errors import describe
+        from studio.ml.errors import user_message
 
-        message = describe(e)
+        message = user_message(e)
         if message is None:
             raise
         print(f"studio: error: {message}", file=sys.stderr)

@@ -38,7 +38,7 @@ def test_the_contracts_cover_layers_features_and_cycles():
     on_disk = {p.name for p in (REPO / "studio" / "ui").iterdir()
                if (p / "__init__.py").is_file()}
     assert features == UI_FEATURES == on_disk  # a new ui package is a feature, under the contract
-    assert by_type["acyclic_siblings"]["ancestors"] == ["studio.ui"]
+    assert by_type["acyclic_siblings"]["ancestors"] == ["studio"]  # and every package below
 
 
 def test_core_imports_without_qt():

@@ -58,9 +58,9 @@ class GenerationThread(WorkerThread):
             if self.stop.is_set():
                 self.cancelled.emit(self.run_number)
                 return
-            from studio.commands._errors import describe
+            from studio.ml.errors import user_message
 
-            message = describe(e)
+            message = user_message(e)
             if message is None:
                 traceback.print_exc()
                 message = f"Generation failed unexpectedly ({type(e).__name__}: {e})"

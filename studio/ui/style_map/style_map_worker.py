@@ -46,9 +46,9 @@ class _TaskThread(WorkerThread):
         except AnalysisCancelled:
             self.cancelled.emit()
         except Exception as e:  # reported to the user, never a crash of the app
-            from studio.commands._errors import describe
+            from studio.ml.errors import user_message
 
-            message = describe(e)
+            message = user_message(e)
             if message is None:
                 traceback.print_exc()
                 message = f"{type(e).__name__}: {e}"

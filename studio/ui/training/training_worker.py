@@ -188,10 +188,10 @@ class TrainingThread(WorkerThread):
         try:
             self._train(torch)
         except Exception as e:  # shown in the panel, never a crash of the app
-            from studio.commands._errors import describe
+            from studio.ml.errors import user_message
 
             self._logs.close_failed(self.run_index)
-            message = describe(e)
+            message = user_message(e)
             if message is None:
                 traceback.print_exc()
                 message = f"an internal error stopped training ({type(e).__name__}: {e})"
