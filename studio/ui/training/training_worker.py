@@ -10,7 +10,8 @@ it has finished, so no `QThread` is ever destroyed while it runs.
 
 Torch's thread count and the device are set inside the worker. Engine errors (`StudioMLError`:
 NaN loss, out of memory, too little data) arrive as `failed(message)`; anything else is reported
-the same way with its traceback printed, never as a crash.
+the same way with its traceback printed, never as a crash (`studio.ui.jobs.failure_message`, as
+for every background job).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +38,7 @@ from studio.ml.callbacks import (
 from studio.ml.grid import GridCallback, GridRow
 from studio.ml.loggers import JsonlLog
 from studio.ml.train_config import TrainConfig
-from studio.ui.worker_thread import WorkerThread
+from studio.ui.jobs import WorkerThread, failure_message
 
 if TYPE_CHECKING:
     from studio.data import Dataset
@@ -188,13 +188,8 @@ class TrainingThread(WorkerThread):
         try:
             self._train(torch)
         except Exception as e:  # shown in the panel, never a crash of the app
-            from studio.ml.errors import user_message
-
             self._logs.close_failed(self.run_index)
-            message = user_message(e)
-            if message is None:
-                traceback.print_exc()
-                message = f"an internal error stopped training ({type(e).__name__}: {e})"
+            message = failure_message(e, "an internal error stopped training")
             self.error = message
             self.failed.emit(message)
         finally:
