@@ -29,8 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(lower is better; default valid_loss)")
     p.add_argument("--force", action="store_true", help="replace an existing model at --output")
     p.add_argument("--quiet", "-q", action="store_true", help="only the results table")
-    add_knob_options(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, engine_options=add_knob_options)
 
 
 def format_table(result: Any) -> str:

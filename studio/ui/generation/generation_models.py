@@ -144,7 +144,7 @@ class ModelCatalog(QObject):
 
     def modes_of(self, name: str) -> list[str] | None:
         """The modes a library model can generate (None: no such model)."""
-        from studio.ml.family import GENERATION_MODES
+        from studio.ml.modes import GENERATION_MODES
 
         found = None
         for mode in GENERATION_MODES:
