@@ -7,7 +7,8 @@ Features plug in through `FEATURE_MODULES`: each module has `install(window)`, c
 the menus, docks and the piano roll exist. A feature may use `window.document` (the song, undo
 stack, selection), `window.piano_roll` (the editor: see studio.ui.editor.pianoroll),
 `window.menus[name]` ("File", "Edit", "View", "Help"), `window.docks[name]` ("Tracks", "Dataset",
-"Training", "Generation"), `window.transport_area` (a toolbar), `window.settings` (QSettings),
+"Training", "Generation"; `window.dock_panel(title, panel, shutdown)` fills one),
+`window.transport_area` (a toolbar), `window.settings` (QSettings),
 `window.preferences_pages` (append (title, factory) to add a Preferences tab),
 `window.show_status(text)`, `window.show_error(title, text)`, `window.open_song(song, path)` and
 the `about_to_close` signal (cancel and wait for worker threads there). What features publish for
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -195,6 +197,15 @@ class MainWindow(QMainWindow):
         keys = menu.addAction("&Keyboard Shortcuts", self.show_shortcuts)
         keys.setShortcut(QKeySequence("F1"))
         menu.addAction("&About Studio", lambda: show_about(self))
+
+    def dock_panel(self, title: str, panel: QWidget, shutdown: Callable[[], None]) -> None:
+        """Put a feature's panel in the dock `title`; `shutdown` (cancel and wait for its
+        threads) runs when the window closes or the application quits."""
+        self.docks[title].setWidget(panel)
+        self.about_to_close.connect(shutdown)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(shutdown)
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self)

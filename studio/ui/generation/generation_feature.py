@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from studio.ui.generation.generation_demo import open_demo, open_demo_on_first_launch
 from studio.ui.generation.generation_panel import GenerationPanel
@@ -23,12 +22,8 @@ if TYPE_CHECKING:
 def install(window: MainWindow) -> GenerationPanel:
     panel = GenerationPanel(window)
     panel.setObjectName("generation_panel")
-    window.docks["Generation"].setWidget(panel)
+    window.dock_panel("Generation", panel, panel.shutdown)
     window.generation_panel = panel
-    window.about_to_close.connect(panel.shutdown)
-    app = QApplication.instance()
-    if app is not None:
-        app.aboutToQuit.connect(panel.shutdown)
     help_menu = window.menus.get("Help")
     if help_menu is not None:
         action = help_menu.addAction("Open &Demo (Chorale to Harmonize)")

@@ -1,5 +1,6 @@
-"""Installs the style map and style critic: a tab of the dataset panel when that panel offers
-`add_tab(widget, title)`, otherwise a dock of its own ("Style map", tabbed with the Dataset dock).
+"""Installs the style map and style critic: a tab of the dataset panel when the Dataset feature
+is installed (`window.dataset_panel.add_tab(widget, title)`), otherwise a dock of its own ("Style
+map", tabbed with the Dataset dock).
 
 Publishes `window.style_map` (a `StyleMapPanel`): generation calls
 `window.style_map.add_songs([(name, song), ...], label="generated")` to show its variations on the

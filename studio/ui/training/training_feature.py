@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication
-
 from studio.ui.training.training_panel import TrainingPanel
 
 if TYPE_CHECKING:
@@ -22,12 +20,8 @@ if TYPE_CHECKING:
 def install(window: MainWindow) -> TrainingPanel:
     panel = TrainingPanel(window)
     panel.setObjectName("training_panel")
-    window.docks["Training"].setWidget(panel)
+    window.dock_panel("Training", panel, panel.shutdown)
     window.training_panel = panel
-    window.about_to_close.connect(panel.shutdown)
-    app = QApplication.instance()
-    if app is not None:
-        app.aboutToQuit.connect(panel.shutdown)
     datasets = window.dataset_panel
     if datasets is not None:
         datasets.dataset_loaded.connect(lambda ds: _offer(panel, ds))
