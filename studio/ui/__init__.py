@@ -3,5 +3,6 @@
 One subpackage per feature (editor, playback, datasets, training, generation, style_map,
 project), independent of each other; the common part at this level: `app` (start-up),
 `main_window` (the window the features plug into), `document` (the open song and its undo
-stack), `jobs` (background jobs), `palette`, `main_thread_gc`, `help_dialogs`, `stall_probe`.
+stack), `jobs` (background jobs) on `worker_thread`, `palette`, `main_thread_gc`,
+`help_dialogs`, `stall_probe`.
 """

@@ -1,85 +1,26 @@
-"""Background jobs: `WorkerThread`, the QThread every job of the studio runs on, and `JobRunner`,
-which runs one job at a time with progress, cancel and the same error handling for every panel.
+"""Background jobs: `JobRunner` runs one job at a time for a panel, with progress, cancel and the
+same error handling for every panel, on a `WorkerThread` (studio.ui.worker_thread).
 
 A job is a plain function `fn(thread)` (usually around a Qt-free core function) run on a
 `JobThread`: it reports with `thread.report(fraction, text)` (forwarded at most about ten times a
 second), hands over partial results with `thread.deliver(item)`, and checks
 `thread.stop_requested()` between steps. Starting a job cancels the one before (whatever the old
-one still sends is dropped); `shutdown()` cancels and waits. A job that raises fails with a
-message for the user: a user error's own text (`studio.ml.errors.user_message`); anything else is
-a bug, printed with its traceback and named as unexpected (`failure_message`).
-
-Qt aborts the whole process ("QThread: Destroyed while thread is still running") when a QThread
-object is destroyed while its thread runs. The panels stop and join their threads when the
-window closes; this base class is the safety net for every other way out (the interpreter
-exiting while a window was never closed, a script or test that drops a window): each started
-thread is remembered weakly, and at exit the ones still running are asked to stop and waited
-for, so the process ends cleanly instead of dumping core.
+one still sends is dropped); `shutdown()` cancels and waits, so no QThread is ever destroyed
+while it runs. A job that raises fails with a message for the user: a user error's own text
+(`studio.ml.errors.user_message`); anything else is a bug, printed with its traceback and named
+as unexpected (`failure_message`, which the other worker threads use too).
 """
 
 from __future__ import annotations
 
-import atexit
 import threading
 import time
 import traceback
-import weakref
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
-from studio.ui.main_thread_gc import defer_full_collections_while
-from studio.ui.main_thread_gc import install as collect_on_gui_thread
-
-EXIT_WAIT_MS = 30_000  # e.g. an import of torch or a model load that cannot be interrupted
-
-_threads: weakref.WeakSet = weakref.WeakSet()
-
-
-class WorkerThread(QThread):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        _threads.add(self)
-        collect_on_gui_thread()  # no Qt object is ever collected on this thread
-
-
-def join_running_threads(timeout_ms: int = EXIT_WAIT_MS) -> int:
-    """Ask every running worker thread to stop and wait for it; how many were still running."""
-    running = []
-    for thread in list(_threads):
-        try:
-            if thread.isRunning():
-                thread.requestInterruption()
-                running.append(thread)
-        except RuntimeError:  # its C++ object is already gone
-            pass
-    for thread in running:
-        stop = getattr(thread, "stop", None) or getattr(thread, "cancel", None)
-        if callable(stop):
-            try:
-                stop()
-            except Exception:  # a best effort at exit
-                pass
-        thread.wait(timeout_ms)
-    return len(running)
-
-
-atexit.register(join_running_threads)
-
-
-def any_running() -> bool:
-    """Is a background job running now?"""
-    for thread in list(_threads):
-        try:
-            if thread.isRunning():
-                return True
-        except RuntimeError:  # its C++ object is already gone
-            pass
-    return False
-
-
-defer_full_collections_while(any_running)  # a 0.1 s collection would show in their progress
-
+from studio.ui.worker_thread import WorkerThread
 
 PROGRESS_INTERVAL_S = 0.1
 

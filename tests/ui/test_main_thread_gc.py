@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 
 from studio.music.song import Note, Song, Track
 from studio.ui import main_thread_gc
-from studio.ui.jobs import WorkerThread
 from studio.ui.main_window import MainWindow
+from studio.ui.worker_thread import WorkerThread
 
 
 class Holder(QObject):

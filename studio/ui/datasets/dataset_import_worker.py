@@ -22,7 +22,7 @@ from studio.data.piece_content import ImportOptions
 from studio.data.statistics import dataset_statistics
 from studio.data.store import DatasetStore
 from studio.data.worker_pool import WorkerPool
-from studio.ui.jobs import WorkerThread
+from studio.ui.worker_thread import WorkerThread
 
 PROGRESS_INTERVAL_S = 0.1
 WORKER_NICE = 10  # parser processes yield the cores to the GUI thread at once

@@ -16,7 +16,7 @@ import traceback
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from studio.ui.jobs import WorkerThread
+from studio.ui.worker_thread import WorkerThread
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 

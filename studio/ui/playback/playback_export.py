@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from studio.midi.render import RenderCancelled, RenderResult, render_song
 from studio.music.song import Song
-from studio.ui.jobs import WorkerThread
+from studio.ui.worker_thread import WorkerThread
 
 
 class RenderJob(WorkerThread):

@@ -38,7 +38,8 @@ from studio.ml.callbacks import (
 from studio.ml.grid import GridCallback, GridRow
 from studio.ml.loggers import JsonlLog
 from studio.ml.train_config import TrainConfig
-from studio.ui.jobs import WorkerThread, failure_message
+from studio.ui.jobs import failure_message
+from studio.ui.worker_thread import WorkerThread
 
 if TYPE_CHECKING:
     from studio.data import Dataset
