@@ -64,7 +64,7 @@ def headless(dataset: Dataset, config: TrainConfig) -> float:
 def in_window(window, dataset: Dataset, config: TrainConfig, probe: StallProbe, edit: bool) -> float:
     from studio.music.edits import AddNotes
     from studio.music.song import Note
-    from studio.ui.training_worker import TrainingJob
+    from studio.ui.training.training_worker import TrainingJob
 
     panel = window.training_panel
     reports: list = []
@@ -107,7 +107,7 @@ def main() -> int:
 
     from studio.ui.app import application
     from studio.ui.main_window import MainWindow
-    from studio.ui.training_worker import warm_up_engine
+    from studio.ui.training.training_worker import warm_up_engine
 
     torch.set_num_threads(args.threads)
     app = application()

@@ -37,8 +37,8 @@ from benchmarks.bench_midi_io import make_big  # noqa: E402
 from studio.midi import read_song  # noqa: E402
 from studio.midi.isolation import shared_parser  # noqa: E402
 from studio.ui import palette  # noqa: E402
-from studio.ui import pianoroll_paint as paint  # noqa: E402
 from studio.ui.app import application  # noqa: E402
+from studio.ui.editor import pianoroll_paint as paint  # noqa: E402
 from studio.ui.main_window import MainWindow  # noqa: E402
 
 CANVAS = (1600, 900)

@@ -39,6 +39,7 @@ from studio.midi.realtime import raise_thread_priority  # noqa: E402
 from studio.midi.render import render_array  # noqa: E402
 from studio.midi.sequence import compile_events  # noqa: E402
 from studio.music import Note, Song, TempoChange, Track  # noqa: E402
+from studio.music.timing import duration_seconds  # noqa: E402
 from tests.realtime_fixtures import JACK_PERIOD, JACK_SAMPLE_RATE, _stop, start_jack  # noqa: E402
 
 PPQ = 480
@@ -204,20 +205,20 @@ def main() -> None:
     print(f"JACK dummy driver {JACK_SAMPLE_RATE} Hz, {JACK_PERIOD}-frame periods "
           f"({1000 * JACK_PERIOD / JACK_SAMPLE_RATE:.2f} ms); real-time thread priority: "
           f"{'yes' if rt.get('ok') else 'refused'}")
-    print(f"Song: {song.duration_seconds():.0f} s, {song.note_count} notes, {len(events)} "
-          f"note events ({song.note_count / song.duration_seconds():.0f} note-ons/s)\n")
+    print(f"Song: {duration_seconds(song):.0f} s, {song.note_count} notes, {len(events)} "
+          f"note events ({song.note_count / duration_seconds(song):.0f} note-ons/s)\n")
     try:
         system = MidiSystem.open()
         rows = []
         err, lost = run_player(system, song, folder, busy=False)
-        rows.append(describe("Studio player", err, lost, song.duration_seconds()))
+        rows.append(describe("Studio player", err, lost, duration_seconds(song)))
         short = dense_song(min(minutes, 0.5))
         err_b, lost_b = run_player(system, short, folder, busy=True)
         rows.append(describe("Studio player, main thread busy", err_b, lost_b,
-                             short.duration_seconds()))
+                             duration_seconds(short)))
         err_n, lost_n = run_naive(system, short, folder)
         rows.append(describe("reference: naive sleep-and-send loop", err_n, lost_n,
-                             short.duration_seconds()))
+                             duration_seconds(short)))
         system.close()
     finally:
         _stop(jack.process)

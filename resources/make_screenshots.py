@@ -90,7 +90,7 @@ def _harmonized_demo(window, count: int = 4):
     """The first-launch demo harmonized from the Generation panel (seeded), variations listed."""
     import time
 
-    from studio.ui.generation_demo import open_demo
+    from studio.ui.generation.generation_demo import open_demo
 
     open_demo(window)
     window.docks["Training"].hide()

@@ -33,3 +33,23 @@ def test_info_on_bad_file_is_one_line_error(tmp_path):
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert out.stderr.strip() == f"studio: error: {bad}: not a MIDI file (no MThd header)"
+
+
+HELP_WITHOUT_TORCH = ("import sys\nfrom studio.cli import main\ntry:\n    main(sys.argv[1:])\n"
+                      "except SystemExit:\n    pass\nprint('torch' in sys.modules, file=sys.stderr)")
+
+
+def _help(*args):
+    return subprocess.run([sys.executable, "-c", HELP_WITHOUT_TORCH, *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_help_starts_without_the_engine_except_for_training():
+    for args in (["--help"], ["info", "--help"], ["generate", "--help"], ["eval", "--help"]):
+        out = _help(*args)
+        assert out.stdout.startswith("usage: studio") and out.stderr.strip() == "False", args
+    out = _help("train", "--help")  # the model knobs come from the families (torch)
+    assert out.stderr.strip() == "True"
+    assert "training settings:" in out.stdout and "--lr" in out.stdout
+    assert "--cd-steps" in out.stdout and "[rbm]" in out.stdout
+    assert "the model to train: " in out.stdout and "lstm" in out.stdout

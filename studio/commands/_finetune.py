@@ -24,7 +24,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
                    "model from scratch on the same songs with the same budget, to compare")
 
 
-def prepare(args: argparse.Namespace, settings_from_args, resume_info: dict | None):
+def prepare(args: argparse.Namespace, settings_from_args, open_dataset,
+            resume_info: dict | None):
     """(starting point, family, training settings, dataset, warnings) for a fine-tune run."""
     from studio.ml.errors import ConfigError
     from studio.ml.finetune import check_fit, fine_tune_training, starting_point, with_validation
@@ -49,8 +50,6 @@ def prepare(args: argparse.Namespace, settings_from_args, resume_info: dict | No
         train_settings = {**resume_info["training"], **train_settings}
     else:
         train_settings = fine_tune_training(start, train_settings)
-    from studio.commands.train import open_dataset
-
     dataset = with_validation(open_dataset(args.dataset))
     warnings = check_fit(start, dataset)
     return start, train_settings, dataset, warnings

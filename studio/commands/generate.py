@@ -29,7 +29,7 @@ import re
 import sys
 from pathlib import Path
 
-from studio.ml.family import GENERATION_MODES
+from studio.ml.modes import GENERATION_MODES
 from studio.music.keys import FLAT_NAMES, SHARP_NAMES
 
 

@@ -35,8 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="only the results table")
     p.add_argument("--tensorboard", metavar="DIR", help="also log every run for TensorBoard in "
                    "DIR, hyperparameters included (compare them in its HParams view)")
-    add_knob_options(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, engine_options=add_knob_options)
 
 
 def format_table(result: Any) -> str:

@@ -6,6 +6,7 @@ import argparse
 
 from studio.midi import read_song
 from studio.music.keys import estimate_key, key_name, pitch_class_histogram, pitch_name
+from studio.music.timing import duration_seconds
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +26,7 @@ def describe_song(song, name: str) -> str:
     tempo_text = f"{tempo:.1f} qpm" + (f" ({len(song.tempos)} tempo changes)"
                                        if len(song.tempos) > 1 else "")
     ts = song.time_signatures[0] if song.time_signatures else None
-    lines.append(f"  duration   {_fmt_time(song.duration_seconds())}  ({song.end} ticks at 480 PPQ)")
+    lines.append(f"  duration   {_fmt_time(duration_seconds(song))}  ({song.end} ticks at 480 PPQ)")
     lines.append(f"  tempo      {tempo_text}")
     if ts:
         lines.append(f"  time sig   {ts.numerator}/{ts.denominator}"

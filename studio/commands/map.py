@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication  # a QApplication, so the window could follow
 
     app = QApplication.instance() or QApplication(["studio-map"])  # noqa: F841 (fonts)
-    from studio.ui.style_map_render import save_style_map_png
+    from studio.ui.style_map.style_map_render import save_style_map_png
 
     path = save_style_map_png(style_map, args.output, args.colour, width, height)
     print(f"wrote {path} ({len(chosen)} points, {style_map.title})")

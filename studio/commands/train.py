@@ -42,48 +42,30 @@ def _add_knob(group: argparse._ArgumentGroup, k: Any, help_text: str) -> None:
 
 
 def add_knob_options(parser: argparse.ArgumentParser) -> None:
-    """Training and model-family knobs as options, added only when this subcommand is used
-    (so that other commands never import torch)."""
-    done = False
-    parse, fmt = parser.parse_known_args, parser.format_help
+    """Training and model-family knobs as options of `parser`. This loads every model family
+    (and torch), so a command offers it as its `engine_options` default (see `register`) and
+    `studio.cli` calls it only for the command on the command line."""
+    from studio.ml.knobs import knobs_of
+    from studio.ml.registry import families, model_names
+    from studio.ml.train_config import TrainConfig
 
-    def ensure() -> None:
-        nonlocal done
-        if done:
-            return
-        done = True
-        from studio.ml.knobs import knobs_of
-        from studio.ml.registry import families, model_names
-        from studio.ml.train_config import TrainConfig
-
-        names = model_names()
-        for action in parser._actions:
-            if action.dest == "model":
-                action.help = f"the model to train: {', '.join(names)}"
-        training = parser.add_argument_group("training settings")
-        for k in knobs_of(TrainConfig):
-            _add_knob(training, k, _knob_help(k))
-        model_group = parser.add_argument_group("model settings (each for the models named)")
-        seen: dict[str, Any] = {}
-        offered: dict[str, list[str]] = {}
-        for fam in families().values():
-            models = [m for m, (f, _) in names.items() if f is fam]
-            for k in knobs_of(fam.Config):
-                seen.setdefault(k.name, k)
-                offered.setdefault(k.name, []).extend(models)
-        for name, k in seen.items():
-            _add_knob(model_group, k, _knob_help(k, offered[name]))
-
-    def parse_known_args(*args: Any, **kwargs: Any) -> Any:
-        ensure()
-        return parse(*args, **kwargs)
-
-    def format_help() -> str:
-        ensure()
-        return fmt()
-
-    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
-    parser.format_help = format_help  # type: ignore[method-assign]
+    names = model_names()
+    for action in parser._actions:
+        if action.dest == "model":
+            action.help = f"the model to train: {', '.join(names)}"
+    training = parser.add_argument_group("training settings")
+    for k in knobs_of(TrainConfig):
+        _add_knob(training, k, _knob_help(k))
+    model_group = parser.add_argument_group("model settings (each for the models named)")
+    seen: dict[str, Any] = {}
+    offered: dict[str, list[str]] = {}
+    for fam in families().values():
+        models = [m for m, (f, _) in names.items() if f is fam]
+        for k in knobs_of(fam.Config):
+            seen.setdefault(k.name, k)
+            offered.setdefault(k.name, []).extend(models)
+    for name, k in seen.items():
+        _add_knob(model_group, k, _knob_help(k, offered[name]))
 
 
 def settings_from_args(args: argparse.Namespace, model: str) -> tuple[dict, dict]:
@@ -159,8 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from studio.commands import _finetune
 
     _finetune.add_options(p)
-    add_knob_options(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, engine_options=add_knob_options)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -187,8 +168,8 @@ def run(args: argparse.Namespace) -> int:
     if args.parent or (info and "parent" in info):  # fine-tuning
         from studio.commands import _finetune
 
-        start, train_settings, dataset, warnings = _finetune.prepare(args, settings_from_args,
-                                                                     info)
+        start, train_settings, dataset, warnings = _finetune.prepare(
+            args, settings_from_args, open_dataset, info)
         for warning in warnings:
             print(f"note: {warning}", file=sys.stderr)
         if not args.output:

@@ -1,8 +1,8 @@
 """The errors of the ML engine: each carries a message a musician can act on.
 
 Every error the engine raises on purpose derives from `StudioMLError`; the command line prints its
-message as one line (see `studio/commands/_errors.py`) and the training panel shows it as it is.
-Anything else escaping the engine is a bug.
+message as one line and the panels show it as it is (both ask `user_message`, the one place that
+says which exceptions are the user's to fix). Anything else escaping the engine is a bug.
 """
 
 from __future__ import annotations
@@ -54,9 +54,26 @@ class GenerationError(StudioMLError):
     """A generation request the model cannot serve (range, length, mode)."""
 
 
+class ModelUnavailableError(GenerationError):
+    """The model file is missing, unreadable, tampered with, or not in the library."""
+
+
 def is_unreadable_piece(error: BaseException) -> bool:
     """Whether building a piece's song failed for a reason of that piece (a bad or missing
     file): encoders skip such pieces and count them instead of stopping."""
     from studio.midi.errors import MidiReadError
 
     return isinstance(error, (MidiReadError, OSError)) or getattr(error, "user_facing", False)
+
+
+def user_message(error: BaseException) -> str | None:
+    """The message to show for a user error (bad file, setting, model or dataset, as one line),
+    None for a bug (show the traceback). Shared by the command line and the window."""
+    from studio.data.errors import DatasetError
+    from studio.midi.errors import MidiReadError, MidiWriteError
+
+    user_errors = (MidiReadError, MidiWriteError, FileNotFoundError, PermissionError,
+                   StudioMLError, DatasetError)
+    if isinstance(error, user_errors) or getattr(error, "user_facing", False):
+        return str(error)
+    return None

@@ -34,7 +34,6 @@ from studio.ml.knobs import knob, validate
 if TYPE_CHECKING:
     from studio.data import Dataset
 
-GENERATION_MODES = ("melody", "continue", "harmonize", "infill", "interpolate")
 STAT_KEYS = ("nll", "count", "correct", "onset_tp", "onset_fp", "onset_fn")
 
 

@@ -3,12 +3,14 @@
 
 Listing reads only the cards (fast, no weights); loading goes through
 `studio.ml.checkpoint.load_checkpoint`, which verifies the pair. A user's model with the same name
-as a shipped one comes first when looked up by name.
+as a shipped one comes first when looked up by name. `load_model` keeps what it loaded in memory
+while the files are unchanged: generation and the style analysis share it.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,16 @@ from studio.ml.checkpoint import (
     read_card,
     weights_path,
 )
-from studio.ml.errors import CheckpointError, StudioMLError, UnknownModelError
+from studio.ml.errors import (
+    CheckpointError,
+    GenerationError,
+    ModelUnavailableError,
+    StudioMLError,
+    UnknownModelError,
+)
+
+_lock = threading.RLock()
+_loaded: dict[tuple[Path, str], tuple[tuple[int, int, int, int], LoadedModel]] = {}
 
 
 @dataclass
@@ -115,6 +126,33 @@ def open_model(name_or_path: str | os.PathLike, *, family: str | None = None,
 
     return load_checkpoint(find_model(name_or_path), family=family,
                            device=prepare_device(device))
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int]:
+    w, c = path.stat(), path.with_suffix(".json").stat()
+    return (w.st_mtime_ns, w.st_size, c.st_mtime_ns, c.st_size)
+
+
+def load_model(model: str | os.PathLike, device: str = "cpu") -> LoadedModel:
+    """The model, loaded and verified, on `device` (kept while its files are unchanged). A
+    missing, unreadable or tampered file, or a name not in the library, is a
+    `ModelUnavailableError`."""
+    try:
+        path = find_model(model).resolve()
+        with _lock:
+            stamp = _stamp(path)
+            hit = _loaded.get((path, device))
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+            loaded = open_model(path, device=device)
+            _loaded[(path, device)] = (stamp, loaded)
+            return loaded
+    except FileNotFoundError:
+        raise ModelUnavailableError(f"{model}: the model file is missing") from None
+    except GenerationError:
+        raise
+    except StudioMLError as e:
+        raise ModelUnavailableError(str(e)) from None
 
 
 def _user_entry(entry: ModelEntry) -> None:

@@ -227,11 +227,6 @@ class Song:
                 current = ts
         return current
 
-    def duration_seconds(self) -> float:
-        from studio.music.timing import TempoMap
-
-        return TempoMap(self.tempos).seconds(self.end)
-
     def copy(self, keep_ids: bool = True) -> Song:
         return Song([t.copy(keep_ids) for t in self.tracks], list(self.tempos),
                     list(self.time_signatures), list(self.key_signatures), self.title)

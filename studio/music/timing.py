@@ -1,4 +1,4 @@
-"""Tempo map: conversion between ticks and seconds, and bar/beat positions.
+"""Tempo map: conversion between ticks and seconds, a song's duration, and bar/beat positions.
 
 The player, the ruler and `studio info` all ask this one object, so a tempo change moves every
 clock the same way.
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from studio.music.song import PPQ, TempoChange, TimeSignature
+from studio.music.song import PPQ, Song, TempoChange, TimeSignature
 
 
 class TempoMap:
@@ -46,6 +46,11 @@ class TempoMap:
     def qpm_at(self, tick: float) -> float:
         i = max(0, bisect.bisect_right(self.ticks, tick) - 1)
         return 60.0 / (self.seconds_per_tick[i] * self.ppq)
+
+
+def duration_seconds(song: Song) -> float:
+    """How long `song` lasts (to its last note's end), through its tempo changes."""
+    return TempoMap(song.tempos).seconds(song.end)
 
 
 def bar_beat(tick: int, time_signatures: Sequence[TimeSignature]) -> tuple[int, int, int]:

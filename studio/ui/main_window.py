@@ -1,15 +1,20 @@
 """The main window: piano roll in the centre, the track list and the docks for datasets, training
 and generation, a transport bar, menus, status bar; projects, autosave and crash recovery.
 
+The window is the common part that the feature packages of studio.ui plug into; the features
+never import each other (an import-linter contract), they talk through the window and signals.
 Features plug in through `FEATURE_MODULES`: each module has `install(window)`, called once after
 the menus, docks and the piano roll exist. A feature may use `window.document` (the song, undo
-stack, selection), `window.piano_roll` (the editor: see studio.ui.pianoroll), `window.menus[name]`
-("File", "Edit", "View", "Help"), `window.docks[name]` ("Tracks", "Dataset", "Training",
-"Generation"), `window.transport_area` (a toolbar), `window.settings` (QSettings),
+stack, selection), `window.piano_roll` (the editor: see studio.ui.editor.pianoroll),
+`window.menus[name]` ("File", "Edit", "View", "Help"), `window.docks[name]` ("Tracks", "Dataset",
+"Training", "Generation"; `window.dock_panel(title, panel, shutdown)` fills one),
+`window.transport_area` (a toolbar), `window.settings` (QSettings),
 `window.preferences_pages` (append (title, factory) to add a Preferences tab),
 `window.show_status(text)`, `window.show_error(title, text)`, `window.open_song(song, path)` and
-the `about_to_close` signal (cancel and wait for worker threads there). Features publish what
-others may use as attributes, e.g. `window.playback`; check with getattr(window, name, None).
+the `about_to_close` signal (cancel and wait for worker threads there). What features publish for
+the others is declared here as typed attributes (`window.playback`, `window.dataset_panel`,
+`window.style_map`, `window.training_panel`, `window.generation_panel`): None until, or unless,
+the feature that sets it is installed.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -35,26 +42,48 @@ from studio import __version__
 from studio.music.project import Project
 from studio.music.song import Song
 from studio.ui.document import Document
-from studio.ui.file_menu import ProjectFiles
+from studio.ui.editor.pianoroll import PianoRoll
+from studio.ui.editor.track_list import TrackList
 from studio.ui.help_dialogs import ShortcutsDialog, show_about
 from studio.ui.main_thread_gc import install as collect_on_gui_thread
-from studio.ui.pianoroll import PianoRoll
-from studio.ui.preferences import PreferencesDialog, editor_page
-from studio.ui.recovery import Autosave, RecoveryDialog, find_recoverable
-from studio.ui.track_list import TrackList
+from studio.ui.project.file_menu import ProjectFiles
+from studio.ui.project.preferences import PreferencesDialog, editor_page
+from studio.ui.project.recovery import Autosave, RecoveryDialog, find_recoverable
+
+if TYPE_CHECKING:  # the features' classes, for the typed attributes only (not imported at run time)
+    from PySide6.QtGui import QAction
+
+    from studio.ui.datasets.dataset_panel import DatasetPanel
+    from studio.ui.generation.generation_panel import GenerationPanel
+    from studio.ui.playback.playback_controller import Playback
+    from studio.ui.playback.playback_export import AudioExport
+    from studio.ui.playback.transport_bar import TransportBar
+    from studio.ui.style_map.style_map_panel import StyleMapPanel
+    from studio.ui.training.training_panel import TrainingPanel
 
 # Each module's install(window) is called in this order after the window is built.
 FEATURE_MODULES: list[str] = [
-    "studio.ui.playback_feature",  # first: other features use window.playback
-    "studio.ui.dataset_feature",
-    "studio.ui.analysis_feature",  # after the dataset panel: the style map becomes its tab
-    "studio.ui.training_feature",
-    "studio.ui.generation_feature",
+    "studio.ui.playback.playback_feature",  # first: other features use window.playback
+    "studio.ui.datasets.dataset_feature",
+    "studio.ui.style_map.style_map_feature",  # after the dataset panel: the map is its tab
+    "studio.ui.training.training_feature",
+    "studio.ui.generation.generation_feature",
 ]
 
 
 class MainWindow(QMainWindow):
     about_to_close = Signal()
+
+    # Published by the features (FEATURE_MODULES); None while the feature is not installed.
+    playback: Playback | None = None                # playback_feature
+    transport_bar: TransportBar | None = None       # playback_feature
+    audio_export: AudioExport | None = None         # playback_feature
+    dataset_panel: DatasetPanel | None = None       # dataset_feature
+    style_map: StyleMapPanel | None = None          # style_map_feature
+    training_panel: TrainingPanel | None = None     # training_feature
+    generation_panel: GenerationPanel | None = None  # generation_feature
+    open_demo_action: QAction | None = None         # generation_feature
+    selected_model_name: str | None = None          # the library model chosen for generation
 
     def __init__(self, settings: QSettings | None = None,
                  autosave_interval_ms: int | None = None) -> None:
@@ -169,6 +198,15 @@ class MainWindow(QMainWindow):
         keys.setShortcut(QKeySequence("F1"))
         menu.addAction("&About Studio", lambda: show_about(self))
 
+    def dock_panel(self, title: str, panel: QWidget, shutdown: Callable[[], None]) -> None:
+        """Put a feature's panel in the dock `title`; `shutdown` (cancel and wait for its
+        threads) runs when the window closes or the application quits."""
+        self.docks[title].setWidget(panel)
+        self.about_to_close.connect(shutdown)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(shutdown)
+
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self)
         dialog.open()
@@ -277,6 +315,10 @@ class MainWindow(QMainWindow):
         self.recovery_dialog = RecoveryDialog(self, items)
         self.recovery_dialog.open()
         return self.recovery_dialog
+
+    def has_recoverable_work(self) -> bool:
+        """Autosaves of sessions that did not exit cleanly are waiting to be offered back."""
+        return bool(find_recoverable())
 
     def recover_project(self, project: Project) -> bool:
         source = project.settings.get("recovery", {}).get("source_path")

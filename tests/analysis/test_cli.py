@@ -72,7 +72,7 @@ def test_analyze_too_few_pieces_for_the_folds(tmp_path, capsys):
 def test_map_writes_a_png_without_a_display(piano_folder, tmp_path, capsys):
     from PySide6.QtGui import QColor, QImage
 
-    from studio.ui.style_map_colours import PALETTE
+    from studio.ui.style_map.style_map_colours import PALETTE
 
     out = tmp_path / "map.png"
     assert main(["map", "jsb", str(piano_folder), "--limit", "30", "-o", str(out),

@@ -15,6 +15,7 @@ from studio.data.importer import import_folder
 from studio.data.store import DatasetStore
 from studio.midi import read_song, write_song
 from studio.music.grids import song_to_satb
+from studio.music.timing import duration_seconds
 from tests.conftest import REPO
 from tests.data.folders import copy_shared, generated_song, write_generated
 
@@ -43,7 +44,7 @@ def test_import_the_shared_files_then_reimport_only_what_changed(tmp_path):
         kept = [t for t in original.tracks if t.notes and not t.is_drum]  # drums excluded
         assert piece.metadata["notes"] == sum(len(t.notes) for t in kept)
         assert piece.metadata["tracks"] == len(kept)
-        assert piece.metadata["seconds"] == pytest.approx(original.duration_seconds(), abs=0.01)
+        assert piece.metadata["seconds"] == pytest.approx(duration_seconds(original), abs=0.01)
         pitches = [n.pitch for t in original.tracks if not t.is_drum for n in t.notes]
         assert (piece.metadata["pitch_min"], piece.metadata["pitch_max"]) == (min(pitches),
                                                                             max(pitches))

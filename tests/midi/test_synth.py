@@ -15,6 +15,7 @@ from studio.midi import read_song
 from studio.midi.render import RenderCancelled, RenderError, render_array, render_song
 from studio.midi.synth import SoundFontSynth, SynthError, default_soundfont
 from studio.music import Note, Song, TempoChange, Track
+from studio.music.timing import duration_seconds
 from tests.conftest import MIDI_DIR
 
 SR = 44100
@@ -90,7 +91,7 @@ def test_render_real_song_to_wav(tmp_path):
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (2, 2, SR)
         frames = w.getnframes()
         pcm = np.frombuffer(w.readframes(frames), dtype="<i2")
-    assert abs(frames / SR - (song.duration_seconds() + 1.0)) < 0.01
+    assert abs(frames / SR - (duration_seconds(song) + 1.0)) < 0.01
     assert result.frames == frames and 0.02 < result.peak
     assert np.abs(pcm).max() > 1000
     assert fractions[-1] == 1.0 and fractions == sorted(fractions)

@@ -16,7 +16,7 @@ from studio.paths import recovery_dir
 from studio.ui import main_window as main_window_module
 from studio.ui.app import create_window
 from studio.ui.main_window import MainWindow
-from studio.ui.recovery import find_recoverable
+from studio.ui.project.recovery import find_recoverable
 from tests.ui.editor_driver import known_song, make_window, notes_of, snapshot
 
 

@@ -191,10 +191,10 @@ class ModelEncoder:
 def load_encoder_model(model: str | os.PathLike) -> LoadedModel:
     """The library model (by name or path), verified; an `AnalysisError` says why not."""
     from studio.ml.errors import StudioMLError
-    from studio.ml.generation.models import load
+    from studio.ml.library import load_model
 
     try:
-        return load(model)
+        return load_model(model)
     except StudioMLError as e:
         raise AnalysisError(f"cannot use the model {model} for features: {e}") from None
 

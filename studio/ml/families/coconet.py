@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,15 +22,13 @@ from torch import nn
 
 from studio.ml import satb_roll as sr
 from studio.ml.errors import GenerationError
-from studio.ml.family import Examples, Family, LossOutput, SamplingOptions, classification_stats
+from studio.ml.families.satb_roll_family import (
+    SatbRollFamily,
+    onset_stats,
+)
+from studio.ml.family import LossOutput, SamplingOptions
 from studio.ml.knobs import knob
-from studio.music.grids import VOICE_RANGES
-from studio.music.keys import pitch_name
-
-if TYPE_CHECKING:
-    from studio.data import Dataset
-
-MAX_STEPS = 4096  # 256 bars of 4/4
+from studio.ml.satb_decoding import allowed_classes
 
 
 @dataclass
@@ -51,6 +48,10 @@ class CoconetConfig:
                               "notes.")
     gibbs_steps: int = knob(32, low=1, high=1000, help="Default number of Gibbs steps when "
                             "generating: more refine the harmony, but take longer.")
+
+    @property
+    def length(self) -> int:
+        return self.window
 
 
 class ResidualPair(nn.Module):
@@ -87,26 +88,18 @@ class CoconetNet(nn.Module):
         return self.conv_out(F.relu(self.blocks(h)))
 
 
-class Coconet(Family):
+class Coconet(SatbRollFamily):
     name = "coconet"
     models = {"cnn": {}}
     title = "Coconet-style convolutional harmonizer"
     summary = ("Learns four-part harmony and fills in missing voices: harmonizes a melody or "
                "rewrites a region.")
     Config = CoconetConfig
-    representation = "satb-roll/1"
-    modes = ("harmonize", "infill")
     evaluation_note = ("The CNN's NLL is per hidden note under random masks (Coconet's measure: "
                        "it sees the notes around each one); the baseline predicts each 16th of "
                        "a voice from the preceding ones of that voice.")
 
     # -- representation -----------------------------------------------------------------------
-    def examples(self, dataset: Dataset, split: str, *, training: bool) -> Examples:
-        return sr.crops(dataset, split, self.config.window, training=training)
-
-    def augment(self, batch, semitones, generator):
-        return sr.transpose_batch(batch, semitones, generator)
-
     def prepare(self, batch: dict[str, torch.Tensor], generator: torch.Generator):
         """Hide cells: random cells at a random rate, or (for a share) whole voices."""
         b, t, v = batch["classes"].shape
@@ -117,14 +110,6 @@ class Coconet(Family):
         by_voice = torch.rand(b, 1, 1, generator=generator) < self.config.voice_masks
         hidden = torch.where(by_voice, voices.expand(b, t, v), cells)
         return {**batch, "hidden": hidden.to(batch["classes"].device)}
-
-    def representation_card(self) -> dict:
-        return {"name": self.representation, "step": "16th", "voices": ["S", "A", "T", "B"],
-                "lowest": sr.LOWEST, "highest": sr.HIGHEST, "classes": "0 silent, 1-46 pitch"}
-
-    def baseline_sequences(self, dataset: Dataset, split: str) -> tuple[list[np.ndarray], int]:
-        return ([p[:, v].astype(np.int64) for p in sr.pieces(dataset, split) for v in range(4)],
-                sr.CLASSES)
 
     # -- model --------------------------------------------------------------------------------
     def build(self) -> CoconetNet:
@@ -139,45 +124,16 @@ class Coconet(Family):
         nll = F.cross_entropy(logits.permute(0, 3, 1, 2), target, reduction="none")
         weight = hidden.permute(0, 2, 1) & batch["valid"][:, None, :]
         per_example = (nll * weight).sum((1, 2)) / weight.sum((1, 2)).clamp(min=1)
-        previous = F.pad(target, (1, 0), value=-1)[..., :-1]  # the true previous class
-        guess = logits.argmax(-1)
-        stats = classification_stats(guess, target, nll, (target != previous) & (target > 0),
-                                     (guess != previous) & (guess > 0), weight)
-        return LossOutput(per_example.mean(), stats)
+        return LossOutput(per_example.mean(), onset_stats(logits.argmax(-1), target, nll, weight))
 
     # -- generation ---------------------------------------------------------------------------
-    def harmonize(self, model: nn.Module, melody: np.ndarray, options: SamplingOptions, *,
-                  allowed_pitches: Sequence[int] | None = None) -> np.ndarray:
-        melody = np.asarray(melody).reshape(-1)
-        satb = np.full((len(melody), 4), -1, np.int16)
-        satb[:, 0] = melody
-        regenerate = np.zeros(satb.shape, bool)
-        regenerate[:, 1:] = True
-        return self.infill(model, satb, regenerate, options, allowed_pitches=allowed_pitches)
-
     @torch.inference_mode()
-    def infill(self, model: nn.Module, satb: np.ndarray, regenerate: np.ndarray,
-               options: SamplingOptions, *, allowed_pitches: Sequence[int] | None = None
-               ) -> np.ndarray:
-        satb = np.asarray(satb)
-        regenerate = np.asarray(regenerate, bool)
-        if satb.ndim != 2 or satb.shape[1] != 4 or regenerate.shape != satb.shape:
-            raise GenerationError("infill needs four voices and a region of the same shape")
-        if not 0 < len(satb) <= MAX_STEPS:
-            raise GenerationError(f"the music to fill must be 1 to {MAX_STEPS} 16th notes long "
-                                  f"(here {len(satb)})")
-        if not regenerate.any():
-            raise GenerationError("nothing to generate: the region is empty")
-        bad = sr.out_of_range(satb[~regenerate])
-        if len(bad):
-            worst = int(bad.min()) if bad.min() < sr.LOWEST else int(bad.max())
-            raise GenerationError(
-                f"{pitch_name(worst)} is outside the range this model knows "
-                f"({pitch_name(sr.LOWEST)} to {pitch_name(sr.HIGHEST)}); transpose the melody")
+    def fill(self, model: nn.Module, satb: np.ndarray, regenerate: np.ndarray,
+             options: SamplingOptions, allowed_pitches: Sequence[int] | None) -> np.ndarray:
         model.eval()
         device = next(model.parameters()).device
         steps = options.iterations or self.config.gibbs_steps
-        allowed = _allowed_classes(allowed_pitches).to(device)
+        allowed = allowed_classes(allowed_pitches).to(device)
         given = torch.as_tensor(sr.to_classes(np.where(regenerate, -1, satb)), device=device)
         free = torch.as_tensor(regenerate, device=device)
         result = gibbs_sample(model, given.repeat(options.count, 1, 1),
@@ -187,21 +143,6 @@ class Coconet(Family):
         pitches = sr.to_pitches(result)
         out[:, regenerate] = pitches[:, regenerate]
         return out
-
-
-def _allowed_classes(allowed_pitches: Sequence[int] | None) -> torch.Tensor:
-    """(4, classes) bool: each voice within its JSB range (and the allowed pitches); silence
-    always allowed."""
-    keep = torch.zeros(4, sr.CLASSES, dtype=torch.bool)
-    keep[:, 0] = True
-    scale = None if allowed_pitches is None else {int(p) for p in allowed_pitches}
-    for v, (lo, hi) in enumerate(VOICE_RANGES):
-        for p in range(max(lo, sr.LOWEST), min(hi, sr.HIGHEST) + 1):
-            if scale is None or p in scale:
-                keep[v, p - sr.LOWEST + 1] = True
-    if not keep[:, 1:].any(-1).all():
-        raise GenerationError("the allowed pitches leave a voice with no note to sing")
-    return keep
 
 
 def gibbs_sample(model: nn.Module, classes: torch.Tensor, free: torch.Tensor, steps: int,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -27,18 +26,19 @@ from torch import nn
 
 from studio.ml import satb_roll as sr
 from studio.ml.errors import GenerationError
-from studio.ml.family import Examples, Family, LossOutput, SamplingOptions, classification_stats
+from studio.ml.families.satb_roll_family import (
+    SatbRollFamily,
+    check_in_range,
+    check_region,
+    onset_stats,
+)
+from studio.ml.family import LossOutput, SamplingOptions
 from studio.ml.knobs import knob
 from studio.ml.sampling import filter_logits, torch_threads
 from studio.ml.satb_decoding import IMPOSSIBLE, allowed_classes, decode_lower_voices, key_scale
-from studio.music.keys import pitch_name
-
-if TYPE_CHECKING:
-    from studio.data import Dataset
 
 FEATURES = sr.CLASSES + 1  # soprano input per step: one-hot class (silent, 36-81) + a hold bit
 LOWER = 3  # alto, tenor, bass
-MAX_STEPS = 4096
 PERTURBATION = 0.5  # Gumbel noise (in nats) per unit of temperature when making variations
 
 
@@ -93,35 +93,23 @@ class MiniBachNet(nn.Module):
         return self.out(self.hidden(x)).view(len(soprano), LOWER, self.length, sr.CLASSES)
 
 
-class MiniBach(Family):
+class MiniBach(SatbRollFamily):
     name = "minibach"
     models = {"mlp": {}}
     title = "MiniBach harmonizer (MLP)"
     summary = ("A plain neural network that writes alto, tenor and bass under a 4-bar melody "
                "in one go.")
     Config = MiniBachConfig
-    representation = "satb-roll/1"
-    modes = ("harmonize", "infill")
+    baseline_voices = (1, 2, 3)
     evaluation_note = ("The MLP's NLL is per 16th of alto, tenor and bass predicted all at once "
                        "from the soprano, without hearing its own previous notes; the n-gram "
                        "predicts each voice's next 16th from that voice's past (mostly held "
                        "notes), a different and easier question.")
 
     # -- representation -----------------------------------------------------------------------
-    def examples(self, dataset: Dataset, split: str, *, training: bool) -> Examples:
-        return sr.crops(dataset, split, self.config.length, training=training)
-
-    def augment(self, batch, semitones, generator):
-        return sr.transpose_batch(batch, semitones, generator)
-
-    def representation_card(self) -> dict:
-        return {"name": self.representation, "step": "16th", "input": "soprano, one-hot of "
-                "silent / pitch, plus a hold bit", "output": ["A", "T", "B"], "lowest": sr.LOWEST,
-                "highest": sr.HIGHEST, "classes": "0 silent, 1-46 pitch"}
-
-    def baseline_sequences(self, dataset: Dataset, split: str) -> tuple[list[np.ndarray], int]:
-        return ([p[:, v].astype(np.int64) for p in sr.pieces(dataset, split)
-                 for v in range(1, 4)], sr.CLASSES)
+    def representation_layout(self) -> dict:
+        return {"input": "soprano, one-hot of silent / pitch, plus a hold bit",
+                "output": ["A", "T", "B"]}
 
     # -- model --------------------------------------------------------------------------------
     def build(self) -> MiniBachNet:
@@ -134,11 +122,7 @@ class MiniBach(Family):
         nll = F.cross_entropy(logits.permute(0, 3, 1, 2), target, reduction="none")
         weight = batch["valid"][:, None, :].expand_as(target)
         per_example = (nll * weight).sum((1, 2)) / weight.sum((1, 2)).clamp(min=1)
-        previous = F.pad(target, (1, 0), value=-1)[..., :-1]
-        guess = logits.argmax(-1)
-        stats = classification_stats(logits, target, nll, (target != previous) & (target > 0),
-                                     (guess != previous) & (guess > 0), weight)
-        return LossOutput(per_example.mean(), stats)
+        return LossOutput(per_example.mean(), onset_stats(logits, target, nll, weight))
 
     # -- generation ---------------------------------------------------------------------------
     @torch.inference_mode()
@@ -146,12 +130,7 @@ class MiniBach(Family):
         """(steps, 3, 47) log-probabilities of alto, tenor and bass under the soprano pitches
         (-1 silent), averaged over the excerpts that cover each step."""
         soprano = np.asarray(soprano).reshape(-1)
-        bad = sr.out_of_range(soprano)
-        if len(bad):
-            worst = int(bad.min()) if bad.min() < sr.LOWEST else int(bad.max())
-            raise GenerationError(
-                f"{pitch_name(worst)} is outside the range this model knows "
-                f"({pitch_name(sr.LOWEST)} to {pitch_name(sr.HIGHEST)}); transpose the melody")
+        check_in_range(soprano)
         steps, w = len(soprano), self.config.length
         classes = np.zeros(max(steps, w), np.int64)
         classes[:steps] = sr.to_classes(soprano[:, None])[:, 0]
@@ -170,25 +149,10 @@ class MiniBach(Family):
         return torch.log_softmax(total / covered, -1)[:steps]
 
     def _check(self, satb: np.ndarray, regenerate: np.ndarray) -> None:
-        if satb.ndim != 2 or satb.shape[1] != 4 or regenerate.shape != satb.shape:
-            raise GenerationError("infill needs four voices and a region of the same shape")
-        if not 0 < len(satb) <= MAX_STEPS:
-            raise GenerationError(f"the music to harmonize must be 1 to {MAX_STEPS} 16th notes "
-                                  f"long (here {len(satb)})")
-        if regenerate[:, 0].any():
+        check_region(satb, regenerate, "harmonize")
+        if regenerate[:, 0].any():  # (then the region is not empty: the order of checks holds)
             raise GenerationError("the MiniBach model writes the lower voices under a given "
                                   "melody; it cannot rewrite the soprano")
-        if not regenerate.any():
-            raise GenerationError("nothing to generate: the region is empty")
-
-    def harmonize(self, model: nn.Module, melody: np.ndarray, options: SamplingOptions, *,
-                  allowed_pitches: Sequence[int] | None = None) -> np.ndarray:
-        melody = np.asarray(melody).reshape(-1)
-        satb = np.full((len(melody), 4), -1, np.int16)
-        satb[:, 0] = melody
-        regenerate = np.zeros(satb.shape, bool)
-        regenerate[:, 1:] = True
-        return self.infill(model, satb, regenerate, options, allowed_pitches=allowed_pitches)
 
     def infill(self, model: nn.Module, satb: np.ndarray, regenerate: np.ndarray,
                options: SamplingOptions, *, allowed_pitches: Sequence[int] | None = None

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -38,16 +37,11 @@ from torch import nn
 
 from studio.ml import satb_roll as sr
 from studio.ml.errors import GenerationError
-from studio.ml.family import Examples, Family, LossOutput, SamplingOptions, classification_stats
+from studio.ml.families.satb_roll_family import SatbRollFamily
+from studio.ml.family import LossOutput, SamplingOptions, classification_stats
 from studio.ml.knobs import knob
 from studio.ml.sampling import torch_threads
 from studio.ml.satb_decoding import allowed_classes, decode_lower_voices, key_scale
-from studio.music.keys import pitch_name
-
-if TYPE_CHECKING:
-    from studio.data import Dataset
-
-MAX_STEPS = 4096
 
 
 @dataclass
@@ -121,25 +115,20 @@ class RBMNet(nn.Module):
         return self.visible_bias[cells] + F.softplus(a - w_now + w_all).sum(-1)
 
 
-class RBM(Family):
+class RBM(SatbRollFamily):
     name = "rbm"
     models = {"rbm": {}}
     title = "restricted Boltzmann machine"
     summary = ("An energy-based model of four-part harmony that harmonizes and fills in by "
                "letting the voices settle (Gibbs sampling).")
     Config = RBMConfig
-    representation = "satb-roll/1"
-    modes = ("harmonize", "infill")
     evaluation_note = ("The RBM's loss and NLL are its pseudo-likelihood: -log p(one voice-step "
                        "| all the others in its window), not a prediction of the next note, so "
                        "they are not comparable with the n-gram's.")
 
     # -- representation -----------------------------------------------------------------------
-    def examples(self, dataset: Dataset, split: str, *, training: bool) -> Examples:
-        return sr.crops(dataset, split, self.config.length, training=training)
-
-    def augment(self, batch, semitones, generator):
-        return sr.transpose_batch(batch, semitones, generator)
+    def representation_layout(self) -> dict:
+        return {"voices": ["S", "A", "T", "B"], "window_steps": self.config.length}
 
     def prepare(self, batch: dict[str, torch.Tensor], generator: torch.Generator):
         """The voice-steps whose pseudo-likelihood is measured: `measured_cells` random ones
@@ -150,15 +139,6 @@ class RBM(Family):
         cells = score.argsort(1)[:, :m]
         device = batch["classes"].device
         return {**batch, "cells": cells.to(device), "weight": valid.gather(1, cells).to(device)}
-
-    def representation_card(self) -> dict:
-        return {"name": self.representation, "step": "16th", "voices": ["S", "A", "T", "B"],
-                "window_steps": self.config.length, "lowest": sr.LOWEST,
-                "highest": sr.HIGHEST, "classes": "0 silent, 1-46 pitch"}
-
-    def baseline_sequences(self, dataset: Dataset, split: str) -> tuple[list[np.ndarray], int]:
-        return ([p[:, v].astype(np.int64) for p in sr.pieces(dataset, split) for v in range(4)],
-                sr.CLASSES)
 
     # -- model --------------------------------------------------------------------------------
     def build(self) -> RBMNet:
@@ -190,35 +170,12 @@ class RBM(Family):
         return LossOutput(cd - cd.detach() + value, stats)
 
     # -- generation ---------------------------------------------------------------------------
-    def harmonize(self, model: nn.Module, melody: np.ndarray, options: SamplingOptions, *,
-                  allowed_pitches: Sequence[int] | None = None) -> np.ndarray:
-        melody = np.asarray(melody).reshape(-1)
-        satb = np.full((len(melody), 4), -1, np.int16)
-        satb[:, 0] = melody
-        regenerate = np.zeros(satb.shape, bool)
-        regenerate[:, 1:] = True
-        return self.infill(model, satb, regenerate, options, allowed_pitches=allowed_pitches)
-
-    def infill(self, model: nn.Module, satb: np.ndarray, regenerate: np.ndarray,
-               options: SamplingOptions, *, allowed_pitches: Sequence[int] | None = None
-               ) -> np.ndarray:
-        satb = np.asarray(satb)
-        regenerate = np.asarray(regenerate, bool)
-        if satb.ndim != 2 or satb.shape[1] != 4 or regenerate.shape != satb.shape:
-            raise GenerationError("infill needs four voices and a region of the same shape")
-        if not 0 < len(satb) <= MAX_STEPS:
-            raise GenerationError(f"the music to fill must be 1 to {MAX_STEPS} 16th notes long "
-                                  f"(here {len(satb)})")
-        if not regenerate.any():
-            raise GenerationError("nothing to generate: the region is empty")
+    def check_options(self, options: SamplingOptions) -> None:
         if options.temperature <= 0:
             raise GenerationError("the temperature must be above 0")
-        bad = sr.out_of_range(satb[~regenerate])
-        if len(bad):
-            worst = int(bad.min()) if bad.min() < sr.LOWEST else int(bad.max())
-            raise GenerationError(
-                f"{pitch_name(worst)} is outside the range this model knows "
-                f"({pitch_name(sr.LOWEST)} to {pitch_name(sr.HIGHEST)}); transpose the melody")
+
+    def fill(self, model: nn.Module, satb: np.ndarray, regenerate: np.ndarray,
+             options: SamplingOptions, allowed_pitches: Sequence[int] | None) -> np.ndarray:
         allowed = allowed_classes(allowed_pitches)
         with torch_threads(1), torch.inference_mode():
             classes, chances = self._fill(model, sr.to_classes(np.where(regenerate, -1, satb)),

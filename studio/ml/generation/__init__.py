@@ -12,13 +12,9 @@ training sets), `harmony` (four-part writing with voice-leading decoding), `satb
 candidates), `originality` (shared runs with the training set).
 """
 
+from studio.ml.errors import ModelUnavailableError
 from studio.ml.generation.engine import generate
-from studio.ml.generation.models import (
-    ModelUnavailableError,
-    available_models,
-    default_model,
-    warm_up,
-)
+from studio.ml.generation.models import available_models, default_model, warm_up
 from studio.ml.generation.request import (
     MAX_BARS,
     MODE_TITLES,

@@ -2,23 +2,22 @@
 then kept in memory), and what each was trained on (for the originality check and the style
 score).
 
-Loading goes through `studio.ml.library.open_model`, which checks the weights against their
-card; a missing, unreadable or tampered file becomes a `ModelUnavailableError` (a
+Loading is `studio.ml.library.load_model` (here as `load`), which checks the weights against
+their card; a missing, unreadable or tampered file becomes a `ModelUnavailableError` (a
 GenerationError) with the reason. A loaded model is reused while its file is unchanged.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from studio.ml.checkpoint import LoadedModel
-from studio.ml.errors import GenerationError, StudioMLError
-from studio.ml.library import ModelEntry, find_model, list_models, open_model
+from studio.ml.errors import GenerationError
+from studio.ml.library import ModelEntry, list_models
+from studio.ml.library import load_model as load
 
 if TYPE_CHECKING:
     from studio.data import Dataset
@@ -37,12 +36,7 @@ SATB_REPRESENTATION = "satb-roll/1"
 STYLE_LIMIT = 120  # training pieces (or melodies) the style critic is fitted on
 
 
-class ModelUnavailableError(GenerationError):
-    """The model file is missing, unreadable, tampered with, or not in the library."""
-
-
 _lock = threading.RLock()
-_loaded: dict[tuple[Path, str], tuple[tuple[int, int, int, int], LoadedModel]] = {}
 _indexes: dict[tuple, OriginalityIndex] = {}
 _styles: dict[tuple, StyleReference] = {}
 _ranges: dict[tuple, tuple[int, int]] = {}
@@ -65,31 +59,6 @@ def default_model(mode: str) -> str:
         raise GenerationError(f"no model in the library can {mode}; train one first")
     shipped = [e for e in entries if e.shipped]
     return (shipped or entries)[0].name
-
-
-def _stamp(path: Path) -> tuple[int, int, int, int]:
-    w, c = path.stat(), path.with_suffix(".json").stat()
-    return (w.st_mtime_ns, w.st_size, c.st_mtime_ns, c.st_size)
-
-
-def load(model: str | os.PathLike, device: str = "cpu") -> LoadedModel:
-    """The model, loaded and verified, on `device` (kept while its files are unchanged)."""
-    try:
-        path = find_model(model).resolve()
-        with _lock:
-            stamp = _stamp(path)
-            hit = _loaded.get((path, device))
-            if hit is not None and hit[0] == stamp:
-                return hit[1]
-            loaded = open_model(path, device=device)
-            _loaded[(path, device)] = (stamp, loaded)
-            return loaded
-    except FileNotFoundError:
-        raise ModelUnavailableError(f"{model}: the model file is missing") from None
-    except GenerationError:
-        raise
-    except StudioMLError as e:
-        raise ModelUnavailableError(str(e)) from None
 
 
 def is_satb(loaded: LoadedModel) -> bool:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from studio.ml.errors import GenerationError
-from studio.ml.family import GENERATION_MODES, SamplingOptions
+from studio.ml.family import SamplingOptions
+from studio.ml.modes import GENERATION_MODES
 from studio.music.song import Song
 
 if TYPE_CHECKING:

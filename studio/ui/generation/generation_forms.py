@@ -1,0 +1,315 @@
+"""One form per generation mode: what the musician chooses besides the model and the sampling.
+
+Each form reads the editor (the current track, the ruler or note selection, the playhead) and
+turns it into the fields of a `GenerationRequest` with `fields(window)`. Missing input that only
+the editor can explain (nothing selected, no playhead) raises `MissingInput` with what to do;
+everything else is checked by the generation core, whose `GenerationError` the panel shows.
+`refresh(window)` updates what the form says about the song (track names, selected range).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QWidget,
+)
+
+from studio.music.timing import bar_beat
+from studio.ui.generation.generation_inputs import KeyCombo, RangeRow, shrinkable, song_key
+
+MODE_TITLES = {
+    "harmonize": "Accompany (harmonize)",
+    "melody": "New melody",
+    "continue": "Continue",
+    "infill": "Infill",
+    "interpolate": "Interpolate",
+}
+
+
+class MissingInput(Exception):
+    """Something the musician must select in the editor first; the message says what."""
+
+
+def describe_range(song, span: tuple[int, int]) -> str:
+    """'bar 3 to bar 5 beat 2' for a tick range."""
+    def at(tick: int) -> str:
+        bar, beat, _ = bar_beat(tick, song.time_signatures)
+        return f"bar {bar}" + (f" beat {beat}" if beat > 1 else "")
+    return f"{at(span[0])} to {at(span[1])}"
+
+
+def track_label(song, track_id: int | None) -> str:
+    for t in song.tracks:
+        if t.id == track_id:
+            return t.name or "Untitled track"
+    return "none"
+
+
+def _bars(value: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(1, 64)
+    box.setValue(value)
+    box.setSuffix(" bars")
+    box.setToolTip(tip)
+    return box
+
+
+def _note(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setObjectName("form_note")
+    return label
+
+
+class ModeForm(QWidget):
+    mode = ""
+    note_text = ""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        if self.note_text:
+            self.form.addRow(_note(self.note_text))
+
+    def fields(self, window) -> dict:
+        raise NotImplementedError
+
+    def refresh(self, window) -> None:
+        """Follow the editor: current track, selection, tracks of the song."""
+
+    @staticmethod
+    def current_track_id(window) -> int:
+        track = window.document.current_track()
+        if track is None:
+            raise MissingInput("The song has no track yet: draw or open a melody first.")
+        return track.id
+
+    @staticmethod
+    def selection(window) -> tuple[int, int] | None:
+        # the editor, or a stand-in piano roll without a selection (tests of other features)
+        selection_range = getattr(window.piano_roll, "selection_range", None)
+        return selection_range() if callable(selection_range) else None
+
+
+class MelodyForm(ModeForm):
+    mode = "melody"
+    note_text = "A new melody on a new track."
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bars = _bars(8, "How long the melody is")
+        self.key = KeyCombo()
+        self.key.setCurrentIndex(self.key.findData("estimated"))
+        self.range = RangeRow(60, 81)
+        self.form.addRow("Length", self.bars)
+        self.form.addRow("Key", self.key)
+        self.form.addRow("Range", self.range)
+
+    def refresh(self, window) -> None:
+        self.key.set_estimated(song_key(window.document.song))
+
+    def fields(self, window) -> dict:
+        return {"bars": self.bars.value(), "key": self.key.key(),
+                "pitch_range": self.range.pitch_range()}
+
+
+class ContinueForm(ModeForm):
+    mode = "continue"
+    note_text = "More of the current track, in its style."
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.track = QLabel()
+        self.start = shrinkable(QComboBox())
+        self.start.addItem("The end of the selection", "selection")
+        self.start.addItem("The playhead", "playhead")
+        self.start.setToolTip("Where the new bars begin: after the selected range (or selected "
+                              "notes), or at the playhead")
+        self.bars = _bars(4, "How many bars to add")
+        self.form.addRow("Track", self.track)
+        self.form.addRow("From", self.start)
+        self.form.addRow("Add", self.bars)
+
+    def refresh(self, window) -> None:
+        self.track.setText(track_label(window.document.song, window.document.current_track_id))
+
+    def fields(self, window) -> dict:
+        track_id = self.current_track_id(window)
+        out = {"track_ids": (track_id,), "bars": self.bars.value()}
+        if self.start.currentData() == "selection":
+            span = self.selection(window)
+            if span is None:
+                raise MissingInput("Select the notes to continue (or drag a range on the ruler), "
+                                   "or continue from the playhead.")
+            out["time_range"] = span
+        else:
+            playhead = getattr(window.piano_roll, "playhead", None)
+            if playhead is None:
+                raise MissingInput("Click the ruler to place the playhead where the new bars "
+                                   "should begin.")
+            out["playhead"] = int(playhead)
+        return out
+
+
+class HarmonizeForm(ModeForm):
+    mode = "harmonize"
+    note_text = "Alto, tenor and bass under the current track, as new tracks."
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.track = QLabel()
+        self.key = KeyCombo()
+        self.key.setCurrentIndex(self.key.findData("estimated"))
+        self.range = RangeRow(36, 74, optional=True)
+        self.only_range = QCheckBox()
+        self.only_range.setToolTip("Re-harmonize only the range selected on the ruler (or the "
+                                   "selected notes' extent); the rest stays as it is")
+        self.form.addRow("Melody", self.track)
+        self.form.addRow("Key", self.key)
+        self.form.addRow("Range", self.range)
+        self.form.addRow(self.only_range)
+
+    def refresh(self, window) -> None:
+        song, track_id = window.document.song, window.document.current_track_id
+        self.track.setText(track_label(song, track_id))
+        self.key.set_estimated(song_key(song, (track_id,) if track_id is not None else ()))
+        span = self.selection(window)
+        self.only_range.setText("Only " + (describe_range(song, span) if span
+                                           else "a selected time range (none yet)"))
+
+    def fields(self, window) -> dict:
+        track_id = self.current_track_id(window)
+        out = {"track_ids": (track_id,), "key": self.key.key(),
+               "pitch_range": self.range.pitch_range()}
+        if self.only_range.isChecked():
+            span = self.selection(window)
+            if span is None:
+                raise MissingInput("Select the time range to re-harmonize: drag on the ruler or "
+                                   "select notes (or untick 'Only the selected time range').")
+            out["time_range"] = span
+        return out
+
+
+class InfillForm(ModeForm):
+    mode = "infill"
+    note_text = ("Rewrites the selected time range of the ticked voices; every note outside it "
+                 "stays.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.voices = QListWidget()
+        self.voices.setMaximumHeight(96)
+        self.voices.setToolTip("The voices to rewrite inside the selected range")
+        self.range_text = QLabel()
+        self.range_text.setWordWrap(True)
+        self.form.addRow("Voices", self.voices)
+        self.form.addRow("Region", self.range_text)
+        self._checked: set[int] = set()
+        self._seen: set[int] = set()
+
+    def refresh(self, window) -> None:
+        song = window.document.song
+        self._remember()
+        self.voices.blockSignals(True)
+        self.voices.clear()
+        current = window.document.current_track_id
+        for t in song.tracks:
+            item = QListWidgetItem(t.name or "Untitled track")
+            item.setData(Qt.ItemDataRole.UserRole, t.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            on = t.id in self._checked if t.id in self._seen else t.id == current
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            self.voices.addItem(item)
+            self._seen.add(t.id)
+        self.voices.blockSignals(False)
+        self._remember()
+        span = self.selection(window)
+        self.range_text.setText(describe_range(song, span) if span
+                                else "Nothing selected: drag on the ruler or select notes")
+
+    def _remember(self) -> None:
+        for i in range(self.voices.count()):
+            item = self.voices.item(i)
+            track_id = item.data(Qt.ItemDataRole.UserRole)
+            if item.checkState() == Qt.CheckState.Checked:
+                self._checked.add(track_id)
+            else:
+                self._checked.discard(track_id)
+
+    def checked_track_ids(self) -> tuple[int, ...]:
+        self._remember()
+        return tuple(self.voices.item(i).data(Qt.ItemDataRole.UserRole)
+                     for i in range(self.voices.count())
+                     if self.voices.item(i).checkState() == Qt.CheckState.Checked)
+
+    def set_checked(self, track_ids) -> None:
+        wanted = set(track_ids)
+        for i in range(self.voices.count()):
+            item = self.voices.item(i)
+            on = item.data(Qt.ItemDataRole.UserRole) in wanted
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self._remember()
+
+    def fields(self, window) -> dict:
+        ids = self.checked_track_ids()
+        if not ids:
+            raise MissingInput("Tick the voices to rewrite.")
+        span = self.selection(window)
+        if span is None:
+            raise MissingInput("Select the region to rewrite: drag on the ruler or select "
+                               "notes.")
+        return {"track_ids": ids, "time_range": span}
+
+
+class InterpolateForm(ModeForm):
+    mode = "interpolate"
+    note_text = "Melodies that morph step by step from the first melody to the second."
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.first, self.second = shrinkable(QComboBox()), shrinkable(QComboBox())
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 16)
+        self.steps.setValue(5)
+        self.steps.setToolTip("How many in-between melodies to make")
+        self.form.addRow("From", self.first)
+        self.form.addRow("To", self.second)
+        self.form.addRow("Steps", self.steps)
+
+    def refresh(self, window) -> None:
+        song = window.document.song
+        ids = [t.id for t in song.tracks]
+        for box, fallback in ((self.first, 0), (self.second, 1)):
+            chosen = box.currentData()
+            box.blockSignals(True)
+            box.clear()
+            for t in song.tracks:
+                box.addItem(t.name or "Untitled track", t.id)
+            if chosen in ids:
+                box.setCurrentIndex(ids.index(chosen))
+            elif box is self.first and window.document.current_track_id in ids:
+                box.setCurrentIndex(ids.index(window.document.current_track_id))
+            elif len(ids) > fallback:
+                box.setCurrentIndex(fallback)
+            box.blockSignals(False)
+
+    def fields(self, window) -> dict:
+        first, second = self.first.currentData(), self.second.currentData()
+        if first is None or second is None:
+            raise MissingInput("Interpolation needs two melody tracks: open or draw two "
+                               "melodies first.")
+        if first == second:
+            raise MissingInput("Choose two different melody tracks to interpolate between.")
+        return {"track_ids": (first, second), "interpolation_steps": self.steps.value()}
+
+
+FORM_CLASSES = (HarmonizeForm, MelodyForm, ContinueForm, InfillForm, InterpolateForm)
