@@ -1,5 +1,6 @@
 """Built-in corpora, available offline at first launch: the JSB chorales (382 Bach chorales,
-16th-note grid, four voices, with the standard 229 / 76 / 77 split used in published work)."""
+16th-note grid, four voices, with the standard 229 / 76 / 77 split used in published work) and
+POP909 (861 pop songs with melody, bridge and piano accompaniment; `studio.data.pop909`)."""
 
 from __future__ import annotations
 
@@ -41,4 +42,10 @@ def jsb_chorales() -> Dataset:
                    builtin=True)
 
 
-BUILTIN = {"jsb": jsb_chorales}
+def _pop909() -> Dataset:
+    from studio.data.pop909 import pop909
+
+    return pop909()
+
+
+BUILTIN = {"jsb": jsb_chorales, "pop909": _pop909}
