@@ -110,3 +110,20 @@ def meter_from_downbeats(beat_ticks: Sequence[int], downbeats: Sequence[bool],
         if not out or out[-1].numerator != n or out[-1].denominator != denominator:
             out.append(TimeSignature(tick, n, denominator))
     return out
+
+
+def step_positions(time_signatures: Sequence[TimeSignature], steps: int,
+                   step: int = PPQ // 4) -> np.ndarray:
+    """Position of each grid step within its bar (0 = on the bar line), for `steps` steps of
+    `step` ticks from tick 0. A pickup (a first bar shorter than the bars after it) counts from
+    the end of a full bar of the meter that follows, so its last step is a bar's last."""
+    sigs = sorted(time_signatures, key=lambda s: s.tick) or [TimeSignature(0)]
+    ticks = np.arange(steps, dtype=np.int64) * step
+    lines = np.asarray(bar_lines(int(ticks[-1]) + 1 if steps else 0, sigs), dtype=np.int64)
+    start = lines[np.searchsorted(lines, ticks, side="right") - 1] if steps else ticks
+    pos = (ticks - start) // step
+    if len(sigs) >= 2 and sigs[0].tick == 0 and sigs[1].tick == sigs[0].bar_ticks \
+            and sigs[0].bar_ticks < sigs[1].bar_ticks:
+        first = ticks < sigs[1].tick
+        pos[first] += (sigs[1].bar_ticks - sigs[0].bar_ticks) // step
+    return pos

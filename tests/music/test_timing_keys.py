@@ -52,3 +52,13 @@ def test_meter_from_downbeats_with_pickup_and_changes():
     assert meter_from_downbeats(beats, [False] * 20) == [TimeSignature(0, 4, 4)]
     assert meter_from_downbeats(beats, [i % 6 == 0 for i in range(20)]) == \
         [TimeSignature(0, 6, 4)]
+
+
+def test_step_positions_follow_pickups_and_meter_changes():
+    from studio.music.song import TimeSignature
+    from studio.music.timing import step_positions
+
+    jig = step_positions([TimeSignature(0, 1, 8), TimeSignature(240, 6, 8)], 16)
+    assert jig.tolist() == [10, 11, *range(12), 0, 1]  # the upbeat ends a 6/8 bar
+    change = step_positions([TimeSignature(0, 4, 4), TimeSignature(1920, 3, 4)], 30)
+    assert change.tolist() == [*range(16), *range(12), 0, 1]
