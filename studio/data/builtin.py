@@ -1,5 +1,7 @@
 """Built-in corpora, available offline at first launch: the JSB chorales (382 Bach chorales,
-16th-note grid, four voices, with the standard 229 / 76 / 77 split used in published work)."""
+16th-note grid, four voices, with the standard 229 / 76 / 77 split used in published work) and
+POP909 (861 pop songs with melody, bridge and piano accompaniment; `studio.data.pop909`) and
+folk tunes (melodies from music21's public-domain collections; `studio.data.folk`)."""
 
 from __future__ import annotations
 
@@ -41,4 +43,16 @@ def jsb_chorales() -> Dataset:
                    builtin=True)
 
 
-BUILTIN = {"jsb": jsb_chorales}
+def _pop909() -> Dataset:
+    from studio.data.pop909 import pop909
+
+    return pop909()
+
+
+def _folk() -> Dataset:
+    from studio.data.folk import folk
+
+    return folk()
+
+
+BUILTIN = {"jsb": jsb_chorales, "pop909": _pop909, "folk": _folk}

@@ -14,10 +14,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from studio.music.song import Song
+
+if TYPE_CHECKING:
+    from studio.midi.parse import ParsedMidi
 
 SPLITS = ("train", "valid", "test")
 _ARRAY_CACHE: dict[tuple[str, str], dict[str, np.ndarray]] = {}
@@ -31,6 +35,7 @@ class Piece:
     satb: np.ndarray | None = None  # (steps, 4) int8 pitches, -1 silent (16th grid)
     metadata: dict = field(default_factory=dict)
     loader: Callable[[], Song] | None = None
+    parsed_loader: Callable[[], ParsedMidi] | None = None  # the notes as arrays (statistics)
     _song: Song | None = None
 
     def song(self) -> Song:

@@ -65,7 +65,12 @@ def piece_summary(piece: Piece) -> tuple[dict, np.ndarray, np.ndarray]:
     cached = piece.metadata.get("_hists")
     if cached is not None and "notes" in piece.metadata:
         return piece.metadata, cached[0], cached[1]
-    parsed = satb_parsed(piece.satb) if piece.satb is not None else parsed_from_song(piece.song())
+    if piece.satb is not None:
+        parsed = satb_parsed(piece.satb)
+    elif piece.parsed_loader is not None:
+        parsed = piece.parsed_loader()
+    else:
+        parsed = parsed_from_song(piece.song())
     for k, v in piece_metadata(parsed).items():
         piece.metadata.setdefault(k, v)
     pitch, length = histograms(parsed)

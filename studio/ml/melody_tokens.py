@@ -18,6 +18,7 @@ from studio.ml.errors import DatasetTooSmallError, is_unreadable_piece
 from studio.ml.family import Examples
 from studio.music.grids import SIXTEENTH
 from studio.music.song import Song, Track
+from studio.music.timing import step_positions
 from studio.music.tokens import HOLD, REST, VOCAB_SIZE, pitches_to_tokens, track_to_tokens
 
 if TYPE_CHECKING:
@@ -30,17 +31,27 @@ IGNORE = -100
 
 
 def steps_per_bar(song: Song) -> int:
-    ts = song.time_signatures[0] if song.time_signatures else None
+    """16th steps in a bar of the song's meter (after a pickup bar: the bar that follows)."""
+    sigs = sorted(song.time_signatures, key=lambda s: s.tick)
+    ts = sigs[0] if sigs else None
+    if len(sigs) >= 2 and sigs[1].tick == sigs[0].bar_ticks < sigs[1].bar_ticks:
+        ts = sigs[1]  # the first bar is a pickup
     return max(1, min(MAX_POSITIONS, (ts.bar_ticks if ts else 1920) // SIXTEENTH))
 
 
-def piece_melodies(piece: Piece, voices: str) -> tuple[list[np.ndarray], int]:
-    """The melodies (token arrays) of one piece and its steps per bar."""
+def piece_melodies(piece: Piece, voices: str) -> tuple[list[np.ndarray], int | np.ndarray]:
+    """The melodies (token arrays) of one piece and its steps per bar, or (songs with a
+    pickup or a change of meter) the bar position of every step."""
     if piece.satb is not None:
         cols = [0] if voices == "soprano" else range(piece.satb.shape[1])
         return [pitches_to_tokens(piece.satb[:, v]) for v in cols], 16
     song = piece.song()
-    return song_melodies(song, voices), steps_per_bar(song)
+    melodies = song_melodies(song, voices)
+    if len(song.time_signatures) <= 1 or not melodies:
+        return melodies, steps_per_bar(song)
+    longest = max(len(m) for m in melodies)
+    pos = step_positions(song.time_signatures, longest, SIXTEENTH)
+    return melodies, np.minimum(pos, MAX_POSITIONS - 1)
 
 
 def song_melodies(song: Song, voices: str = "soprano") -> list[np.ndarray]:
@@ -73,7 +84,9 @@ def encode_dataset(dataset: Dataset, voices: str) -> dict[str, np.ndarray]:
                     if not (m != REST).any():
                         continue
                     tokens.append(m.astype(np.int16))
-                    positions.append((np.arange(len(m)) % bar).astype(np.int16))
+                    where = (np.arange(len(m)) % bar if isinstance(bar, int)
+                             else bar[:len(m)])
+                    positions.append(where.astype(np.int16))
                     offsets.append(offsets[-1] + len(m))
             out[f"{split}_tokens"] = np.concatenate(tokens) if tokens else np.zeros(0, np.int16)
             out[f"{split}_positions"] = (np.concatenate(positions) if positions
@@ -82,7 +95,8 @@ def encode_dataset(dataset: Dataset, voices: str) -> dict[str, np.ndarray]:
             out[f"{split}_failed"] = np.asarray(failed)
         return out
 
-    return dataset.cached_arrays(f"melody-tokens/1/voices={voices}", compute)
+    # /2: bar positions follow pickups and changes of meter
+    return dataset.cached_arrays(f"melody-tokens/2/voices={voices}", compute)
 
 
 def sequences(dataset: Dataset, split: str, voices: str) -> list[np.ndarray]:

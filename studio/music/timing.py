@@ -82,3 +82,53 @@ def bar_lines(end: int, time_signatures: Sequence[TimeSignature]) -> list[int]:
         stop = sigs[i + 1].tick if i + 1 < len(sigs) else end + 1
         out.extend(range(ts.tick, min(stop, end + 1), max(1, ts.bar_ticks)))
     return out
+
+
+def meter_from_downbeats(beat_ticks: Sequence[int], downbeats: Sequence[bool],
+                         denominator: int = 4) -> list[TimeSignature]:
+    """Time signatures that put a bar line on every annotated downbeat.
+
+    `beat_ticks`: tick of every beat (a `denominator` note apart); `downbeats`: which of them
+    start a bar. Beats before the first downbeat make a pickup bar (a short first bar, as MIDI
+    files write anacruses); a bar of another length than the one before starts a new time
+    signature. A song without downbeats keeps one bar of 4 beats.
+    """
+    ticks = np.asarray(beat_ticks, dtype=np.int64)
+    marks = np.flatnonzero(np.asarray(downbeats, dtype=bool))
+    beat = PPQ * 4 // denominator
+    if not len(marks):
+        return [TimeSignature(0, 4, denominator)]
+    out: list[TimeSignature] = []
+    first = int(ticks[marks[0]])
+    lengths = [int(round((ticks[b] - ticks[a]) / beat)) for a, b in zip(marks[:-1], marks[1:])]
+    lengths.append(lengths[-1] if lengths else 4)
+    if first > 0:
+        pickup = first // beat
+        if pickup and first % beat == 0 and pickup <= 16:
+            out.append(TimeSignature(0, pickup, denominator))
+        else:  # not a whole number of beats: an unmarked first bar of the song's meter
+            out.append(TimeSignature(0, lengths[0], denominator))
+            first = 0 if first % (lengths[0] * beat) else first
+    for i, n in enumerate(lengths):
+        tick = int(ticks[marks[i]])
+        n = max(1, min(n, 32))
+        if not out or out[-1].numerator != n or out[-1].denominator != denominator:
+            out.append(TimeSignature(tick, n, denominator))
+    return out
+
+
+def step_positions(time_signatures: Sequence[TimeSignature], steps: int,
+                   step: int = PPQ // 4) -> np.ndarray:
+    """Position of each grid step within its bar (0 = on the bar line), for `steps` steps of
+    `step` ticks from tick 0. A pickup (a first bar shorter than the bars after it) counts from
+    the end of a full bar of the meter that follows, so its last step is a bar's last."""
+    sigs = sorted(time_signatures, key=lambda s: s.tick) or [TimeSignature(0)]
+    ticks = np.arange(steps, dtype=np.int64) * step
+    lines = np.asarray(bar_lines(int(ticks[-1]) + 1 if steps else 0, sigs), dtype=np.int64)
+    start = lines[np.searchsorted(lines, ticks, side="right") - 1] if steps else ticks
+    pos = (ticks - start) // step
+    if len(sigs) >= 2 and sigs[0].tick == 0 and sigs[1].tick == sigs[0].bar_ticks \
+            and sigs[0].bar_ticks < sigs[1].bar_ticks:
+        first = ticks < sigs[1].tick
+        pos[first] += (sigs[1].bar_ticks - sigs[0].bar_ticks) // step
+    return pos

@@ -38,3 +38,27 @@ def test_estimate_key_of_scales():
     assert (tonic, minor) == (2, False) and r > 0.6
     a_minor = [57, 59, 60, 62, 64, 65, 68, 69, 57, 60, 64, 57]
     assert estimate_key(pitch_class_histogram(a_minor))[:2] == (9, True)
+
+
+def test_meter_from_downbeats_with_pickup_and_changes():
+    from studio.music.song import TimeSignature
+    from studio.music.timing import bar_lines, meter_from_downbeats
+
+    beats = [480 * i for i in range(20)]
+    down = [i in (2, 6, 10, 13, 16) for i in range(20)]
+    sigs = meter_from_downbeats(beats, down)
+    assert sigs == [TimeSignature(0, 2, 4), TimeSignature(960, 4, 4), TimeSignature(4800, 3, 4)]
+    assert bar_lines(480 * 19, sigs) == [0, 960, 2880, 4800, 6240, 7680, 9120]
+    assert meter_from_downbeats(beats, [False] * 20) == [TimeSignature(0, 4, 4)]
+    assert meter_from_downbeats(beats, [i % 6 == 0 for i in range(20)]) == \
+        [TimeSignature(0, 6, 4)]
+
+
+def test_step_positions_follow_pickups_and_meter_changes():
+    from studio.music.song import TimeSignature
+    from studio.music.timing import step_positions
+
+    jig = step_positions([TimeSignature(0, 1, 8), TimeSignature(240, 6, 8)], 16)
+    assert jig.tolist() == [10, 11, *range(12), 0, 1]  # the upbeat ends a 6/8 bar
+    change = step_positions([TimeSignature(0, 4, 4), TimeSignature(1920, 3, 4)], 30)
+    assert change.tolist() == [*range(16), *range(12), 0, 1]

@@ -30,7 +30,57 @@ def bar_ticks_at(song: Song, tick: int) -> int:
 
 
 def steps_per_bar(song: Song, tick: int = 0) -> int:
+    """16th steps in the bar at `tick` (after a pickup bar: in the bar that follows it)."""
+    if tick < pickup_end(song):
+        tick = pickup_end(song)
     return max(1, bar_ticks_at(song, tick) // STEP)
+
+
+def pickup_end(song: Song) -> int:
+    """Tick where the first full bar starts after a pickup (anacrusis), 0 without one.
+
+    A pickup is written as MIDI files write it: a first bar shorter than the bars after it,
+    with the song's meter starting at its end."""
+    sigs = sorted(song.time_signatures, key=lambda s: s.tick)
+    if len(sigs) >= 2 and sigs[0].tick == 0 and sigs[1].tick == sigs[0].bar_ticks \
+            and sigs[0].bar_ticks < sigs[1].bar_ticks:
+        return sigs[1].tick
+    return 0
+
+
+def meter_words(song: Song, tick: int) -> str:
+    ts = song.time_signature_at(max(tick, pickup_end(song)))
+    return f"{ts.numerator}/{ts.denominator}"
+
+
+def bar_count(song: Song, start: int, end: int) -> int:
+    """How many bars (of the song's own meter, a pickup counting as one) [start, end) touches."""
+    if end <= start:
+        return 0
+    return bar_number(song, end - 1) - bar_number(song, start) + 1
+
+
+def check_length(song: Song, start: int, end: int, what: str, verb: str) -> None:
+    """GenerationError when [start, end) is longer than a model reads in one go (MAX_BARS bars
+    of 4/4, i.e. MAX_BARS * 16 steps), counted and said in the song's own bars."""
+    from studio.ml.generation.request import MAX_BARS
+
+    if (end - start) // STEP <= MAX_BARS * 16:
+        return
+    bars = bar_count(song, start, end)
+    most = MAX_BARS * 16 // steps_per_bar(song, start)
+    raise GenerationError(f"{what} is {bars} bars of {meter_words(song, start)} long; {verb} "
+                          f"at most {most} bars of it at a time (select a time range)")
+
+
+def check_not_in_pickup(song: Song, start: int, end: int) -> None:
+    """GenerationError for a range that lies wholly inside the pickup bar."""
+    first = pickup_end(song)
+    if first and end <= first:
+        beats = first // (STEP * 16 // song.time_signatures[0].denominator)
+        raise GenerationError(f"the selection lies inside the pickup bar (the {beats}-beat "
+                              "upbeat before bar 2); select a range that reaches into the "
+                              "full bars after it")
 
 
 def bar_start(song: Song, tick: int) -> int:

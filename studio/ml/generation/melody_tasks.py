@@ -18,7 +18,7 @@ from studio.ml.errors import GenerationError
 from studio.ml.family import SamplingOptions
 from studio.ml.generation import material as mat
 from studio.ml.generation import models
-from studio.ml.generation.request import MAX_BARS, GenerationRequest
+from studio.ml.generation.request import GenerationRequest
 from studio.ml.generation.results import (
     Draft,
     Plan,
@@ -189,10 +189,8 @@ def _melody_of(request: GenerationRequest, track: Track) -> tuple[np.ndarray, in
     tokens = mat.melody_tokens(track, a, b)
     if not (tokens < HOLD).any():
         raise GenerationError(f"{track.name or 'a melody track'} has no notes in the selection")
-    if len(tokens) > MAX_BARS * 16:
-        raise GenerationError(f"{track.name or 'a melody'} is {len(tokens) // 16} bars long; "
-                              f"interpolate melodies of at most {MAX_BARS} bars (select a "
-                              "time range)")
+    mat.check_length(request.song, a, a + len(tokens) * STEP, track.name or "a melody",
+                     "interpolate")
     return tokens, a
 
 

@@ -15,7 +15,7 @@ from studio.ml.checkpoint import LoadedModel
 from studio.ml.errors import GenerationError
 from studio.ml.generation import material as mat
 from studio.ml.generation.harmony import write_voices
-from studio.ml.generation.request import MAX_BARS, GenerationRequest
+from studio.ml.generation.request import GenerationRequest
 from studio.ml.generation.results import (
     Draft,
     Plan,
@@ -44,9 +44,7 @@ def _range_of(request: GenerationRequest, track: Track) -> tuple[int, int]:
     else:
         first, last = mat.track_extent(track)
         a, b = mat.bar_start(request.song, first), -(-last // STEP) * STEP
-    if (b - a) // STEP > MAX_BARS * 16:
-        raise GenerationError(f"the selection is {(b - a) // STEP // 16} bars long; harmonize at "
-                              f"most {MAX_BARS} bars at a time (select a time range)")
+    mat.check_length(request.song, a, b, "the selection", "harmonize")
     return a, b
 
 
@@ -156,9 +154,8 @@ def plan_infill(request: GenerationRequest, loaded: LoadedModel) -> Plan:
         mat.pitched_track(song, tid, "voice")
     a, b = request.time_range
     a, b = mat.to_step(a) * STEP, -(-b // STEP) * STEP
-    if (b - a) // STEP > MAX_BARS * 16:
-        raise GenerationError(f"the region is {(b - a) // STEP // 16} bars long; fill in at "
-                              f"most {MAX_BARS} bars at a time")
+    mat.check_not_in_pickup(song, a, b)
+    mat.check_length(song, a, b, "the region", "fill in")
     voices = mat.voice_tracks(song)
     chosen = set(request.track_ids)
     if not any(t is not None and t.id in chosen for t in voices):

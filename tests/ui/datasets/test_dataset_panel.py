@@ -4,7 +4,7 @@ remove, split, the problems report, and a folder import with progress, cancel an
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from studio.data import load_dataset
+from studio.data import BUILTIN, load_dataset
 from studio.data.piece_content import ImportOptions
 from studio.data.store import DatasetStore
 from studio.ui.datasets.dataset_import_dialog import NewDatasetDialog
@@ -91,7 +91,7 @@ def test_import_a_folder_then_edit_it(qtbot, tmp_path):
                                             ("beat.mid", "filtered out")}
     names = [panel.dataset_list.item(i).data(Qt.ItemDataRole.UserRole)
              for i in range(panel.dataset_list.count())]
-    assert names == ["jsb", "Piano"]
+    assert names == [*BUILTIN, "Piano"]
 
     panel.select_piece("debussy/menuet")
     panel.set_selected_split("test")
@@ -163,3 +163,21 @@ def test_new_dataset_dialog(qtbot, tmp_path):
     d.meters_edit.setText("four four")
     d.try_accept()
     assert "4/4" in d.error.text() and d.result() == 0
+
+
+def test_builtin_pop909_is_listed_and_opens_with_its_bars(qtbot):
+    w, panel = make_window(qtbot)
+    wait_loaded(qtbot, panel, "jsb")
+    names = [panel.dataset_list.item(i).data(Qt.ItemDataRole.UserRole)
+             for i in range(panel.dataset_list.count())]
+    row = names.index("pop909")
+    assert "built-in" in panel.dataset_list.item(row).text()
+    panel.dataset_list.setCurrentRow(row)
+    wait_loaded(qtbot, panel, "pop909")
+    assert panel.proxy.rowCount() == 861 and panel.stats_view.statistics.pieces == 861
+    panel.filter_edit.setText("pop909-001")
+    index = panel.proxy.index(0, 0)
+    panel.table.doubleClicked.emit(index)
+    song = w.document.song
+    assert [t.name for t in song.tracks] == ["MELODY", "BRIDGE", "PIANO"]
+    assert [(ts.numerator, ts.denominator) for ts in song.time_signatures[:2]] == [(1, 4), (4, 4)]
