@@ -2,13 +2,13 @@
 and key events into gestures and edits.
 
 Painting is layered. The background (pitch rows, grid) is cached until the view or the song
-changes; the static layer (background + every unselected note) is cached until the notes, the
-selection or the view change; each paint blits it and draws only the selected notes (moved by the
-preview offsets of the gesture in progress) and the playhead. So a drag of 1,000 notes, or the
-playhead moving during playback, never redraws the other notes. Building the static layer culls
-each track to the visible time range (binary search on sorted starts) and draws its notes with a
-few batched `drawRects` calls (see `pianoroll_paint`); tracks other than the current one are
-dimmed.
+changes; the static layer (background + every unselected note + the ghost notes of a candidate
+under audition, see `ghost_notes`) is cached until the notes, the selection, the ghosts or the
+view change; each paint blits it and draws only the selected notes (moved by the preview offsets
+of the gesture in progress) and the playhead. So a drag of 1,000 notes, or the playhead moving
+during playback, never redraws the other notes. Building the static layer culls each track to the
+visible time range (binary search on sorted starts) and draws its notes with a few batched
+`drawRects` calls (see `pianoroll_paint`); tracks other than the current one are dimmed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from PySide6.QtWidgets import QMenu, QWidget
 from studio.music.song import PPQ
 from studio.ui import palette
 from studio.ui.editor import pianoroll_paint as paint
-from studio.ui.editor.note_raster import NoteLayer, image_of, raster_notes, shade_table
+from studio.ui.editor.ghost_notes import paint_ghost_label
+from studio.ui.editor.note_raster import (
+    GhostLayer,
+    NoteLayer,
+    image_of,
+    raster_notes,
+    shade_table,
+)
 from studio.ui.editor.pianoroll_gestures import (
     DrawGesture,
     Gesture,
@@ -47,6 +54,7 @@ class NoteCanvas(QWidget):
         self.draw_length = PPQ // 2        # the length a click in draw mode gives a note
         self.draw_velocity = 100
         self.paint_count = 0               # for tests and benchmarks
+        self._click_focused = False        # the focus came with the click being handled
         self._selected = np.zeros(0, dtype=np.int64)
         self._bg: paint.Background | None = None
         self._static_pixels: np.ndarray | None = None
@@ -104,7 +112,7 @@ class NoteCanvas(QWidget):
         selected notes over it."""
         roll = self.roll
         key = (self._view_key(), roll.selection_revision, roll.loop_region(), roll.time_range(),
-               ghosts)
+               ghosts, roll.ghost_revision)
         if self._static_key == key:
             return self._static
         dpr = self.devicePixelRatioF()
@@ -127,12 +135,20 @@ class NoteCanvas(QWidget):
                     layers.append(self._layer(cols, idx[sel], track, strength / 3))
                 idx = idx[~sel]
             layers.append(self._layer(cols, idx, track, strength))
-        pixels = raster_notes(self._background(), geom, layers, dpr)
+        ghost_layers = []
+        if roll.ghost_visible and roll.ghosts:
+            for cols, colour in roll.ghost_layers():
+                ghost_layers.append(GhostLayer(cols, cols.visible(t0, t1, lo, hi),
+                                               palette.argb(colour)))
+        pixels = raster_notes(self._background(), geom, layers, dpr, ghost_layers)
         image = image_of(pixels, dpr)
         p = QPainter(image)
         paint.no_pen(p)
         paint.paint_span(p, geom, roll.loop_region(), palette.LOOP_FILL, palette.LOOP_EDGE)
         paint.paint_span(p, geom, roll.time_range(), palette.RANGE_FILL)
+        if ghost_layers:
+            paint_ghost_label(p, geom, f"Ghost notes: {roll.ghost_label} (G hides)"
+                              if roll.ghost_label else "Ghost notes (G hides)")
         p.end()
         self._static_pixels = pixels   # the image paints from this memory
         self._static, self._static_key = image, key
@@ -206,6 +222,10 @@ class NoteCanvas(QWidget):
         return track, i, on_edge
 
     def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        # The first click into the roll from another widget only focuses it: it does not draw a
+        # note (clicks on notes select them as usual). Qt gives the focus just before the press
+        # (a focus-in for a mouse reason); coming back from another application is not that.
+        had_focus, self._click_focused = not self._click_focused, False
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         pos, mods = e.position(), e.modifiers()
         doc = self.roll.document
@@ -217,6 +237,10 @@ class NoteCanvas(QWidget):
             return
         if hit is None:
             if self.roll.tool == "draw" and not mods & Qt.KeyboardModifier.ShiftModifier:
+                if not had_focus:
+                    self.roll.message.emit("The piano roll has the keyboard focus: click again "
+                                           "to draw a note")
+                    return
                 self.gesture = DrawGesture(self, pos, mods)
             else:
                 self.gesture = RubberBandGesture(
@@ -244,6 +268,14 @@ class NoteCanvas(QWidget):
         else:
             self.gesture = MoveGesture(self, pos, (nid, int(cols.start[i]), int(cols.pitch[i]),
                                                    int(cols.velocity[i])), select_on_click)
+
+    def focusInEvent(self, e) -> None:  # noqa: N802
+        self._click_focused = e.reason() == Qt.FocusReason.MouseFocusReason
+        super().focusInEvent(e)
+
+    def focusOutEvent(self, e) -> None:  # noqa: N802
+        self._click_focused = False
+        super().focusOutEvent(e)
 
     def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         if self.gesture is not None:
@@ -300,26 +332,12 @@ class NoteCanvas(QWidget):
 
     # ---- keys ------------------------------------------------------------------------------------
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
-        key, mods = e.key(), e.modifiers()
-        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
-        step = self.roll.snap.step()
-        if key == Qt.Key.Key_Escape:
+        # the arrows, Delete, Q, ... are the editor's window shortcuts (editor_actions)
+        if e.key() == Qt.Key.Key_Escape:
             if self.gesture is not None:
                 self.gesture = None
                 self.update()
             else:
                 self.roll.document.clear_selection()
-        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-            sign = -1 if key == Qt.Key.Key_Left else 1
-            if shift:
-                self.roll.resize_selection(sign * step)
-            else:
-                self.roll.nudge(sign * step, 0)
-        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-            sign = 1 if key == Qt.Key.Key_Up else -1
-            self.roll.nudge(0, sign * (12 if ctrl else 1))
-        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self.roll.delete_selection()
         else:
             super().keyPressEvent(e)
