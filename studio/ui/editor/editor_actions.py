@@ -36,12 +36,13 @@ ACTIONS: dict[str, tuple[str, str | QKeySequence.StandardKey | None, str]] = {
     "cut": ("Cu&t", QKeySequence.StandardKey.Cut, "Cut the selected notes"),
     "copy": ("&Copy", QKeySequence.StandardKey.Copy, "Copy the selected notes"),
     "paste": ("&Paste", QKeySequence.StandardKey.Paste,
-              "Paste at the playhead, into the current track"),
+              "Paste at the playhead (on the grid), into the current track"),
     "delete": ("&Delete", "Del", "Delete the selected notes (or Backspace)"),
     "select_all": ("Select &All", QKeySequence.StandardKey.SelectAll,
                    "Select every note of the visible tracks"),
     "quantize": ("&Quantize", "Q", "Move the selected notes (or the current track) to the grid"),
-    "duplicate": ("D&uplicate", "Ctrl+D", "Copy the selection right after itself"),
+    "duplicate": ("D&uplicate", "Ctrl+D", "Copy the selection after itself: to the next bar "
+                  "(more than half a bar of music), else to the next grid line"),
     "transpose_up": ("Up a Semitone", "Up", "Transpose the selection up a semitone"),
     "transpose_down": ("Down a Semitone", "Down", "Transpose the selection down a semitone"),
     "octave_up": ("Up an Octave", "Ctrl+Up", "Transpose the selection up an octave"),
@@ -193,7 +194,8 @@ class EditorActions:
         ids = self._selection()
         if not ids:
             return
-        edit, new_ids = note_edits.duplicate_edit(self.document.song, ids, self.roll.snap.step())
+        edit, new_ids = note_edits.duplicate_edit(self.document.song, ids, self.roll.snap.step(),
+                                                  self.roll.time_range())
         if self._apply(edit):
             self.document.select(new_ids)
 
@@ -247,9 +249,8 @@ class EditorActions:
         if track is None or not rows:
             self.roll.report_error("Add a track before pasting notes")
             return
-        at = self.roll.playhead
-        if at is None:
-            at = self.roll.snap.round(self.roll.geom.left_tick)
+        at = self.roll.playhead    # on the grid (grid Off: exactly at the playhead)
+        at = self.roll.snap.round(self.roll.geom.left_tick if at is None else at)
         items = tuple((track.id, (new_id(), p, at + s, d, v)) for p, s, d, v in rows)
         if self._apply(AddNotes(items, "Paste notes")):
             self.document.select({v[0] for _, v in items})
