@@ -35,7 +35,7 @@ from studio.ui.editor.ghost_notes import Candidate, GhostTrack, ghost_tracks
 from studio.ui.editor.note_columns import NoteColumns, touched_track_ids
 from studio.ui.editor.pianoroll_canvas import NoteCanvas
 from studio.ui.editor.pianoroll_geometry import SNAP_CHOICES, Snap, ViewGeometry
-from studio.ui.editor.pianoroll_keyboard import Keyboard
+from studio.ui.editor.pianoroll_keyboard import DRUM_WIDTH, WIDTH, Keyboard
 from studio.ui.editor.pianoroll_ruler import Ruler
 from studio.ui.editor.velocity_lane import VelocityLane
 
@@ -124,7 +124,7 @@ class PianoRoll(QWidget):
         grid = QGridLayout(notes)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(0)
-        corner = QLabel("", notes)
+        self._corner = corner = QLabel("", notes)
         corner.setFixedWidth(self.keyboard.width())
         grid.addWidget(corner, 0, 0)
         grid.addWidget(self.ruler, 0, 1)
@@ -137,7 +137,7 @@ class PianoRoll(QWidget):
         lane_row = QGridLayout(lane)
         lane_row.setContentsMargins(0, 0, 0, 0)
         lane_row.setSpacing(0)
-        label = QLabel("Velocity", lane)
+        self._velocity_label = label = QLabel("Velocity", lane)
         label.setObjectName("velocity_label")
         label.setFixedWidth(self.keyboard.width())
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -157,7 +157,7 @@ class PianoRoll(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.splitter, 1)
-        bottom = QGridLayout()
+        self._bottom = bottom = QGridLayout()
         bottom.setContentsMargins(self.keyboard.width(), 0, self.vbar.sizeHint().width(), 0)
         bottom.addWidget(self.hbar, 0, 0)
         layout.addLayout(bottom)
@@ -168,12 +168,22 @@ class PianoRoll(QWidget):
         ids = None if change is None else touched_track_ids(*change, self.document.song)
         self.columns.invalidate(ids)
         self.revision += 1
+        self._fit_keyboard()
         self._update_scroll_ranges()
         self.refresh()
 
     def _flags_changed(self) -> None:
         self.revision += 1
+        self._fit_keyboard()
         self.refresh()
+
+    def _fit_keyboard(self) -> None:
+        """A drum track (current) gets the wider keyboard that names its drums."""
+        width = DRUM_WIDTH if self.keyboard.drums() else WIDTH
+        if self.keyboard.width() != width:
+            for w in (self.keyboard, self._corner, self._velocity_label):
+                w.setFixedWidth(width)
+            self._bottom.setContentsMargins(width, 0, self.vbar.sizeHint().width(), 0)
 
     def _song_replaced(self) -> None:
         self.columns.clear()
@@ -183,6 +193,7 @@ class PianoRoll(QWidget):
         self.playhead = None
         self.set_ghost(None)
         self.canvas.gesture = None
+        self._fit_keyboard()
         self._selection_changed()
         self.show_song_start()
         self.loop_changed.emit()

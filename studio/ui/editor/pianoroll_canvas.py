@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QCursor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QToolTip, QWidget
 
 from studio.music.song import PPQ
 from studio.ui import palette
@@ -31,6 +31,7 @@ from studio.ui.editor.note_raster import (
     raster_notes,
     shade_table,
 )
+from studio.ui.editor.note_tooltip import note_text
 from studio.ui.editor.pianoroll_gestures import (
     DrawGesture,
     Gesture,
@@ -268,6 +269,20 @@ class NoteCanvas(QWidget):
         else:
             self.gesture = MoveGesture(self, pos, (nid, int(cols.start[i]), int(cols.pitch[i]),
                                                    int(cols.velocity[i])), select_on_click)
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.ToolTip:   # the note under the mouse: name, start, length...
+            hit = None if self.gesture is not None else self._hit(QPointF(e.pos()))
+            if hit is None:
+                QToolTip.hideText()
+                e.ignore()
+            else:
+                track, i, _ = hit
+                note = self.roll.document.song.find_note(int(self.roll.columns.of(track).id[i]))[1]
+                QToolTip.showText(e.globalPos(), note_text(self.roll.document.song, track, note),
+                                  self)
+            return True
+        return super().event(e)
 
     def focusInEvent(self, e) -> None:  # noqa: N802
         self._click_focused = e.reason() == Qt.FocusReason.MouseFocusReason
