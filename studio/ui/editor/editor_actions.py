@@ -209,8 +209,9 @@ class EditorActions:
             self.nudge(0, semitones)
 
     def zoom_fit(self) -> None:
+        """The whole song, its last note's end included, with a little room after it."""
         end = self.document.song.end
-        self.roll.geom.show_ticks(0, max(end, 4 * PPQ * 4))
+        self.roll.geom.show_ticks(0, max(end * 1.02, 4 * PPQ * 4))
 
     def loop_selection(self) -> None:
         self.roll.set_loop_region(self.roll.selection_range())

@@ -138,6 +138,8 @@ class PianoRoll(QWidget):
         lane_row.setContentsMargins(0, 0, 0, 0)
         lane_row.setSpacing(0)
         self._velocity_label = label = QLabel("Velocity", lane)
+        label.setToolTip("Drag the bars to change velocities. New notes of a track get the "
+                         "velocity last set in its lane (before that, its notes' median).")
         label.setObjectName("velocity_label")
         label.setFixedWidth(self.keyboard.width())
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -169,13 +171,20 @@ class PianoRoll(QWidget):
         self.columns.invalidate(ids)
         self.revision += 1
         self._fit_keyboard()
+        self._show_new_velocity()
         self._update_scroll_ranges()
         self.refresh()
 
     def _flags_changed(self) -> None:
         self.revision += 1
         self._fit_keyboard()
+        self._show_new_velocity()
         self.refresh()
+
+    def _show_new_velocity(self) -> None:
+        """The label beside the velocity lane says what new notes of the current track get."""
+        v = self.canvas.velocity_for(self.document.current_track_id)
+        self._velocity_label.setText(f"Velocity\nnew: {v}")
 
     def _fit_keyboard(self) -> None:
         """A drum track (current) gets the wider keyboard that names its drums."""
@@ -193,7 +202,9 @@ class PianoRoll(QWidget):
         self.playhead = None
         self.set_ghost(None)
         self.canvas.gesture = None
+        self.canvas.track_velocity.clear()
         self._fit_keyboard()
+        self._show_new_velocity()
         self._selection_changed()
         self.show_song_start()
         self.loop_changed.emit()

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 EDGE_PX = 6            # the right-edge grip of a note, in pixels
 OTHER_TRACK_STRENGTH = 0.55   # tracks other than the current one are dimmed
+DEFAULT_VELOCITY = 100
 
 
 class NoteCanvas(QWidget):
@@ -53,7 +54,8 @@ class NoteCanvas(QWidget):
         self.roll = roll
         self.gesture: Gesture | None = None
         self.draw_length = PPQ // 2        # the length a click in draw mode gives a note
-        self.draw_velocity = 100
+        # velocity of new notes, per track: the last one set in that track's velocity lane
+        self.track_velocity: dict[int, int] = {}
         self.paint_count = 0               # for tests and benchmarks
         self._click_focused = False        # the focus came with the click being handled
         self._selected = np.zeros(0, dtype=np.int64)
@@ -71,6 +73,17 @@ class NoteCanvas(QWidget):
         self.setMinimumSize(200, 120)
 
     # ---- state from the document ----------------------------------------------------------------
+    def velocity_for(self, track_id: int | None) -> int:
+        """The velocity a note drawn into this track gets: the last velocity set in the
+        track's velocity lane; before that, the median velocity of its notes (drawing into a
+        soft part stays soft); for an empty track DEFAULT_VELOCITY. Never another track's."""
+        if track_id in self.track_velocity:
+            return self.track_velocity[track_id]
+        track = next((t for t in self.roll.document.song.tracks if t.id == track_id), None)
+        if track is None or not track.notes:
+            return DEFAULT_VELOCITY
+        return int(np.median(self.roll.columns.of(track).velocity))
+
     def selection_changed(self) -> None:
         ids = self.roll.document.selected_note_ids
         self._selected = np.fromiter(sorted(ids), dtype=np.int64, count=len(ids))

@@ -29,7 +29,7 @@ def test_the_first_click_into_the_roll_focuses_it_without_drawing(qtbot, tmp_pat
     assert QApplication.focusWidget() is roll.canvas
     assert doc.undo_stack.count() == 0 and "click again" in w.statusBar().currentMessage()
     click(roll.canvas, at(roll, 2400, 70))            # now it draws
-    assert doc.undo_stack.count() == 1 and (70, 2400, 240, 100) in notes_of(doc.song.tracks[0])
+    assert doc.undo_stack.count() == 1 and (70, 2400, 240, 85) in notes_of(doc.song.tracks[0])
     # a first click on a note still selects it (selecting changes nothing)
     focus(qtbot, w.transport_bar.tempo)
     click(roll.canvas, at(roll, 100, 60))
