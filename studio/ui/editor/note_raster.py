@@ -55,18 +55,26 @@ class GhostLayer:
     colour: int
 
 
-def _spans(cols: TrackColumns, idx: np.ndarray, geom: ViewGeometry, scale: float, width: int):
-    """Pixel spans [left, right) of notes idx on a strip, clipped; (idx, left, right, x0, w)."""
-    x0 = np.floor((cols.start[idx] - geom.left_tick) * scale).astype(np.int64)
-    x1 = np.floor((cols.end[idx] - geom.left_tick) * scale).astype(np.int64)
+def _pixel_spans(start: np.ndarray, end: np.ndarray, geom: ViewGeometry, scale: float,
+                 width: int):
+    """Pixel spans [left, right) on a strip of notes from `start` to `end` (ticks), clipped to
+    the strip: (kept: which notes are on it, left, right, x0, w) of those kept."""
+    x0 = np.floor((start - geom.left_tick) * scale).astype(np.int64)
+    x1 = np.floor((end - geom.left_tick) * scale).astype(np.int64)
     w = np.maximum(x1 - x0, 2)
     w[w >= 4] -= 1
     left = np.maximum(x0, 0)
     right = np.minimum(x0 + w, width)
-    keep = right > left
-    if not keep.all():
-        left, right, idx, x0, w = left[keep], right[keep], idx[keep], x0[keep], w[keep]
-    return idx, left, right, x0, w
+    keep = np.flatnonzero(right > left)
+    if len(keep) < len(left):
+        left, right, x0, w = left[keep], right[keep], x0[keep], w[keep]
+    return keep, left, right, x0, w
+
+
+def _spans(cols: TrackColumns, idx: np.ndarray, geom: ViewGeometry, scale: float, width: int):
+    """Pixel spans of notes idx of `cols`: (idx kept, left, right, x0, w)."""
+    keep, left, right, x0, w = _pixel_spans(cols.start[idx], cols.end[idx], geom, scale, width)
+    return idx[keep], left, right, x0, w
 
 
 def _fill_spans(left: np.ndarray, right: np.ndarray, pitch: np.ndarray, width: int
@@ -87,10 +95,38 @@ def image_of(pixels: np.ndarray, dpr: float) -> QImage:
     return image
 
 
+def ghost_strips(geom: ViewGeometry, ghosts: list[GhostLayer], width: int, dpr: float = 1.0
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ghost notes as two strips per pitch: their colour, and where their fill and their
+    left/right edges are (NO_GHOST, GHOST_FILL, GHOST_EDGE); None when there are none. They
+    depend only on the view and the ghosts, so the canvas keeps them across edits."""
+    ghosts = [g for g in ghosts if len(g.idx)]
+    if not ghosts:
+        return None
+    # every ghost track in one pass: few numpy calls, however many tracks
+    g_colour = np.zeros((PITCHES, width), dtype=np.uint32)
+    g_kind = np.zeros((PITCHES, width), dtype=np.uint8)
+    start = np.concatenate([g.cols.start[g.idx] for g in ghosts])
+    end = np.concatenate([g.cols.end[g.idx] for g in ghosts])
+    pitch = np.concatenate([g.cols.pitch[g.idx] for g in ghosts])
+    colour = np.repeat(np.array([g.colour for g in ghosts], dtype=np.uint32),
+                       [len(g.idx) for g in ghosts])
+    keep, left, right, x0, w = _pixel_spans(start, end, geom, geom.px_per_tick * dpr, width)
+    pitch, colour = pitch[keep], colour[keep]
+    flat, which = _fill_spans(left, right, pitch, width)
+    g_colour.reshape(-1)[flat] = colour[which]
+    g_kind.reshape(-1)[flat] = GHOST_FILL
+    for edge in (x0, x0 + w - 1):   # the left and right outline, where on screen
+        on = (edge >= 0) & (edge < width)
+        g_kind.reshape(-1)[pitch[on] * width + edge[on]] = GHOST_EDGE
+    return g_colour, g_kind
+
+
 def raster_notes(background: Background, geom: ViewGeometry, layers: list[NoteLayer],
-                 dpr: float = 1.0, ghosts: list[GhostLayer] | None = None) -> np.ndarray:
+                 dpr: float = 1.0, ghost: tuple[np.ndarray, np.ndarray] | None = None
+                 ) -> np.ndarray:
     """The canvas pixels: `background` with the notes of `layers` (later layers on top) and the
-    ghost notes of `ghosts` over them."""
+    ghost notes of `ghost` (from `ghost_strips`) over them."""
     width = background.templates.shape[1]
     strips = np.zeros((PITCHES, width), dtype=np.uint32)
     covered = np.zeros((PITCHES, width), dtype=bool)
@@ -107,36 +143,18 @@ def raster_notes(background: Background, geom: ViewGeometry, layers: list[NoteLa
         flat, which = _fill_spans(left, right, cols.pitch[idx], width)
         strips.reshape(-1)[flat] = colour[which]
         covered.reshape(-1)[flat] = True
-    ghost = None
-    if ghosts:
-        g_colour = np.zeros((PITCHES, width), dtype=np.uint32)
-        g_kind = np.zeros((PITCHES, width), dtype=np.uint8)
-        for layer in ghosts:
-            if not len(layer.idx):
-                continue
-            cols = layer.cols
-            idx, left, right, x0, w = _spans(cols, layer.idx, geom, scale, width)
-            if not len(idx):
-                continue
-            pitch = cols.pitch[idx]
-            flat, _ = _fill_spans(left, right, pitch, width)
-            g_colour.reshape(-1)[flat] = layer.colour
-            g_kind.reshape(-1)[flat] = GHOST_FILL
-            for edge in (x0, x0 + w - 1):   # the left and right outline, where on screen
-                on = (edge >= 0) & (edge < width)
-                g_kind.reshape(-1)[pitch[on] * width + edge[on]] = GHOST_EDGE
-        ghost = (g_colour, g_kind)
     return _compose(background, geom, strips, covered, dpr, ghost)
 
 
 def _blend(under: np.ndarray, over: np.ndarray, alpha: int) -> np.ndarray:
-    """`over` at `alpha` (0-255) over opaque `under`, both RGB32 pixels."""
-    out = np.full(under.shape, 0xFF000000, dtype=np.uint32)
-    for shift in (0, 8, 16):
-        u = (under >> shift) & 0xFF
-        o = (over >> shift) & 0xFF
-        out |= ((o * alpha + u * (255 - alpha) + 127) // 255) << shift
-    return out
+    """`over` at `alpha` (0-255) over opaque `under`, both 1-D RGB32 pixels: the three colour
+    bytes of each pixel at once, in 16 bits (x / 255 as (x + 128 + (x + 128) / 256) / 256)."""
+    u = under.view(np.uint8).reshape(-1, 4)[:, :3].astype(np.uint16)
+    o = over.view(np.uint8).reshape(-1, 4)[:, :3].astype(np.uint16)
+    x = o * np.uint16(alpha) + u * np.uint16(255 - alpha) + np.uint16(128)
+    out = np.full((len(under), 4), 255, dtype=np.uint8)
+    out[:, :3] = (x + (x >> 8)) >> 8
+    return out.view(np.uint32).reshape(-1)
 
 
 def _compose(bg: Background, geom: ViewGeometry, strips: np.ndarray, covered: np.ndarray,
@@ -157,15 +175,20 @@ def _compose(bg: Background, geom: ViewGeometry, strips: np.ndarray, covered: np
     edge_slot = slot.copy()                                   # pitch -> its outline row
     rows = [bg.templates, composed]
     if ghost is not None:   # blend only the ghost pixels (a few percent of the rows)
-        kind = ghost[1][with_notes]
-        r, c = np.nonzero(kind)
-        under, over = composed[r, c], ghost[0][with_notes][r, c]
+        width = composed.shape[1]
+        kind = ghost[1][with_notes].reshape(-1)
+        flat = np.flatnonzero(kind)
+        r, c = np.divmod(flat, width)
+        under = composed.reshape(-1)[flat]
+        over = ghost[0].reshape(-1)[with_notes[r] * width + c]
         edge = _blend(under, over, GHOST_EDGE_ALPHA)
-        ghosted, row_of = np.unique(r, return_inverse=True)
+        ghosted = np.flatnonzero(np.bincount(r, minlength=len(with_notes)))
+        row_of = np.zeros(len(with_notes), dtype=np.int64)
+        row_of[ghosted] = np.arange(len(ghosted))
         outline = composed[ghosted]            # the top and bottom rows of a band: all edge
-        outline[row_of, c] = edge
-        composed[r, c] = np.where(kind[r, c] == GHOST_EDGE, edge,
-                                  _blend(under, over, GHOST_FILL_ALPHA))
+        outline.reshape(-1)[row_of[r] * width + c] = edge
+        composed.reshape(-1)[flat] = np.where(kind[flat] == GHOST_EDGE, edge,
+                                              _blend(under, over, GHOST_FILL_ALPHA))
         edge_slot[with_notes[ghosted] + 1] = (np.arange(len(ghosted)) + len(bg.templates)
                                               + len(with_notes))
         rows.append(outline)

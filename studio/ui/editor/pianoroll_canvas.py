@@ -27,6 +27,7 @@ from studio.ui.editor.ghost_notes import paint_ghost_label
 from studio.ui.editor.note_raster import (
     GhostLayer,
     NoteLayer,
+    ghost_strips,
     image_of,
     raster_notes,
     shade_table,
@@ -58,6 +59,8 @@ class NoteCanvas(QWidget):
         self.track_velocity: dict[int, int] = {}
         self.paint_count = 0               # for tests and benchmarks
         self._click_focused = False        # the focus came with the click being handled
+        self._ghosts = None                # ghost_strips of the ghost notes, and their key
+        self._ghost_key: tuple | None = None
         self._selected = np.zeros(0, dtype=np.int64)
         self._bg: paint.Background | None = None
         self._static_pixels: np.ndarray | None = None
@@ -98,6 +101,7 @@ class NoteCanvas(QWidget):
         self._static_key = None
         if background:
             self._bg_key = None
+            self._ghost_key = None
         self.update()
 
     def _view_key(self) -> tuple:
@@ -149,24 +153,39 @@ class NoteCanvas(QWidget):
                     layers.append(self._layer(cols, idx[sel], track, strength / 3))
                 idx = idx[~sel]
             layers.append(self._layer(cols, idx, track, strength))
-        ghost_layers = []
-        if roll.ghost_visible and roll.ghosts:
-            for cols, colour in roll.ghost_layers():
-                ghost_layers.append(GhostLayer(cols, cols.visible(t0, t1, lo, hi),
-                                               palette.argb(colour)))
-        pixels = raster_notes(self._background(), geom, layers, dpr, ghost_layers)
+        ghosts = self._ghost_strips()
+        pixels = raster_notes(self._background(), geom, layers, dpr, ghosts)
         image = image_of(pixels, dpr)
         p = QPainter(image)
         paint.no_pen(p)
         paint.paint_span(p, geom, roll.loop_region(), palette.LOOP_FILL, palette.LOOP_EDGE)
         paint.paint_span(p, geom, roll.time_range(), palette.RANGE_FILL)
-        if ghost_layers:
+        if ghosts is not None:
             paint_ghost_label(p, geom, f"Ghost notes: {roll.ghost_label} (G hides)"
                               if roll.ghost_label else "Ghost notes (G hides)")
         p.end()
         self._static_pixels = pixels   # the image paints from this memory
         self._static, self._static_key = image, key
         return image
+
+    def _ghost_strips(self):
+        """The ghost notes rasterized (`note_raster.ghost_strips`), kept until the view, the
+        ghosts or the tracks' look change: an edit or a new selection does not redo them."""
+        roll, geom = self.roll, self.roll.geom
+        layers = roll.ghost_layers() if roll.ghost_visible else []
+        dpr = self.devicePixelRatioF()
+        key = (geom.left_tick, geom.top, geom.px_per_tick, geom.key_height, geom.width,
+               geom.height, dpr, roll.ghost_revision,
+               tuple((id(cols), colour.rgb()) for cols, colour in layers))
+        if self._ghost_key != key:
+            t0, t1 = geom.visible_ticks()
+            lo, hi = geom.visible_pitches()
+            visible = [GhostLayer(cols, cols.visible(t0, t1, lo, hi), palette.argb(colour))
+                       for cols, colour in layers]
+            width = max(1, round(geom.width * dpr))
+            self._ghosts = ghost_strips(geom, visible, width, dpr) if visible else None
+            self._ghost_key = key
+        return self._ghosts
 
     def _selected_rows(self) -> list:
         """(columns, indices) of the selected notes of each visible track, cached."""
