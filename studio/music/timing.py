@@ -72,6 +72,21 @@ def bar_beat(tick: int, time_signatures: Sequence[TimeSignature]) -> tuple[int, 
     raise AssertionError("unreachable")
 
 
+def bar_at(tick: int, time_signatures: Sequence[TimeSignature]) -> tuple[int, int]:
+    """(tick of the bar line at or before `tick`, length of that bar in ticks)."""
+    sigs = sorted(time_signatures, key=lambda s: s.tick) or [TimeSignature(0)]
+    if sigs[0].tick > 0:
+        sigs = [TimeSignature(0, sigs[0].numerator, sigs[0].denominator), *sigs]
+    start, length = 0, sigs[0].bar_ticks
+    for i, ts in enumerate(sigs):
+        nxt = sigs[i + 1].tick if i + 1 < len(sigs) else None
+        length = max(1, ts.bar_ticks)
+        if nxt is None or tick < nxt:
+            start = ts.tick + (tick - ts.tick) // length * length
+            break
+    return start, length
+
+
 def bar_lines(end: int, time_signatures: Sequence[TimeSignature]) -> list[int]:
     """Tick of every bar start up to `end` (inclusive of 0)."""
     sigs = sorted(time_signatures, key=lambda s: s.tick) or [TimeSignature(0)]

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from studio import __version__
 
 SHORTCUTS: tuple[tuple[str, str], ...] = (
-    ("Piano roll", ""),
+    ("Piano roll (anywhere in the window, except while typing)", ""),
     ("D / S", "Draw tool / Select tool"),
     ("Click (draw tool)", "Add a note of the last length; drag right to set its length"),
     ("Click a note", "Select it (Shift+click adds or removes it)"),
@@ -30,14 +30,15 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+Up / Ctrl+Down", "Transpose the selection by an octave"),
     ("Delete", "Delete the selected notes"),
     ("Q", "Quantize the selection (or the current track) to the grid"),
-    ("Ctrl+D", "Duplicate the selection right after itself"),
+    ("Ctrl+D", "Duplicate the selection (to the next bar line, or the next grid line)"),
+    ("G", "Show / hide the ghost notes of the variation under audition"),
     ("Ctrl+A", "Select every note of the visible tracks"),
     ("Ctrl+X / Ctrl+C / Ctrl+V", "Cut / copy / paste (paste goes to the playhead)"),
     ("Esc", "Cancel the drag, or clear the selection"),
     ("Wheel / Shift+wheel", "Scroll up and down / left and right"),
     ("Ctrl+wheel / Ctrl+Shift+wheel", "Zoom in time / zoom the keyboard"),
     ("Ctrl+0", "Zoom to show the whole song"),
-    ("Ruler: click / drag", "Move the playhead / select a time range"),
+    ("Ruler: click / drag", "Move the playhead to the grid (Alt: anywhere) / select a range"),
     ("Ruler top strip: drag / double-click", "Set / clear the loop region"),
     ("Ctrl+L", "Loop the selected time range"),
     ("Velocity lane: drag a bar", "Change its velocity (all selected notes together)"),

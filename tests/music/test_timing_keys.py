@@ -4,7 +4,7 @@ import numpy as np
 
 from studio.music.keys import estimate_key, key_name, pitch_class_histogram, sharps_for
 from studio.music.song import KeySignature, TempoChange, TimeSignature
-from studio.music.timing import TempoMap, bar_beat, bar_lines
+from studio.music.timing import TempoMap, bar_at, bar_beat, bar_lines
 
 
 def test_tempo_map_seconds_and_back():
@@ -62,3 +62,13 @@ def test_step_positions_follow_pickups_and_meter_changes():
     assert jig.tolist() == [10, 11, *range(12), 0, 1]  # the upbeat ends a 6/8 bar
     change = step_positions([TimeSignature(0, 4, 4), TimeSignature(1920, 3, 4)], 30)
     assert change.tolist() == [*range(16), *range(12), 0, 1]
+
+
+def test_bar_at_follows_meter_changes():
+    sigs = [TimeSignature(0, 4, 4), TimeSignature(3840, 3, 4), TimeSignature(6720, 6, 8)]
+    assert bar_at(0, sigs) == (0, 1920)
+    assert bar_at(3839, sigs) == (1920, 1920)
+    assert bar_at(3840, sigs) == (3840, 1440)
+    assert bar_at(6000, sigs) == (5280, 1440)
+    assert bar_at(9000, sigs) == (8160, 1440)    # 6/8: six eighths = 1440 ticks
+    assert bar_at(100, []) == (0, 1920)

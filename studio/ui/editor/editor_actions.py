@@ -1,10 +1,12 @@
 """The piano roll's editing commands as QActions (the Edit menu shows the same objects): cut, copy,
 paste, delete, select all, quantize (Q), duplicate (Ctrl+D), transpose (Up/Down, Ctrl+Up/Down by
-an octave), zoom, loop the selection, and the draw/select tools.
+an octave), move and resize by the grid (Left/Right, Shift+Left/Right), zoom, loop the selection,
+the draw/select tools (D, S) and the ghost notes (G).
 
-Their shortcuts work while the note canvas has the keyboard focus (so typing in another panel
-never edits notes); the menu works from anywhere. Every command is one `document.apply`.
-Copied notes travel through the system clipboard as JSON ("application/x-studio-notes").
+Their shortcuts are window shortcuts: they work wherever the focus is in the window (the roll, a
+button, a panel), except while typing in a text or number field, and the arrows stay with a list
+or table that has the focus (`shortcut_guard`). Every command is one `document.apply`. Copied
+notes travel through the system clipboard as JSON ("application/x-studio-notes").
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from studio.music.edits import AddNotes, EditError
 from studio.music.operations import quantize_edit, transpose_edit
 from studio.music.song import PPQ, new_id
 from studio.ui.editor import note_edits
+from studio.ui.editor.shortcut_guard import ShortcutGuard
 
 if TYPE_CHECKING:
     from studio.ui.editor.pianoroll import PianoRoll
@@ -33,16 +36,21 @@ ACTIONS: dict[str, tuple[str, str | QKeySequence.StandardKey | None, str]] = {
     "cut": ("Cu&t", QKeySequence.StandardKey.Cut, "Cut the selected notes"),
     "copy": ("&Copy", QKeySequence.StandardKey.Copy, "Copy the selected notes"),
     "paste": ("&Paste", QKeySequence.StandardKey.Paste,
-              "Paste at the playhead, into the current track"),
-    "delete": ("&Delete", "Del", "Delete the selected notes"),
+              "Paste at the playhead (on the grid), into the current track"),
+    "delete": ("&Delete", "Del", "Delete the selected notes (or Backspace)"),
     "select_all": ("Select &All", QKeySequence.StandardKey.SelectAll,
                    "Select every note of the visible tracks"),
     "quantize": ("&Quantize", "Q", "Move the selected notes (or the current track) to the grid"),
-    "duplicate": ("D&uplicate", "Ctrl+D", "Copy the selection right after itself"),
+    "duplicate": ("D&uplicate", "Ctrl+D", "Copy the selection after itself: to the next bar "
+                  "(more than half a bar of music), else to the next grid line"),
     "transpose_up": ("Up a Semitone", "Up", "Transpose the selection up a semitone"),
     "transpose_down": ("Down a Semitone", "Down", "Transpose the selection down a semitone"),
     "octave_up": ("Up an Octave", "Ctrl+Up", "Transpose the selection up an octave"),
     "octave_down": ("Down an Octave", "Ctrl+Down", "Transpose the selection down an octave"),
+    "move_earlier": ("&Earlier", "Left", "Move the selection one grid step earlier"),
+    "move_later": ("&Later", "Right", "Move the selection one grid step later"),
+    "shorten": ("S&horter", "Shift+Left", "Shorten the selected notes by one grid step"),
+    "lengthen": ("Lon&ger", "Shift+Right", "Lengthen the selected notes by one grid step"),
     "transpose_by": ("&Transpose By…", "Ctrl+T", "Transpose the selection by any interval"),
     "zoom_in": ("Zoom &In", QKeySequence.StandardKey.ZoomIn, "Zoom in (Ctrl+wheel)"),
     "zoom_out": ("Zoom &Out", QKeySequence.StandardKey.ZoomOut, "Zoom out (Ctrl+wheel)"),
@@ -50,6 +58,8 @@ ACTIONS: dict[str, tuple[str, str | QKeySequence.StandardKey | None, str]] = {
     "loop_selection": ("&Loop the Selection", "Ctrl+L", "Loop the selected time range"),
     "tool_draw": ("&Draw", "D", "Draw tool: click to add a note, drag to set its length"),
     "tool_select": ("&Select", "S", "Select tool: click or drag a band to select notes"),
+    "ghost_notes": ("&Ghost Notes", "G", "Show or hide the variation under audition as ghost "
+                    "notes (outlined; they are not in the song until you accept it)"),
 }
 
 
@@ -85,29 +95,41 @@ class EditorActions:
             "duplicate": self.duplicate,
             "transpose_up": lambda: self.nudge(0, 1), "transpose_down": lambda: self.nudge(0, -1),
             "octave_up": lambda: self.nudge(0, 12), "octave_down": lambda: self.nudge(0, -12),
+            "move_earlier": lambda: self.nudge(-roll.snap.step(), 0),
+            "move_later": lambda: self.nudge(roll.snap.step(), 0),
+            "shorten": lambda: self.resize(-roll.snap.step()),
+            "lengthen": lambda: self.resize(roll.snap.step()),
             "transpose_by": self.transpose_by,
             "zoom_in": lambda: roll.geom.zoom_x(ZOOM_STEP),
             "zoom_out": lambda: roll.geom.zoom_x(1 / ZOOM_STEP),
             "zoom_fit": self.zoom_fit, "loop_selection": self.loop_selection,
             "tool_draw": lambda: roll.set_tool("draw"),
             "tool_select": lambda: roll.set_tool("select"),
+            "ghost_notes": lambda: roll.set_ghost_visible(self.actions["ghost_notes"].isChecked()),
         }
         for name, (text, shortcut, tip) in ACTIONS.items():
             action = QAction(text, roll)
             action.setObjectName(f"action_{name}")
             if shortcut is not None:
                 action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            # the window, not only the canvas: the guard keeps the keys of text fields and lists
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             action.setToolTip(f"{tip} ({action.shortcut().toString()})" if shortcut else tip)
             action.setStatusTip(tip)
             action.triggered.connect(handlers[name])
             roll.canvas.addAction(action)
             self.actions[name] = action
-        for name in ("tool_draw", "tool_select"):
+        self.actions["delete"].setShortcuts([QKeySequence("Del"), QKeySequence("Backspace")])
+        self.guard = ShortcutGuard(self.shortcuts, roll)
+        for name in ("tool_draw", "tool_select", "ghost_notes"):
             self.actions[name].setCheckable(True)
         self.actions["tool_draw"].setChecked(True)
+        self.actions["ghost_notes"].setChecked(True)
 
     # ---- helpers ---------------------------------------------------------------------------------
+    def shortcuts(self) -> list[QKeySequence]:
+        return [k for a in self.actions.values() for k in a.shortcuts()]
+
     @property
     def document(self):
         return self.roll.document
@@ -172,7 +194,8 @@ class EditorActions:
         ids = self._selection()
         if not ids:
             return
-        edit, new_ids = note_edits.duplicate_edit(self.document.song, ids, self.roll.snap.step())
+        edit, new_ids = note_edits.duplicate_edit(self.document.song, ids, self.roll.snap.step(),
+                                                  self.roll.time_range())
         if self._apply(edit):
             self.document.select(new_ids)
 
@@ -186,8 +209,9 @@ class EditorActions:
             self.nudge(0, semitones)
 
     def zoom_fit(self) -> None:
+        """The whole song, its last note's end included, with a little room after it."""
         end = self.document.song.end
-        self.roll.geom.show_ticks(0, max(end, 4 * PPQ * 4))
+        self.roll.geom.show_ticks(0, max(end * 1.02, 4 * PPQ * 4))
 
     def loop_selection(self) -> None:
         self.roll.set_loop_region(self.roll.selection_range())
@@ -226,9 +250,8 @@ class EditorActions:
         if track is None or not rows:
             self.roll.report_error("Add a track before pasting notes")
             return
-        at = self.roll.playhead
-        if at is None:
-            at = self.roll.snap.round(self.roll.geom.left_tick)
+        at = self.roll.playhead    # on the grid (grid Off: exactly at the playhead)
+        at = self.roll.snap.round(self.roll.geom.left_tick if at is None else at)
         items = tuple((track.id, (new_id(), p, at + s, d, v)) for p, s, d, v in rows)
         if self._apply(AddNotes(items, "Paste notes")):
             self.document.select({v[0] for _, v in items})

@@ -17,6 +17,7 @@ from studio.music.edits import (
     TrackValues,
 )
 from studio.music.song import Note, Song, Track, new_id
+from studio.music.timing import bar_at
 
 
 def _notes(song: Song, ids: Iterable[int]) -> list[tuple[Track, Note]]:
@@ -70,15 +71,30 @@ def resize_edit(song: Song, ids: Iterable[int], d_dur: int, min_dur: int) -> Cha
     return ChangeNotes.of(changes, "Resize notes")
 
 
-def duplicate_edit(song: Song, ids: Iterable[int], step: int) -> tuple[AddNotes, list[int]]:
-    """Copies placed right after the selection, its length rounded up to `step` ticks."""
+def duplicate_offset(song: Song, first: int, last: int, step: int) -> int:
+    """How far a copy of material from `first` to `last` goes. More than half a bar of music
+    moves by whole bars (a bar of notes whose last note ends on beat 3 is copied to the next
+    bar, each note keeping its place in the bar); shorter figures go right after themselves,
+    on the next grid line (`step` ticks; a beat-long fill repeats on the next beat)."""
+    span = max(1, last - first)
+    _, bar = bar_at(first, song.time_signatures)
+    if 2 * span > bar:
+        return -(-span // bar) * bar
+    return -(-span // step) * step if step > 0 else span
+
+
+def duplicate_edit(song: Song, ids: Iterable[int], step: int,
+                   span: tuple[int, int] | None = None) -> tuple[AddNotes, list[int]]:
+    """Copies of the notes placed after them (see `duplicate_offset`); `span`, a time range
+    chosen on the ruler, is repeated exactly (the copy starts where the range ends)."""
     found = _notes(song, ids)
     if not found:
         raise EditError("select notes to duplicate")
-    first = min(n.start for _, n in found)
-    last = max(n.end for _, n in found)
-    span = max(1, last - first)
-    offset = -(-span // step) * step if step > 0 else span
+    if span is not None:
+        offset = max(1, span[1] - span[0])
+    else:
+        offset = duplicate_offset(song, min(n.start for _, n in found),
+                                  max(n.end for _, n in found), step)
     return copy_edit(song, [n.id for _, n in found], offset, 0, "Duplicate notes")
 
 

@@ -8,6 +8,7 @@ What other features use (`window.piano_roll`):
   set_playhead(tick | None)            draw (or hide) the playhead; follows it when `follow_playhead`
   loop_region() -> (start, end) | None
   selection_range() -> (start, end) | None   the ruler range, else the selected notes' extent
+  set_ghost(song | {track id: notes} | None, label)  show a candidate as ghost notes (G hides)
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ from studio.music.song import PPQ
 from studio.ui import palette
 from studio.ui.document import Document
 from studio.ui.editor.editor_actions import EditorActions
+from studio.ui.editor.ghost_notes import Candidate, GhostTrack, ghost_tracks
 from studio.ui.editor.note_columns import NoteColumns, touched_track_ids
 from studio.ui.editor.pianoroll_canvas import NoteCanvas
 from studio.ui.editor.pianoroll_geometry import SNAP_CHOICES, Snap, ViewGeometry
-from studio.ui.editor.pianoroll_keyboard import Keyboard
+from studio.ui.editor.pianoroll_keyboard import DRUM_WIDTH, WIDTH, Keyboard
 from studio.ui.editor.pianoroll_ruler import Ruler
 from studio.ui.editor.velocity_lane import VelocityLane
 
@@ -61,6 +63,10 @@ class PianoRoll(QWidget):
         self._range: tuple[int, int] | None = None
         self.revision = 0              # bumped when the notes or the tracks' look change
         self.selection_revision = 0
+        self.ghosts: list[GhostTrack] = []   # a candidate shown over the song (not in it)
+        self.ghost_label = ""
+        self.ghost_visible = True
+        self.ghost_revision = 0
 
         self.canvas = NoteCanvas(self)
         self.ruler = Ruler(self)
@@ -104,7 +110,7 @@ class PianoRoll(QWidget):
         self.snap.changed.connect(lambda: self.snap_box.setCurrentText(self.snap.name))
         bar.addWidget(self.snap_box)
         bar.addSeparator()
-        for name in ("quantize", "duplicate", "zoom_in", "zoom_out", "zoom_fit"):
+        for name in ("quantize", "duplicate", "zoom_in", "zoom_out", "zoom_fit", "ghost_notes"):
             bar.addAction(self.edit_actions[name])
         bar.addSeparator()
         self.follow_box = QCheckBox("Follow playhead", bar)
@@ -118,7 +124,7 @@ class PianoRoll(QWidget):
         grid = QGridLayout(notes)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(0)
-        corner = QLabel("", notes)
+        self._corner = corner = QLabel("", notes)
         corner.setFixedWidth(self.keyboard.width())
         grid.addWidget(corner, 0, 0)
         grid.addWidget(self.ruler, 0, 1)
@@ -131,7 +137,9 @@ class PianoRoll(QWidget):
         lane_row = QGridLayout(lane)
         lane_row.setContentsMargins(0, 0, 0, 0)
         lane_row.setSpacing(0)
-        label = QLabel("Velocity", lane)
+        self._velocity_label = label = QLabel("Velocity", lane)
+        label.setToolTip("Drag the bars to change velocities. New notes of a track get the "
+                         "velocity last set in its lane (before that, its notes' median).")
         label.setObjectName("velocity_label")
         label.setFixedWidth(self.keyboard.width())
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -151,7 +159,7 @@ class PianoRoll(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.splitter, 1)
-        bottom = QGridLayout()
+        self._bottom = bottom = QGridLayout()
         bottom.setContentsMargins(self.keyboard.width(), 0, self.vbar.sizeHint().width(), 0)
         bottom.addWidget(self.hbar, 0, 0)
         layout.addLayout(bottom)
@@ -162,12 +170,29 @@ class PianoRoll(QWidget):
         ids = None if change is None else touched_track_ids(*change, self.document.song)
         self.columns.invalidate(ids)
         self.revision += 1
+        self._fit_keyboard()
+        self._show_new_velocity()
         self._update_scroll_ranges()
         self.refresh()
 
     def _flags_changed(self) -> None:
         self.revision += 1
+        self._fit_keyboard()
+        self._show_new_velocity()
         self.refresh()
+
+    def _show_new_velocity(self) -> None:
+        """The label beside the velocity lane says what new notes of the current track get."""
+        v = self.canvas.velocity_for(self.document.current_track_id)
+        self._velocity_label.setText(f"Velocity\nnew: {v}")
+
+    def _fit_keyboard(self) -> None:
+        """A drum track (current) gets the wider keyboard that names its drums."""
+        width = DRUM_WIDTH if self.keyboard.drums() else WIDTH
+        if self.keyboard.width() != width:
+            for w in (self.keyboard, self._corner, self._velocity_label):
+                w.setFixedWidth(width)
+            self._bottom.setContentsMargins(width, 0, self.vbar.sizeHint().width(), 0)
 
     def _song_replaced(self) -> None:
         self.columns.clear()
@@ -175,7 +200,11 @@ class PianoRoll(QWidget):
         self._loop = None
         self._range = None
         self.playhead = None
+        self.set_ghost(None)
         self.canvas.gesture = None
+        self.canvas.track_velocity.clear()
+        self._fit_keyboard()
+        self._show_new_velocity()
         self._selection_changed()
         self.show_song_start()
         self.loop_changed.emit()
@@ -222,6 +251,39 @@ class PianoRoll(QWidget):
         song = self.document.song
         index = next((i for i, t in enumerate(song.tracks) if t.id == track.id), 0)
         return palette.track_color(index, self.document.track_colors.get(track.id))
+
+    # ---- ghost notes ------------------------------------------------------------------------------
+    def set_ghost(self, candidate: Candidate | None, label: str = "") -> None:
+        """Show `candidate` (a preview Song, or {track id: notes}) as ghost notes over the song:
+        outlined and translucent in the track's colour, not selectable, not in the song or the
+        undo stack. Of a Song, only the notes that differ from the song are shown. None clears."""
+        self.ghosts = ghost_tracks(candidate, self.document.song)
+        self.ghost_label = label if self.ghosts else ""
+        self.ghost_revision += 1
+        self.canvas.update()
+
+    def set_ghost_visible(self, on: bool) -> None:
+        """Show or hide the ghost notes (the G key); they are kept either way."""
+        self.ghost_visible = bool(on)
+        self.edit_actions["ghost_notes"].setChecked(self.ghost_visible)
+        self.ghost_revision += 1
+        self.canvas.update()
+        if self.ghosts:
+            self.message.emit("Ghost notes shown" if on else "Ghost notes hidden (G shows them)")
+
+    def ghost_layers(self) -> list[tuple]:
+        """(columns, colour) of each visible ghost track, for the canvas."""
+        if not self.ghost_visible:
+            return []
+        tracks = {t.id: t for t in self.document.song.tracks}
+        out = []
+        for g in self.ghosts:
+            if g.track_id in self.document.hidden:
+                continue
+            track = tracks.get(g.track_id)
+            out.append((g.cols, self.track_color(track) if track is not None
+                        else palette.track_color(g.index)))
+        return out
 
     def set_tool(self, tool: str) -> None:
         if tool not in ("draw", "select"):

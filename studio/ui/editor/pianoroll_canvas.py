@@ -2,13 +2,13 @@
 and key events into gestures and edits.
 
 Painting is layered. The background (pitch rows, grid) is cached until the view or the song
-changes; the static layer (background + every unselected note) is cached until the notes, the
-selection or the view change; each paint blits it and draws only the selected notes (moved by the
-preview offsets of the gesture in progress) and the playhead. So a drag of 1,000 notes, or the
-playhead moving during playback, never redraws the other notes. Building the static layer culls
-each track to the visible time range (binary search on sorted starts) and draws its notes with a
-few batched `drawRects` calls (see `pianoroll_paint`); tracks other than the current one are
-dimmed.
+changes; the static layer (background + every unselected note + the ghost notes of a candidate
+under audition, see `ghost_notes`) is cached until the notes, the selection, the ghosts or the
+view change; each paint blits it and draws only the selected notes (moved by the preview offsets
+of the gesture in progress) and the playhead. So a drag of 1,000 notes, or the playhead moving
+during playback, never redraws the other notes. Building the static layer culls each track to the
+visible time range (binary search on sorted starts) and draws its notes with a few batched
+`drawRects` calls (see `pianoroll_paint`); tracks other than the current one are dimmed.
 """
 
 from __future__ import annotations
@@ -16,14 +16,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QCursor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QToolTip, QWidget
 
 from studio.music.song import PPQ
 from studio.ui import palette
 from studio.ui.editor import pianoroll_paint as paint
-from studio.ui.editor.note_raster import NoteLayer, image_of, raster_notes, shade_table
+from studio.ui.editor.ghost_notes import paint_ghost_label
+from studio.ui.editor.note_raster import (
+    GhostLayer,
+    NoteLayer,
+    ghost_strips,
+    image_of,
+    raster_notes,
+    shade_table,
+)
+from studio.ui.editor.note_tooltip import note_text
 from studio.ui.editor.pianoroll_gestures import (
     DrawGesture,
     Gesture,
@@ -37,6 +46,7 @@ if TYPE_CHECKING:
 
 EDGE_PX = 6            # the right-edge grip of a note, in pixels
 OTHER_TRACK_STRENGTH = 0.55   # tracks other than the current one are dimmed
+DEFAULT_VELOCITY = 100
 
 
 class NoteCanvas(QWidget):
@@ -45,8 +55,12 @@ class NoteCanvas(QWidget):
         self.roll = roll
         self.gesture: Gesture | None = None
         self.draw_length = PPQ // 2        # the length a click in draw mode gives a note
-        self.draw_velocity = 100
+        # velocity of new notes, per track: the last one set in that track's velocity lane
+        self.track_velocity: dict[int, int] = {}
         self.paint_count = 0               # for tests and benchmarks
+        self._click_focused = False        # the focus came with the click being handled
+        self._ghosts = None                # ghost_strips of the ghost notes, and their key
+        self._ghost_key: tuple | None = None
         self._selected = np.zeros(0, dtype=np.int64)
         self._bg: paint.Background | None = None
         self._static_pixels: np.ndarray | None = None
@@ -62,6 +76,17 @@ class NoteCanvas(QWidget):
         self.setMinimumSize(200, 120)
 
     # ---- state from the document ----------------------------------------------------------------
+    def velocity_for(self, track_id: int | None) -> int:
+        """The velocity a note drawn into this track gets: the last velocity set in the
+        track's velocity lane; before that, the median velocity of its notes (drawing into a
+        soft part stays soft); for an empty track DEFAULT_VELOCITY. Never another track's."""
+        if track_id in self.track_velocity:
+            return self.track_velocity[track_id]
+        track = next((t for t in self.roll.document.song.tracks if t.id == track_id), None)
+        if track is None or not track.notes:
+            return DEFAULT_VELOCITY
+        return int(np.median(self.roll.columns.of(track).velocity))
+
     def selection_changed(self) -> None:
         ids = self.roll.document.selected_note_ids
         self._selected = np.fromiter(sorted(ids), dtype=np.int64, count=len(ids))
@@ -76,6 +101,7 @@ class NoteCanvas(QWidget):
         self._static_key = None
         if background:
             self._bg_key = None
+            self._ghost_key = None
         self.update()
 
     def _view_key(self) -> tuple:
@@ -104,7 +130,7 @@ class NoteCanvas(QWidget):
         selected notes over it."""
         roll = self.roll
         key = (self._view_key(), roll.selection_revision, roll.loop_region(), roll.time_range(),
-               ghosts)
+               ghosts, roll.ghost_revision)
         if self._static_key == key:
             return self._static
         dpr = self.devicePixelRatioF()
@@ -127,16 +153,39 @@ class NoteCanvas(QWidget):
                     layers.append(self._layer(cols, idx[sel], track, strength / 3))
                 idx = idx[~sel]
             layers.append(self._layer(cols, idx, track, strength))
-        pixels = raster_notes(self._background(), geom, layers, dpr)
+        ghosts = self._ghost_strips()
+        pixels = raster_notes(self._background(), geom, layers, dpr, ghosts)
         image = image_of(pixels, dpr)
         p = QPainter(image)
         paint.no_pen(p)
         paint.paint_span(p, geom, roll.loop_region(), palette.LOOP_FILL, palette.LOOP_EDGE)
         paint.paint_span(p, geom, roll.time_range(), palette.RANGE_FILL)
+        if ghosts is not None:
+            paint_ghost_label(p, geom, f"Ghost notes: {roll.ghost_label} (G hides)"
+                              if roll.ghost_label else "Ghost notes (G hides)")
         p.end()
         self._static_pixels = pixels   # the image paints from this memory
         self._static, self._static_key = image, key
         return image
+
+    def _ghost_strips(self):
+        """The ghost notes rasterized (`note_raster.ghost_strips`), kept until the view, the
+        ghosts or the tracks' look change: an edit or a new selection does not redo them."""
+        roll, geom = self.roll, self.roll.geom
+        layers = roll.ghost_layers() if roll.ghost_visible else []
+        dpr = self.devicePixelRatioF()
+        key = (geom.left_tick, geom.top, geom.px_per_tick, geom.key_height, geom.width,
+               geom.height, dpr, roll.ghost_revision,
+               tuple((id(cols), colour.rgb()) for cols, colour in layers))
+        if self._ghost_key != key:
+            t0, t1 = geom.visible_ticks()
+            lo, hi = geom.visible_pitches()
+            visible = [GhostLayer(cols, cols.visible(t0, t1, lo, hi), palette.argb(colour))
+                       for cols, colour in layers]
+            width = max(1, round(geom.width * dpr))
+            self._ghosts = ghost_strips(geom, visible, width, dpr) if visible else None
+            self._ghost_key = key
+        return self._ghosts
 
     def _selected_rows(self) -> list:
         """(columns, indices) of the selected notes of each visible track, cached."""
@@ -206,6 +255,10 @@ class NoteCanvas(QWidget):
         return track, i, on_edge
 
     def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        # The first click into the roll from another widget only focuses it: it does not draw a
+        # note (clicks on notes select them as usual). Qt gives the focus just before the press
+        # (a focus-in for a mouse reason); coming back from another application is not that.
+        had_focus, self._click_focused = not self._click_focused, False
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         pos, mods = e.position(), e.modifiers()
         doc = self.roll.document
@@ -217,6 +270,10 @@ class NoteCanvas(QWidget):
             return
         if hit is None:
             if self.roll.tool == "draw" and not mods & Qt.KeyboardModifier.ShiftModifier:
+                if not had_focus:
+                    self.roll.message.emit("The piano roll has the keyboard focus: click again "
+                                           "to draw a note")
+                    return
                 self.gesture = DrawGesture(self, pos, mods)
             else:
                 self.gesture = RubberBandGesture(
@@ -244,6 +301,28 @@ class NoteCanvas(QWidget):
         else:
             self.gesture = MoveGesture(self, pos, (nid, int(cols.start[i]), int(cols.pitch[i]),
                                                    int(cols.velocity[i])), select_on_click)
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.ToolTip:   # the note under the mouse: name, start, length...
+            hit = None if self.gesture is not None else self._hit(QPointF(e.pos()))
+            if hit is None:
+                QToolTip.hideText()
+                e.ignore()
+            else:
+                track, i, _ = hit
+                note = self.roll.document.song.find_note(int(self.roll.columns.of(track).id[i]))[1]
+                QToolTip.showText(e.globalPos(), note_text(self.roll.document.song, track, note),
+                                  self)
+            return True
+        return super().event(e)
+
+    def focusInEvent(self, e) -> None:  # noqa: N802
+        self._click_focused = e.reason() == Qt.FocusReason.MouseFocusReason
+        super().focusInEvent(e)
+
+    def focusOutEvent(self, e) -> None:  # noqa: N802
+        self._click_focused = False
+        super().focusOutEvent(e)
 
     def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         if self.gesture is not None:
@@ -300,26 +379,12 @@ class NoteCanvas(QWidget):
 
     # ---- keys ------------------------------------------------------------------------------------
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
-        key, mods = e.key(), e.modifiers()
-        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
-        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
-        step = self.roll.snap.step()
-        if key == Qt.Key.Key_Escape:
+        # the arrows, Delete, Q, ... are the editor's window shortcuts (editor_actions)
+        if e.key() == Qt.Key.Key_Escape:
             if self.gesture is not None:
                 self.gesture = None
                 self.update()
             else:
                 self.roll.document.clear_selection()
-        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-            sign = -1 if key == Qt.Key.Key_Left else 1
-            if shift:
-                self.roll.resize_selection(sign * step)
-            else:
-                self.roll.nudge(sign * step, 0)
-        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-            sign = 1 if key == Qt.Key.Key_Up else -1
-            self.roll.nudge(0, sign * (12 if ctrl else 1))
-        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
-            self.roll.delete_selection()
         else:
             super().keyPressEvent(e)

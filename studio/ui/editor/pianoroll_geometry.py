@@ -12,7 +12,7 @@ from studio.music.operations import GRIDS
 from studio.music.song import PPQ
 
 PITCHES = 128
-MIN_PX_PER_TICK = 0.004   # a whole 3-minute song in a few hundred pixels
+MIN_PX_PER_TICK = 0.0002  # 1,000 bars of 4/4 in 400 px: Zoom to Fit never cuts a song off
 MAX_PX_PER_TICK = 2.0     # a 1/32 note ~ 120 px
 MIN_KEY_HEIGHT = 4.0
 MAX_KEY_HEIGHT = 40.0

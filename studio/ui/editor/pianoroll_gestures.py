@@ -146,7 +146,8 @@ class DrawGesture(Gesture):
         self.start = max(0, snap.floor(geom.tick_at(pos.x()), self.snapping))
         self.pitch = geom.pitch_at(pos.y())
         self.length = canvas.draw_length
-        self.roll.audition_requested.emit(self.pitch, canvas.draw_velocity)
+        self.velocity = canvas.velocity_for(self.roll.document.current_track_id)
+        self.roll.audition_requested.emit(self.pitch, self.velocity)
 
     def move(self, pos, mods) -> None:
         if not self._passed_threshold(pos):
@@ -158,7 +159,7 @@ class DrawGesture(Gesture):
 
     def finish(self, pos, mods) -> None:
         doc = self.roll.document
-        note = Note(self.pitch, self.start, self.length, self.canvas.draw_velocity)
+        note = Note(self.pitch, self.start, self.length, self.velocity)
         edit, track_id = note_edits.add_note_edit(doc.song, doc.current_track_id, note)
         doc.apply(edit)
         doc.set_current_track(track_id)

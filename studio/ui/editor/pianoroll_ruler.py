@@ -1,8 +1,9 @@
 """The ruler above the notes: bar numbers and beats, the loop region, the playhead.
 
 Its upper strip is the loop strip: drag there to set the loop region (double-click clears it).
-Its lower part is the timeline: a click moves the playhead (`seek_requested`), a drag selects a
-time range (and the notes that start in it) for generation and editing.
+Its lower part is the timeline: a click moves the playhead (`seek_requested`) to the nearest grid
+line (Alt: exactly where clicked, as for notes), a drag selects a time range on the grid (and the
+notes that start in it) for generation and editing.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class Ruler(QWidget):
         self.setFixedHeight(HEIGHT)
         self._press: tuple[str, int, float] | None = None  # (strip, tick, x)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setToolTip("Click: move the playhead. Drag: select a time range.\n"
+        self.setToolTip("Click: move the playhead to the grid (Alt: anywhere). "
+                        "Drag: select a time range.\n"
                         "Top strip: drag to set the loop region, double-click to clear it.")
 
     def paintEvent(self, e) -> None:  # noqa: N802
@@ -114,7 +116,7 @@ class Ruler(QWidget):
             return
         strip, _, x0 = press
         if abs(e.position().x() - x0) < 3 and strip == "time":
-            tick = max(0, int(round(self.roll.geom.tick_at(e.position().x()))))
+            tick = self._tick(e.position().x(), e.modifiers())   # on the grid; Alt: free
             self.roll.set_time_range(None)
             self.roll.set_playhead(tick)
             self.roll.seek_requested.emit(tick)

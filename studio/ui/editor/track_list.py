@@ -5,7 +5,7 @@ mute, solo and visibility are view state kept in the document (and saved in the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -95,7 +95,7 @@ class TrackList(QWidget):
         current = next((i for i, t in enumerate(song.tracks)
                         if t.id == self.document.current_track_id), -1)
         if current >= 0:
-            self.table.selectRow(current)
+            self._select_row(current)
         self.remove_button.setEnabled(bool(song.tracks))
         self._building = False
 
@@ -116,8 +116,16 @@ class TrackList(QWidget):
                     button.setChecked((not on) if flag == "hidden" else on)
                     button.blockSignals(False)
             if track.id == self.document.current_track_id and self.table.currentRow() != row:
-                self.table.selectRow(row)
+                self._select_row(row)
         self._building = False
+
+    def _select_row(self, row: int) -> None:
+        """Mark the current track's row. Through its name cell: selectRow makes the colour
+        button of column 0 the current cell, and Qt then gives that button the keyboard focus,
+        taking it from the piano roll whenever the current track changes."""
+        flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                 | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.selectionModel().setCurrentIndex(self.table.model().index(row, NAME), flags)
 
     def _paint_swatch(self, row: int, track: Track) -> None:
         swatch = self.table.cellWidget(row, COLOR)

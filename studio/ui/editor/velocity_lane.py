@@ -2,7 +2,9 @@
 
 Drag up or down on a bar: if that note is selected, every selected note changes by the same amount
 (keeping their differences); otherwise the bars under the mouse take the mouse height as you sweep
-across them. Like the note gestures, the drag is a preview; the release applies one edit.
+across them. Like the note gestures, the drag is a preview; the release applies one edit. The velocity set
+becomes that track's velocity for new notes (other tracks keep theirs); the label beside the lane
+shows the one the current track's new notes get.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class VelocityLane(QWidget):
         self.roll = roll
         self.overrides: dict[int, int] = {}    # note id -> velocity shown while dragging
         self._relative: tuple[float, dict[int, int]] | None = None  # (press y, start velocities)
+        self._grabbed: int | None = None       # the note whose bar the drag started on
         self.setMinimumHeight(40)
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -103,6 +106,7 @@ class VelocityLane(QWidget):
         hit = self._bar_at(e.position().x())
         doc = self.roll.document
         self.overrides = {}
+        self._grabbed = None if hit is None else hit[0]
         if hit is not None and hit[0] in doc.selected_note_ids:
             song = doc.song
             start = {i: song.find_note(i)[1].velocity for i in doc.selected_note_ids}
@@ -138,9 +142,18 @@ class VelocityLane(QWidget):
         if values:
             edit = note_edits.velocity_edit(doc.song, values)
             if edit.changes:
+                self._remember(values)
                 doc.apply(edit)
-                self.roll.canvas.draw_velocity = next(iter(values.values()))
         self.update()
+
+    def _remember(self, values: dict[int, int]) -> None:
+        """New notes of each track touched take the velocity just set there (the bar grabbed;
+        in a sweep, the last bar of that track)."""
+        song, per_track = self.roll.document.song, self.roll.canvas.track_velocity
+        for nid, v in values.items():
+            per_track[song.find_note(nid)[0].id] = v
+        if self._grabbed in values:
+            per_track[song.find_note(self._grabbed)[0].id] = values[self._grabbed]
 
     def wheelEvent(self, e) -> None:  # noqa: N802
         self.roll.wheel(e, anchor=e.position(), vertical=False)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.music.timing import bar_beat
+from studio.music.positions import range_text
 from studio.ui.generation.generation_inputs import KeyCombo, RangeRow, shrinkable, song_key
 
 MODE_TITLES = {
@@ -38,11 +38,8 @@ class MissingInput(Exception):
 
 
 def describe_range(song, span: tuple[int, int]) -> str:
-    """'bar 3 to bar 5 beat 2' for a tick range."""
-    def at(tick: int) -> str:
-        bar, beat, _ = bar_beat(tick, song.time_signatures)
-        return f"bar {bar}" + (f" beat {beat}" if beat > 1 else "")
-    return f"{at(span[0])} to {at(span[1])}"
+    """'bar 3 to bar 5 beat 2' for a tick range ('bar 1 beat 3 (a 1/16 note)' within a beat)."""
+    return range_text(span[0], span[1], song.time_signatures)
 
 
 def track_label(song, track_id: int | None) -> str:

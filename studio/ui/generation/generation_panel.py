@@ -153,6 +153,7 @@ class GenerationPanel(QWidget):
         self.candidates.accept_requested.connect(self.accept)
         self.candidates.discard_requested.connect(self.discard)
         self.candidates.map_requested.connect(self.show_on_style_map)
+        self.candidates.table.itemSelectionChanged.connect(self._show_ghost)
         document = self.window_.document
         for signal in (document.changed, document.selection_changed,
                        document.track_flags_changed):
@@ -363,6 +364,7 @@ class GenerationPanel(QWidget):
             self.show_message(problem, error=True)
             return False
         self.stop_audition()
+        self.window_.piano_roll.set_ghost(None)   # it is in the song now
         self.candidates.mark_accepted(candidate.index)
         self._accepted_at = self.window_.document.undo_stack.index()
         text = f"Variation {candidate.index + 1} is in the song. Ctrl+Z takes it out again."
@@ -376,7 +378,14 @@ class GenerationPanel(QWidget):
             self._accepted_at = None
             self.candidates.mark_accepted(None)
 
+    def _show_ghost(self) -> None:
+        """The selected variation, as ghost notes in the piano roll, before it enters the song."""
+        c = self.candidates.current()
+        self.window_.piano_roll.set_ghost(None if c is None else c.preview,
+                                          "" if c is None else f"variation {c.index + 1}")
+
     def discard(self) -> None:
+        self.window_.piano_roll.set_ghost(None)
         self.stop_audition()
         self.runner.cancel()
         self.candidates.clear()

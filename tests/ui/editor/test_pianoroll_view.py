@@ -63,7 +63,10 @@ def test_ruler_click_seeks_and_drags_set_loop_and_time_range(qtbot, tmp_path):
     x = lambda tick: round(roll.geom.x_of(tick))  # noqa: E731
     QTest.mouseClick(ruler, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      QPoint(x(1000), y_time))
-    assert seeks == [1000] and roll.playhead == 1000
+    assert seeks == [960] and roll.playhead == 960     # on the 1/16 grid (120 ticks)
+    QTest.mouseClick(ruler, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier,
+                     QPoint(x(1000), y_time))
+    assert seeks[-1] == 1000 and roll.playhead == 1000  # Alt: where clicked
     drag(ruler, QPoint(x(965), y_loop), QPoint(x(2870), y_loop))
     assert roll.loop_region() == (960, 2880) and loops[-1] == (960, 2880)
     QTest.mouseDClick(ruler, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
