@@ -112,7 +112,7 @@ def generated(model, count: int = 24):
         request = GenerationRequest("melody", str(model), bars=8,
                                     options=SamplingOptions(seed=seed + 1))
         for c in generate(request):
-            out.append(c.song)
+            out.append(c.preview)
     return out
 
 
