@@ -156,3 +156,38 @@ def _most_likely(logits: torch.Tensor) -> torch.Tensor:
     token = torch.where(probs[:, HOLD] >= probs[:, REST], HOLD, REST)
     best = torch.maximum(probs[:, HOLD], probs[:, REST])
     return torch.where(note > best, probs[:, :HOLD].argmax(-1), token)
+
+
+def morph_rhythms(first: np.ndarray, last: np.ndarray, count: int,
+                  steps_per_bar: int = STEPS_PER_BAR) -> np.ndarray:
+    """(count, steps) rhythm templates from melody `first` to `last` (tokens, padded with rests
+    to the longer): template i takes the rhythm of `last` in its first round(i / (count - 1) *
+    bars) bars and that of `first` in the others, so the rhythm too changes bar by bar."""
+    steps = max(len(first), len(last))
+    a, b = (np.concatenate([np.asarray(x, np.int64), np.full(steps - len(x), REST)])
+            for x in (first, last))
+    bars = -(-steps // steps_per_bar)
+    out = np.empty((count, steps), np.int64)
+    for i in range(count):
+        switch = round(i / max(1, count - 1) * bars) * steps_per_bar
+        out[i] = np.concatenate([b[:switch], a[switch:]])
+    return out
+
+
+def draw_with_rhythm(logits: torch.Tensor, rhythm: np.ndarray) -> np.ndarray:
+    """(rows, steps) tokens with the rhythm of `rhythm` (rows, steps): a note starts where the
+    template starts one (its pitch the most likely one the model gives there), holds where it
+    holds, rests where it rests. Decoding the model's own rhythm from a code between two
+    melodies' codes tends to an even pulse of the commonest notes (quarter notes on G4 and A4);
+    the two melodies' rhythms carry what the ears follow."""
+    logits = logits.detach().float().cpu()[:, :rhythm.shape[1]]
+    pitches = logits[..., :HOLD].argmax(-1).numpy()
+    rhythm = np.asarray(rhythm, np.int64)
+    out = np.where(rhythm < HOLD, pitches, rhythm)
+    for r, row in enumerate(out):
+        sounding = False
+        for t in range(len(row)):
+            if row[t] == HOLD and not sounding:   # two rhythms meet at a bar line: a hold
+                row[t] = pitches[r, t]             # after a rest starts a note instead
+            sounding = row[t] < HOLD or (sounding and row[t] == HOLD)
+    return out.astype(np.int16)

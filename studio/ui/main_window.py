@@ -49,6 +49,7 @@ from studio.ui.main_thread_gc import install as collect_on_gui_thread
 from studio.ui.project.file_menu import ProjectFiles
 from studio.ui.project.preferences import PreferencesDialog, editor_page
 from studio.ui.project.recovery import Autosave, RecoveryDialog, find_recoverable
+from studio.ui.window_keys import WindowKeys
 
 if TYPE_CHECKING:  # the features' classes, for the typed attributes only (not imported at run time)
     from PySide6.QtGui import QAction
@@ -135,6 +136,8 @@ class MainWindow(QMainWindow):
         self._update_title()
         for name in FEATURE_MODULES:
             importlib.import_module(name).install(self)
+        self._quit_last()
+        self.window_keys = WindowKeys(self)   # Space plays from number boxes too
         self.resizeDocks([self.docks["Tracks"], self.docks["Training"]], [330, 340],
                          Qt.Orientation.Horizontal)
         # enough height for a four-part score's tracks above the dataset list
@@ -191,6 +194,16 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.panels_menu.addAction(dock.toggleViewAction())
         self.panels_menu.addAction(self.transport_area.toggleViewAction())
+
+    def _quit_last(self) -> None:
+        """Features add their File entries after the menu is built; Quit goes back to the end,
+        after a separator."""
+        menu, quit_action = self.menus["File"], self.files.actions["quit"]
+        menu.removeAction(quit_action)
+        while menu.actions() and menu.actions()[-1].isSeparator():
+            menu.removeAction(menu.actions()[-1])
+        menu.addSeparator()
+        menu.addAction(quit_action)
 
     def _build_help_menu(self) -> None:
         menu = self.menus["Help"]

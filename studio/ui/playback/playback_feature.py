@@ -64,7 +64,16 @@ def install(window: MainWindow) -> None:
     export_action = QAction("Export &Audio (WAV)…", window)
     export_action.setToolTip("Render the song with the built-in synth to a WAV file")
     export_action.triggered.connect(export.ask_and_export)
-    window.menus["File"].addAction(export_action)
+    file_menu = window.menus["File"]
+    # beside Export MIDI, before the separator and Quit (Quit stays last)
+    items = file_menu.actions()
+    files = getattr(window, "files", None)
+    export_midi = files.actions.get("export_midi") if files is not None else None
+    after = items.index(export_midi) + 1 if export_midi in items else len(items)
+    if after < len(items):
+        file_menu.insertAction(items[after], export_action)
+    else:
+        file_menu.addAction(export_action)
 
     menu = window.menus.get("Playback")
     if menu is None:
@@ -77,7 +86,7 @@ def install(window: MainWindow) -> None:
     for action in (bar.play_action, bar.record_action, bar.loop_action, bar.panic_action):
         menu.addAction(action)
     menu.addSeparator()
-    settings_action = menu.addAction(f"{TITLE} Settings…")
+    settings_action = menu.addAction(f"{TITLE.replace('&', '&&')} Settings…")
     settings_action.triggered.connect(lambda: show_dialog(playback, window))
 
     window.preferences_pages.append((TITLE, page_factory(playback)))
