@@ -1,5 +1,5 @@
 """Installs playback in the main window: `window.playback`, the transport bar, a Playback menu,
-File > Export Audio (WAV), the MIDI & Audio preferences page, and the piano roll's hooks
+File > Export Audio (WAV), Playback > Mixer, the MIDI & Audio preferences page, and the piano roll's hooks
 (playhead, loop region, seek, audition) when the editor is there.
 
 On close: a running export is cancelled and waited for, a recording is kept, playback stops with a
@@ -14,6 +14,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
+from studio.ui.playback.mixer_dialog import MixerDialog
 from studio.ui.playback.playback_controller import Playback
 from studio.ui.playback.playback_export import AudioExport
 from studio.ui.playback.playback_preferences import TITLE, page_factory, show_dialog
@@ -52,6 +53,17 @@ class _CloseWatcher(QObject):
         self.playback.shutdown()
 
 
+def show_mixer(window: MainWindow) -> MixerDialog:
+    """The mixer (one per window, brought to the front when open)."""
+    dialog = getattr(window, "mixer_dialog", None)
+    if dialog is None:
+        dialog = MixerDialog(window.document, window.playback, window)
+        window.mixer_dialog = dialog
+    dialog.show()
+    dialog.raise_()
+    return dialog
+
+
 def install(window: MainWindow) -> None:
     playback = Playback(window.document, window.settings, parent=window)
     window.playback = playback
@@ -86,6 +98,10 @@ def install(window: MainWindow) -> None:
     for action in (bar.play_action, bar.record_action, bar.loop_action, bar.panic_action):
         menu.addAction(action)
     menu.addSeparator()
+    mixer_action = menu.addAction("&Mixer…")
+    mixer_action.setObjectName("action_mixer")
+    mixer_action.setToolTip("Volume and pan of each track")
+    mixer_action.triggered.connect(lambda: show_mixer(window))
     settings_action = menu.addAction(f"{TITLE.replace('&', '&&')} Settings…")
     settings_action.triggered.connect(lambda: show_dialog(playback, window))
 
