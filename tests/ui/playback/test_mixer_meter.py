@@ -8,7 +8,7 @@ from __future__ import annotations
 import wave
 
 import numpy as np
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -16,7 +16,8 @@ from studio.cli import main as cli_main
 from studio.midi import read_song, write_song
 from studio.midi.render import render_array
 from studio.music.mix_and_meter import PAN, VOLUME, track_pan, track_volume
-from studio.music.song import KeySignature, TimeSignature
+from studio.music.song import KeySignature, TempoChange, TimeSignature
+from tests.realtime_fixtures import JackReceiver, jack_server  # noqa: F401
 from tests.ui.editor_driver import known_song, make_window
 
 BAR = 1920
@@ -140,3 +141,30 @@ def test_export_audio_normalized_and_the_cli(qtbot, tmp_path):
     assert cli_main(["render", str(tmp_path / "song.mid"), "-o", str(tmp_path / "cli6.wav"),
                      "--normalize", "-6"]) == 0
     assert abs(wav_peak_dbfs(tmp_path / "cli6.wav") - (-6.0)) < 0.1
+
+
+def test_the_mixer_is_heard_while_playing(qtbot, tmp_path, jack_server):  # noqa: F811
+    """A volume moved during playback reaches the MIDI output at once (real JACK port)."""
+    port = JackReceiver("MixerSynth")
+    try:
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        settings.setValue("playback/output", port.port_name)   # the file make_window reads
+        settings.sync()
+        song = known_song()
+        song.tempos = [TempoChange(0, 60.0)]     # 4 s of music: time to move a slider
+        w = make_window(qtbot, tmp_path, song)
+        w.playback.play(0)
+        qtbot.waitUntil(lambda: w.playback.is_playing, timeout=2000)
+        menu_action(w, "Playback", "action_mixer").trigger()
+        bass = w.document.song.tracks[1]
+        volume = w.mixer_dialog.rows[bass.id][0]
+        volume.setFocus()
+        QTest.keyClick(volume, Qt.Key.Key_End)
+        assert port.wait_for(lambda r: any(m[0] & 0xF0 == 0xB0 and m[1] == VOLUME and m[2] == 127
+                                           for m in r.messages()), 2), "heard at once"
+        assert w.playback.is_playing
+        w.playback.stop()
+        w.document.undo_stack.setClean()
+        w.close()
+    finally:
+        port.close()
