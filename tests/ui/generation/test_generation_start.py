@@ -61,6 +61,8 @@ def test_new_melody_at_the_playhead_and_continue_from_the_end(qtbot, tmp_path):
     doc.select([])
     before = {n.id for n in doc.song.tracks[0].notes}
     generate_one(qtbot, panel)
+    assert panel.session.audition_start(panel.candidates.current()) == 2 * BAR, \
+        "the audition starts two bars before the new ones"
     added = [n for n in doc.song.tracks[0].notes if n.id not in before]
     assert added and min(n.start for n in added) >= 4 * BAR - 1
     assert max(n.start for n in added) < 6 * BAR
