@@ -176,18 +176,28 @@ def morph_rhythms(first: np.ndarray, last: np.ndarray, count: int,
 
 def draw_with_rhythm(logits: torch.Tensor, rhythm: np.ndarray) -> np.ndarray:
     """(rows, steps) tokens with the rhythm of `rhythm` (rows, steps): a note starts where the
-    template starts one (its pitch the most likely one the model gives there), holds where it
+    template starts one (its pitch the one the model finds likeliest there, or its second
+    choice where that would repeat the last note while the template moves on), holds where it
     holds, rests where it rests. Decoding the model's own rhythm from a code between two
     melodies' codes tends to an even pulse of the commonest notes (quarter notes on G4 and A4);
     the two melodies' rhythms carry what the ears follow."""
     logits = logits.detach().float().cpu()[:, :rhythm.shape[1]]
-    pitches = logits[..., :HOLD].argmax(-1).numpy()
+    ranked = logits[..., :HOLD].topk(2, dim=-1).indices.numpy()   # (rows, steps, 2)
     rhythm = np.asarray(rhythm, np.int64)
-    out = np.where(rhythm < HOLD, pitches, rhythm)
+    out = np.array(rhythm)
     for r, row in enumerate(out):
-        sounding = False
+        sounding, last, last_given = False, -1, -1
         for t in range(len(row)):
-            if row[t] == HOLD and not sounding:   # two rhythms meet at a bar line: a hold
-                row[t] = pitches[r, t]             # after a rest starts a note instead
+            given = rhythm[r, t]
+            if given < HOLD or (given == HOLD and not sounding):
+                # A new note (also where a hold follows a rest: two rhythms meeting at a bar
+                # line). Where the template moves to another pitch and the model's first
+                # choice would repeat the last note, its second choice keeps the line moving
+                # (a code between two melodies' codes holds one pitch long after the onset).
+                best, second = ranked[r, t]
+                moves = given < HOLD and last_given >= 0 and given != last_given
+                row[t] = second if moves and best == last else best
+                last = int(row[t])
+                last_given = int(given) if given < HOLD else last_given
             sounding = row[t] < HOLD or (sounding and row[t] == HOLD)
     return out.astype(np.int16)

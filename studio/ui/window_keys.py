@@ -28,22 +28,36 @@ def number_box(widget: QWidget | None) -> bool:
 
 
 class WindowKeys(QObject):
-    """Installed on the application for one window: Space plays from every number box in it."""
+    """Lets Space through to the window's Play from every number box of `window`.
+
+    The filter sits only on the number box that has the focus (followed through the
+    application's focusChanged), not on the application: a Python filter on every event of the
+    application would cost each paint and mouse move a call into Python."""
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self.window_ = window
+        self._watched: QWidget | None = None
         app = QApplication.instance()
         if app is not None:
-            app.installEventFilter(self)
+            app.focusChanged.connect(self._focus_changed)
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        watched, self._watched = self._watched, None
+        if watched is not None:
+            try:
+                watched.removeEventFilter(self)
+            except RuntimeError:   # already deleted
+                pass
+        if new is not None and new.window() is self.window_ and number_box(new):
+            new.installEventFilter(self)
+            self._watched = new
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
-        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(obj, QWidget):
+        if event.type() != QEvent.Type.ShortcutOverride:
             return False
         assert isinstance(event, QKeyEvent)
         modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         if (Qt.Key(event.key()), modifiers) not in PASSED_THROUGH:
-            return False
-        if obj.window() is not self.window_ or not number_box(obj):
             return False
         return True   # not delivered, so not accepted: the window's shortcut runs
