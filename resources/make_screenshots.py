@@ -256,7 +256,23 @@ SHOTS += [("training_curves", training_curves_shot), ("training_setup", training
           ("training_grid", training_grid_shot), ("training_library", training_library_shot)]
 
 
-def make_window(home: Path):
+# ---- the whole window at the two sizes the default layout is designed for ----------------------
+def window_at(size: tuple[int, int]) -> Callable:
+    def shot(window) -> QWidget:
+        """The window as it first opens at this size (the default layout), the chorale open,
+        its soprano selected, the Generation panel in front."""
+        main_window_shot(window)
+        window.docks["Generation"].raise_()
+        window.piano_roll.geom.show_ticks(0, (8 if size[0] < 1600 else 12) * 1920)
+        return window
+    return shot
+
+
+WINDOW_SIZES = {"window_1280x800": (1280, 800), "window_1920x1080": (1920, 1080)}
+SHOTS += [(name, window_at(size)) for name, size in WINDOW_SIZES.items()]
+
+
+def make_window(home: Path, size: tuple[int, int] = SIZE):
     from studio.ui.main_window import MainWindow
 
     # Each shot starts from the default layout: the last shot's window saved its own (docks it
@@ -264,8 +280,8 @@ def make_window(home: Path):
     settings = home / "screenshots.ini"
     settings.unlink(missing_ok=True)
     window = MainWindow(QSettings(str(settings), QSettings.Format.IniFormat))
-    window.resize(*SIZE)
-    window.show()
+    window.resize(*size)
+    window.show()   # the default layout is made for the size the window is shown at
     window.open_song(demo_song())
     QApplication.processEvents()
     return window
@@ -282,7 +298,7 @@ def main(names: list[str]) -> int:
     home = Path(os.environ["STUDIO_HOME"])
     chosen = [s for s in SHOTS if not names or s[0] in names]
     for name, prepare in chosen:
-        window = make_window(home)
+        window = make_window(home, WINDOW_SIZES.get(name, SIZE))
         widget = prepare(window)
         for _ in range(3):
             app.processEvents()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--soundfont", metavar="FILE.sf2",
                    help="a SoundFont to use instead of the built-in TimGM6mb.sf2")
     p.add_argument("--sample-rate", type=int, default=44100, choices=(22050, 44100, 48000, 96000))
+    p.add_argument("--normalize", nargs="?", type=float, const=-1.0, default=None, metavar="DBFS",
+                   help="scale the audio so that its peak is at DBFS (default -1 dBFS); the "
+                        "song is rendered twice, once to measure the peak")
     p.set_defaults(func=run)
 
 
@@ -37,13 +41,15 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     result = render_song(song, out, soundfont=args.soundfont, sample_rate=args.sample_rate,
-                         progress=progress)
+                         progress=progress, normalize_dbfs=args.normalize)
     took = time.perf_counter() - t0
     if show:
         print("\r" + " " * 20 + "\r", end="", file=sys.stderr)
     minutes, seconds = divmod(result.seconds, 60)
+    peak = 20 * math.log10(result.peak) if result.peak > 0 else float("-inf")
     print(f"{out}: {int(minutes)}:{seconds:04.1f} of audio, {song.note_count} notes, rendered in "
-          f"{took:.1f} s ({result.seconds / max(took, 1e-9):.0f}x real time)")
+          f"{took:.1f} s ({result.seconds / max(took, 1e-9):.0f}x real time), peak "
+          f"{peak:.1f} dBFS" + (" (normalized)" if args.normalize is not None else ""))
     if result.peak > 1.0:
         print(f"note: the mix peaked at {result.peak:.2f} and was clipped", file=sys.stderr)
     return 0

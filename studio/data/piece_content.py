@@ -170,8 +170,9 @@ def select(parsed: ParsedMidi, options: ImportOptions
     tracks = [t for t in parsed.tracks if len(t.notes) and not (options.exclude_drums
                                                                 and t.is_drum)]
     if not tracks:
-        return None, None, ("no notes once drums are excluded" if parsed.tracks
-                            and options.exclude_drums else "no notes")
+        drums_only = any(len(t.notes) and t.is_drum for t in parsed.tracks)
+        return None, None, ("no notes once drums are excluded" if drums_only
+                            and options.exclude_drums else "this file has no notes")
     if options.meters:
         bad = [m for m in meters_of(parsed) if m not in options.meters]
         if bad:

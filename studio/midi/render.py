@@ -4,6 +4,8 @@ Events are applied at their exact sample, so a rendered file has no timing jitte
 plain function with a `progress(fraction)` callback and a `cancel()` check between blocks (the UI
 runs it on a worker thread; `studio render` runs it in the terminal). WAV files are 16-bit stereo,
 written to a temporary file and renamed, so a cancelled or failed render leaves nothing behind.
+A render can be normalized: its peak brought to a level such as -1 dBFS (a full song from the
+synth peaks near -14 dBFS, a single piano line near -25).
 """
 
 from __future__ import annotations
@@ -89,12 +91,40 @@ def render_array(song: Song, soundfont: str | Path | None = None, sample_rate: i
     return np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
 
 
+def song_peak(song: Song, soundfont: str | Path | None = None, sample_rate: int = SAMPLE_RATE,
+              tail_seconds: float = TAIL_SECONDS, audible=None,
+              progress: Callable[[float], None] | None = None,
+              cancel: Callable[[], bool] | None = None) -> float:
+    """The highest sample magnitude of the rendered song (1.0 = full scale), without keeping
+    the audio: the first pass of a normalized render (the synth is deterministic)."""
+    synth = SoundFontSynth(soundfont, sample_rate)
+    peak = 0.0
+    for block in iter_render(song, synth, audible, tail_seconds, progress, cancel):
+        if len(block):
+            peak = max(peak, float(np.abs(block).max()))
+    return peak
+
+
 def render_song(song: Song, path: str | Path, soundfont: str | Path | None = None,
                 sample_rate: int = SAMPLE_RATE, tail_seconds: float = TAIL_SECONDS,
                 audible=None, progress: Callable[[float], None] | None = None,
-                cancel: Callable[[], bool] | None = None) -> RenderResult:
-    """Render `song` to a 16-bit stereo WAV file at `path` (atomically)."""
+                cancel: Callable[[], bool] | None = None,
+                normalize_dbfs: float | None = None) -> RenderResult:
+    """Render `song` to a 16-bit stereo WAV file at `path` (atomically). With
+    `normalize_dbfs` (e.g. -1.0) the audio is scaled so that its peak sits at that level:
+    rendered twice, first to measure the peak (each pass half of the progress)."""
     path = Path(path)
+    if not path.parent.is_dir():
+        raise RenderError(f"cannot write {path}: the folder {path.parent} does not exist")
+    gain = 1.0
+    if normalize_dbfs is not None:
+        if normalize_dbfs > 0:
+            raise RenderError(f"normalize to a level at or below 0 dBFS (asked: {normalize_dbfs})")
+        half = (lambda f: progress(f / 2)) if progress is not None else None
+        peak = song_peak(song, soundfont, sample_rate, tail_seconds, audible, half, cancel)
+        gain = 10 ** (normalize_dbfs / 20) / peak if peak > 0 else 1.0
+        if progress is not None:
+            progress = (lambda p: lambda f: p(0.5 + f / 2))(progress)
     synth = SoundFontSynth(soundfont, sample_rate)
     if not path.parent.is_dir():
         raise RenderError(f"cannot write {path}: the folder {path.parent} does not exist")
@@ -109,6 +139,8 @@ def render_song(song: Song, path: str | Path, soundfont: str | Path | None = Non
             w.setsampwidth(2)
             w.setframerate(sample_rate)
             for block in iter_render(song, synth, audible, tail_seconds, progress, cancel):
+                if gain != 1.0:
+                    block = block * np.float32(gain)
                 if len(block):
                     peak = max(peak, float(np.abs(block).max()))
                 w.writeframes((np.clip(block, -1.0, 1.0) * 32767).astype("<i2").tobytes())

@@ -174,8 +174,9 @@ class Family:
         raise self._cannot("infill")
 
     def interpolate(self, model: torch.nn.Module, first: np.ndarray, last: np.ndarray,
-                    count: int) -> np.ndarray:
-        """(count, steps) tokens morphing from melody `first` to `last` (both tokens)."""
+                    count: int, keep_rhythm: bool = True) -> np.ndarray:
+        """(count, steps) tokens morphing from melody `first` to `last` (both tokens); with
+        `keep_rhythm` the rhythm morphs from the first's to the last's."""
         raise self._cannot("interpolate")
 
     def _cannot(self, mode: str) -> GenerationError:

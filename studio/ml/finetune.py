@@ -240,6 +240,30 @@ def training_warnings(history: list[dict[str, float]]) -> list[str]:
     return out
 
 
+UNDERTRAINED_EPOCHS = 10   # a run this short that was still improving is undertrained
+
+
+def generation_warnings(card: dict[str, Any]) -> list[str]:
+    """The training warnings that matter to someone generating with a model: it barely learned
+    (no epoch, onset F1 near zero) or stopped after a few epochs while still improving. A long
+    run still improving a little, and overfitting (the best epoch was kept), are left out:
+    the shipped models have those and generate well. A card without a training history (a
+    model made elsewhere) has nothing to say."""
+    history = card.get("metrics")
+    if not isinstance(history, list):
+        return []
+    out = []
+    for warning in training_warnings(history):
+        if warning.startswith("overfitting"):
+            continue
+        if warning.startswith("still improving") and len(history) >= UNDERTRAINED_EPOCHS:
+            continue
+        out.append(warning)
+    if out and len(history) < UNDERTRAINED_EPOCHS and history:
+        out.insert(0, f"trained for only {len(history)} epoch{'s' if len(history) > 1 else ''}")
+    return out
+
+
 def compare_models(models: dict[str, tuple[Family, torch.nn.Module]], dataset: Dataset,
                    split: str = "test", batch: int = 64) -> dict[str, float]:
     """Each model's NLL per prediction on `split` of `dataset` (the same masks for all)."""

@@ -156,3 +156,48 @@ def _most_likely(logits: torch.Tensor) -> torch.Tensor:
     token = torch.where(probs[:, HOLD] >= probs[:, REST], HOLD, REST)
     best = torch.maximum(probs[:, HOLD], probs[:, REST])
     return torch.where(note > best, probs[:, :HOLD].argmax(-1), token)
+
+
+def morph_rhythms(first: np.ndarray, last: np.ndarray, count: int,
+                  steps_per_bar: int = STEPS_PER_BAR) -> np.ndarray:
+    """(count, steps) rhythm templates from melody `first` to `last` (tokens, padded with rests
+    to the longer): template i takes the rhythm of `last` in its first round(i / (count - 1) *
+    bars) bars and that of `first` in the others, so the rhythm too changes bar by bar."""
+    steps = max(len(first), len(last))
+    a, b = (np.concatenate([np.asarray(x, np.int64), np.full(steps - len(x), REST)])
+            for x in (first, last))
+    bars = -(-steps // steps_per_bar)
+    out = np.empty((count, steps), np.int64)
+    for i in range(count):
+        switch = round(i / max(1, count - 1) * bars) * steps_per_bar
+        out[i] = np.concatenate([b[:switch], a[switch:]])
+    return out
+
+
+def draw_with_rhythm(logits: torch.Tensor, rhythm: np.ndarray) -> np.ndarray:
+    """(rows, steps) tokens with the rhythm of `rhythm` (rows, steps): a note starts where the
+    template starts one (its pitch the one the model finds likeliest there, or its second
+    choice where that would repeat the last note while the template moves on), holds where it
+    holds, rests where it rests. Decoding the model's own rhythm from a code between two
+    melodies' codes tends to an even pulse of the commonest notes (quarter notes on G4 and A4);
+    the two melodies' rhythms carry what the ears follow."""
+    logits = logits.detach().float().cpu()[:, :rhythm.shape[1]]
+    ranked = logits[..., :HOLD].topk(2, dim=-1).indices.numpy()   # (rows, steps, 2)
+    rhythm = np.asarray(rhythm, np.int64)
+    out = np.array(rhythm)
+    for r, row in enumerate(out):
+        sounding, last, last_given = False, -1, -1
+        for t in range(len(row)):
+            given = rhythm[r, t]
+            if given < HOLD or (given == HOLD and not sounding):
+                # A new note (also where a hold follows a rest: two rhythms meeting at a bar
+                # line). Where the template moves to another pitch and the model's first
+                # choice would repeat the last note, its second choice keeps the line moving
+                # (a code between two melodies' codes holds one pitch long after the onset).
+                best, second = ranked[r, t]
+                moves = given < HOLD and last_given >= 0 and given != last_given
+                row[t] = second if moves and best == last else best
+                last = int(row[t])
+                last_given = int(given) if given < HOLD else last_given
+            sounding = row[t] < HOLD or (sounding and row[t] == HOLD)
+    return out.astype(np.int16)

@@ -26,7 +26,7 @@ from studio.music.song import (
 )
 
 NOTE_FIELDS = ("pitch", "start", "duration", "velocity")
-TRACK_FIELDS = ("name", "program", "is_drum", "channel")
+TRACK_FIELDS = ("name", "program", "is_drum", "channel", "controls")
 SONG_FIELDS = ("tempos", "time_signatures", "key_signatures", "title")
 
 

@@ -45,18 +45,35 @@ def sharps_for(tonic: int, minor: bool) -> int:
     return sharps - 12 if sharps > 6 else sharps
 
 
-def estimate_key(pitch_class_weights: np.ndarray) -> tuple[int, bool, float]:
-    """Best (tonic, minor, correlation) for a 12-bin pitch-class histogram (e.g. durations)."""
+def estimate_key(pitch_class_weights: np.ndarray, fit_scale: bool = False
+                 ) -> tuple[int, bool, float]:
+    """Best (tonic, minor, correlation) for a 12-bin pitch-class histogram (e.g. durations).
+
+    With `fit_scale`, a key loses OUT_OF_SCALE_PENALTY of its score per share of the music that
+    lies outside its scale. A short melody (a few bars drawn in the editor) correlates with a
+    profile by chance: E G F E D E F G fits E minor's profile best, yet its F naturals are not
+    in E minor at all; with `fit_scale` it is C major. Used where the key becomes a constraint
+    (harmonizing, the generation forms' "the music's own key")."""
     w = np.asarray(pitch_class_weights, dtype=np.float64)
     if w.shape != (12,) or not np.any(w > 0):
         return 0, False, 0.0
-    best = (0, False, -2.0)
+    total = float(w.sum())
+    best, best_score = (0, False, -2.0), -np.inf
     for minor, profile in ((False, _MAJOR_PROFILE), (True, _MINOR_PROFILE)):
         for tonic in range(12):
-            r = np.corrcoef(w, np.roll(profile, tonic))[0, 1]
-            if r > best[2]:
-                best = (tonic, minor, float(r))
+            r = float(np.corrcoef(w, np.roll(profile, tonic))[0, 1])
+            if not np.isfinite(r):
+                r = -1.0
+            score = r
+            if fit_scale:
+                inside = sorted(scale_pitch_classes(tonic, minor))
+                score -= OUT_OF_SCALE_PENALTY * (total - float(w[inside].sum())) / total
+            if score > best_score:
+                best, best_score = (tonic, minor, r), score
     return best
+
+
+OUT_OF_SCALE_PENALTY = 2.0
 
 
 def pitch_class_histogram(pitches: np.ndarray, durations: np.ndarray | None = None) -> np.ndarray:

@@ -30,6 +30,7 @@ def create_window(open_path: str | Path | None = None) -> MainWindow:
 
     shared_parser().warm_up()   # the MIDI parser process starts while the window appears
     window = MainWindow()
+    window.fit_screen()
     window.show()
     if open_path:
         window.open_path(open_path)

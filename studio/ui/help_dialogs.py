@@ -47,6 +47,9 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
     ("Ctrl+N / Ctrl+O / Ctrl+Shift+O", "New song / open a project / open a MIDI file"),
     ("Ctrl+S / Ctrl+Shift+S / Ctrl+E", "Save / save as / export MIDI"),
+    ("Space", "Play / stop, from anywhere but a text field (number boxes included)"),
+    ("Enter / Esc in the tempo box", "Set the tempo / keep it; the keys go back to the roll"),
+    ("Ctrl+Shift+R", "Reset the layout: every panel back in its place"),
 )
 
 

@@ -6,7 +6,7 @@ never import each other (an import-linter contract), they talk through the windo
 Features plug in through `FEATURE_MODULES`: each module has `install(window)`, called once after
 the menus, docks and the piano roll exist. A feature may use `window.document` (the song, undo
 stack, selection), `window.piano_roll` (the editor: see studio.ui.editor.pianoroll),
-`window.menus[name]` ("File", "Edit", "View", "Help"), `window.docks[name]` ("Tracks", "Dataset",
+`window.menus[name]` ("File", "Edit", "View", "Song", "Help"), `window.docks[name]` ("Tracks", "Dataset",
 "Training", "Generation"; `window.dock_panel(title, panel, shutdown)` fills one),
 `window.transport_area` (a toolbar), `window.settings` (QSettings),
 `window.preferences_pages` (append (title, factory) to add a Preferences tab),
@@ -49,6 +49,9 @@ from studio.ui.main_thread_gc import install as collect_on_gui_thread
 from studio.ui.project.file_menu import ProjectFiles
 from studio.ui.project.preferences import PreferencesDialog, editor_page
 from studio.ui.project.recovery import Autosave, RecoveryDialog, find_recoverable
+from studio.ui.project.song_menu import install as install_song_menu
+from studio.ui.window_keys import WindowKeys
+from studio.ui.window_layout import LAYOUT_VERSION, apply_default_layout, install_reset_action
 
 if TYPE_CHECKING:  # the features' classes, for the typed attributes only (not imported at run time)
     from PySide6.QtGui import QAction
@@ -84,6 +87,8 @@ class MainWindow(QMainWindow):
     generation_panel: GenerationPanel | None = None  # generation_feature
     open_demo_action: QAction | None = None         # generation_feature
     selected_model_name: str | None = None          # the library model chosen for generation
+    layout_restored = False                         # a saved dock layout was restored
+    layout_width = 0                                # the width the default layout was made for
 
     def __init__(self, settings: QSettings | None = None,
                  autosave_interval_ms: int | None = None) -> None:
@@ -118,6 +123,7 @@ class MainWindow(QMainWindow):
         self.files = ProjectFiles(self)
         self._build_edit_menu()
         self._build_view_menu()
+        install_song_menu(self)
         self._build_help_menu()
         self.counts = QLabel(self)
         self.statusBar().addPermanentWidget(self.counts)
@@ -135,11 +141,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         for name in FEATURE_MODULES:
             importlib.import_module(name).install(self)
-        self.resizeDocks([self.docks["Tracks"], self.docks["Training"]], [330, 340],
-                         Qt.Orientation.Horizontal)
-        # enough height for a four-part score's tracks above the dataset list
-        self.resizeDocks([self.docks["Tracks"], self.docks["Dataset"]], [200, 600],
-                         Qt.Orientation.Vertical)
+        self._quit_last()
+        self.window_keys = WindowKeys(self)   # Space plays from number boxes too
+        apply_default_layout(self)
         self._restore_layout()
         self.piano_roll.canvas.setFocus()
         QTimer.singleShot(0, self.offer_recovery)
@@ -178,6 +182,7 @@ class MainWindow(QMainWindow):
     def _build_view_menu(self) -> None:
         menu, actions = self.menus["View"], self.piano_roll.edit_actions
         menu.addActions([actions[n] for n in ("zoom_in", "zoom_out", "zoom_fit")])
+        menu.addAction(actions["ghost_notes"])  # G: the variation under audition, as ghosts
         menu.addSeparator()
         tools = menu.addMenu("&Tool")
         tools.addActions([actions["tool_draw"], actions["tool_select"]])
@@ -191,6 +196,17 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.panels_menu.addAction(dock.toggleViewAction())
         self.panels_menu.addAction(self.transport_area.toggleViewAction())
+        install_reset_action(self)
+
+    def _quit_last(self) -> None:
+        """Features add their File entries after the menu is built; Quit goes back to the end,
+        after a separator."""
+        menu, quit_action = self.menus["File"], self.files.actions["quit"]
+        menu.removeAction(quit_action)
+        while menu.actions() and menu.actions()[-1].isSeparator():
+            menu.removeAction(menu.actions()[-1])
+        menu.addSeparator()
+        menu.addAction(quit_action)
 
     def _build_help_menu(self) -> None:
         menu = self.menus["Help"]
@@ -337,12 +353,29 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        # a layout saved by an older design (another LAYOUT_VERSION) is dropped
+        self.layout_restored = state is not None and self.restoreState(state, LAYOUT_VERSION)
+
+    def fit_screen(self) -> None:
+        """On a first launch (no saved size) on a big screen, open at 1920x1080 (the layout
+        for wide windows); otherwise keep the 1280x800 the window starts with."""
+        if self.settings.value("window/geometry") is not None or self.screen() is None:
+            return
+        available = self.screen().availableGeometry()
+        if available.width() >= 1900 and available.height() >= 1000:
+            self.resize(min(1920, available.width()), min(1080, available.height()))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        # the default layout follows the size the window is shown at (tests and scripts resize
+        # it after building it), unless a saved layout was restored
+        if not self.layout_restored and not getattr(self, "_shown_once", False):
+            self._shown_once = True
+            apply_default_layout(self)
+        super().showEvent(event)
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.sync()
 
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802

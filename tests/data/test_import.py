@@ -187,3 +187,14 @@ def test_an_import_killed_mid_way_resumes(tmp_path):
     rest = import_folder(src, "killed")
     assert rest.pieces == 160 and rest.parsed == 160 - len(m.pieces())
     assert store.read("killed").complete and not journal.exists()
+
+
+def test_a_file_without_notes_is_said_to_have_none(tmp_path):
+    src = tmp_path / "m"
+    write_generated(src, 1, notes=30)
+    write_song(generated_song(5, tracks=0, notes=0), src / "silent.mid")
+    write_song(generated_song(6, tracks=0, notes=20, drums=True), src / "drums.mid")
+    report = import_folder(src, "quiet")
+    reasons = dict(report.filtered)
+    assert reasons["silent.mid"] == "this file has no notes"
+    assert reasons["drums.mid"] == "no notes once drums are excluded"

@@ -252,9 +252,12 @@ class Autoencoder(Family):
                                   allowed_pitches=allowed_pitches)
 
     def interpolate(self, model: nn.Module, first: np.ndarray, last: np.ndarray,
-                    count: int) -> np.ndarray:
+                    count: int, keep_rhythm: bool = True) -> np.ndarray:
         """`count` melodies (the first and last are the model's rebuilding of `first` and
-        `last`), each as long as the longer of the two, decoded to the most likely tokens."""
+        `last`), each as long as the longer of the two, decoded to the most likely tokens.
+        With `keep_rhythm` their rhythm morphs bar by bar from that of `first` to that of
+        `last` (`ms.morph_rhythms`) and the model chooses the pitches; without, the model's
+        most likely rhythm, which between two codes is often an even pulse."""
         if count < 2:
             raise GenerationError("interpolation needs at least 2 steps (the two ends)")
         with torch_threads(1), torch.inference_mode():
@@ -269,6 +272,8 @@ class Autoencoder(Family):
             ca, cb = codes[:segs].cpu(), codes[segs:].cpu()
             mixed = torch.stack([self.mix(ca, cb, i / (count - 1)) for i in range(count)])
             logits = self._decode(model, mixed)
+            if keep_rhythm:
+                return ms.draw_with_rhythm(logits, ms.morph_rhythms(first, last, count))
             return ms.draw_tokens(logits[:, :max(n_a, n_b)], greedy=True)
 
 

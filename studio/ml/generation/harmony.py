@@ -77,7 +77,7 @@ def scale_for(melody: np.ndarray, key: tuple[int, bool] | None) -> frozenset[int
     sounding = np.asarray(melody)[np.asarray(melody) >= 0]
     if not len(sounding):
         return scale_pitch_classes(0, False)
-    tonic, minor, _ = estimate_key(pitch_class_histogram(sounding))
+    tonic, minor, _ = estimate_key(pitch_class_histogram(sounding), fit_scale=True)
     return scale_pitch_classes(tonic, minor)
 
 

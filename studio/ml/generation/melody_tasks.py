@@ -231,8 +231,8 @@ def plan_interpolate(request: GenerationRequest, loaded: LoadedModel) -> Plan:
         text = (f"{n} melodies between {first.name or 'the first'} and "
                 f"{last.name or 'the second'}, in one new track after the end of the song "
                 f"(bars {mat.bar_number(song, start)}-{end_bar}: the first melody, the "
-                f"{n} steps, then the second, {length // spb} bars each)"
-                f"{_moved(shift, 'the melodies')}")
+                f"{n} steps, then the second, {length // spb} bars each; the rhythm turns "
+                f"from the first's to the second's bar by bar){_moved(shift, 'the melodies')}")
         scored = melody_song(np.concatenate(steps) if steps else np.full(1, REST))
         return Draft([AddTrack(track, -1, "Interpolate")], text, (track.id,), scored, lines,
                      sum(len(x) for x in lines))

@@ -60,7 +60,7 @@ def _key_words(melody: np.ndarray, key: tuple[int, bool] | None) -> str:
     sounding = melody[melody >= 0]
     if not len(sounding):
         return ""
-    tonic, minor, _ = estimate_key(pitch_class_histogram(sounding))
+    tonic, minor, _ = estimate_key(pitch_class_histogram(sounding), fit_scale=True)
     return f"in {key_name(tonic, minor)} (the melody's key)"
 
 

@@ -15,10 +15,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QWidget,
 )
 
+from studio.data import dataset_names
+from studio.data.builtin import BUILTIN
 from studio.data.piece_content import ImportOptions
 
 TRACK_CHOICES = (("All tracks", "all"), ("Melody only (one line)", "melody"),
@@ -111,7 +114,33 @@ class NewDatasetDialog(QDialog):
         except ValueError as e:
             self.error.setText(str(e))
             return
+        if not self.confirm_replace():
+            return
         self.accept()
+
+    def confirm_replace(self) -> bool:
+        """A name already taken: importing replaces that dataset, so ask first (No keeps the
+        dialog open to choose another name). A built-in corpus cannot be replaced."""
+        name = self.name_edit.text().strip()
+        if name in BUILTIN:
+            self.error.setText(f"{name} is a built-in dataset; choose another name.")
+            return False
+        if name not in dataset_names():
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace dataset",
+                          f"There is already a dataset called {name}. Replace it with the "
+                          "pieces of this folder?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("replace_dataset_box")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.button(QMessageBox.StandardButton.Yes).setText("Replace")
+        self.replace_box = box
+        if box.exec() == QMessageBox.StandardButton.Yes:
+            return True
+        self.error.setText("Choose another name, or Import again to replace it.")
+        self.name_edit.setFocus()
+        self.name_edit.selectAll()
+        return False
 
     def values(self) -> tuple[str, str, ImportOptions]:
         return self.folder_edit.text().strip(), self.name_edit.text().strip(), self.options()

@@ -118,8 +118,9 @@ class DatasetPanel(ImportFlow, QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setResizeContentsPrecision(40)  # measure a few rows, not thousands
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)   # see fit_columns
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name gets the rest
+        header.setMinimumSectionSize(24)
         self.table.doubleClicked.connect(lambda index: self.open_piece(self._piece_at(index)))
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         pl.addWidget(self.table, 1)
@@ -142,6 +143,12 @@ class DatasetPanel(ImportFlow, QWidget):
                                self.split_combo)):
             brow.addWidget(w, i // 2, i % 2)
         pl.addLayout(brow)
+        # The buttons may be narrower than their text when the window is squeezed (the dock
+        # can then be as narrow as the others, so the window still fits an 800-pixel screen).
+        for button in (self.new_button, self.resume_button, self.delete_button,
+                       self.cancel_button, self.open_button, self.play_button,
+                       self.remove_button, self.split_combo):
+            button.setMinimumWidth(48)
         self.tabs.addTab(pieces_tab, "Pieces")
         self.stats_view = StatisticsView()
         self.tabs.addTab(self.stats_view, "Statistics")
@@ -197,6 +204,15 @@ class DatasetPanel(ImportFlow, QWidget):
         self.stats_view.summary.setText(f"Loading {name}…")
         thread.start()
 
+    def fit_columns(self) -> None:
+        """Each column but the name as wide as its values and its title (not the title plus
+        room for a sort arrow, which left the names a few pixels in a narrow dock)."""
+        metrics = self.table.horizontalHeader().fontMetrics()
+        for column in range(1, self.model.columnCount()):
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            width = max(self.table.sizeHintForColumn(column), metrics.horizontalAdvance(title))
+            self.table.setColumnWidth(column, width + 10)
+
     def _forget_load(self, thread: LoadThread) -> None:
         if thread in self._loads:
             self._loads.remove(thread)
@@ -207,8 +223,7 @@ class DatasetPanel(ImportFlow, QWidget):
             return  # the user has chosen another dataset meanwhile
         self.dataset, self.manifest = dataset, manifest
         self.model.set_pieces(dataset.pieces)
-        for column in range(1, self.model.columnCount()):
-            self.table.resizeColumnToContents(column)
+        self.fit_columns()
         self.stats_view.show_statistics(stats)
         self.problems_view.show_manifest(manifest)
         n = len(manifest.problems()) if manifest else 0

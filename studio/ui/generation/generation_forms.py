@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.music.positions import range_text
+from studio.music.timing import bar_beat, bar_lines
 from studio.ui.generation.generation_inputs import KeyCombo, RangeRow, shrinkable, song_key
 
 MODE_TITLES = {
@@ -47,6 +48,42 @@ def track_label(song, track_id: int | None) -> str:
         if t.id == track_id:
             return t.name or "Untitled track"
     return "none"
+
+
+def meter_words(song, tick: int = 0) -> str:
+    """' bars', or ' bars of 2/4' where the meter at `tick` is not 4/4: the bar boxes count the
+    song's own bars."""
+    ts = song.time_signature_at(max(0, int(tick)))
+    return " bars" if (ts.numerator, ts.denominator) == (4, 4) else \
+        f" bars of {ts.numerator}/{ts.denominator}"
+
+
+def track_length(song, track_id: int | None) -> str:
+    """'Melody (12 bars of 2/4)': the track's name and length in the song's own bars."""
+    track = next((t for t in song.tracks if t.id == track_id), None)
+    if track is None or not track.notes:
+        return track_label(song, track_id)
+    end = max(n.end for n in track.notes)
+    bar = bar_beat(max(0, end - 1), song.time_signatures)[0]
+    first = bar_beat(min(n.start for n in track.notes), song.time_signatures)[0]
+    return f"{track_label(song, track_id)} ({bar - first + 1}{meter_words(song, end - 1)})"
+
+
+def bar_start(song, tick: int) -> int:
+    """The bar line at or before `tick`."""
+    return max((t for t in bar_lines(max(0, tick), song.time_signatures) if t <= tick),
+               default=0)
+
+
+def next_bar(song, tick: int) -> int:
+    """The bar line at or after `tick`."""
+    start = bar_start(song, tick)
+    return start if start == tick else start + song.time_signature_at(start).bar_ticks
+
+
+def playhead_of(window) -> int:
+    playhead = getattr(window.piano_roll, "playhead", None)
+    return int(playhead) if playhead is not None else 0
 
 
 def _bars(value: int, tip: str) -> QSpinBox:
@@ -83,6 +120,9 @@ class ModeForm(QWidget):
     def refresh(self, window) -> None:
         """Follow the editor: current track, selection, tracks of the song."""
 
+    def reset(self) -> None:
+        """Another song was opened: forget choices that were about the old one."""
+
     @staticmethod
     def current_track_id(window) -> int:
         track = window.document.current_track()
@@ -107,16 +147,33 @@ class MelodyForm(ModeForm):
         self.key = KeyCombo()
         self.key.setCurrentIndex(self.key.findData("estimated"))
         self.range = RangeRow(60, 81)
+        self.start = shrinkable(QComboBox())
+        self.start.addItem("The playhead", "playhead")
+        self.start.addItem("After the end of the song", "end")
+        self.start.setToolTip("Where the new melody begins: the bar of the playhead, or the bar "
+                              "after the last note of the song")
+        self.form.addRow("From", self.start)
         self.form.addRow("Length", self.bars)
         self.form.addRow("Key", self.key)
         self.form.addRow("Range", self.range)
 
+    def start_tick(self, window) -> int:
+        song = window.document.song
+        if self.start.currentData() == "end":
+            return next_bar(song, song.end)
+        return bar_start(song, playhead_of(window))
+
     def refresh(self, window) -> None:
-        self.key.set_estimated(song_key(window.document.song))
+        song = window.document.song
+        self.key.set_estimated(song_key(song))
+        tick = self.start_tick(window)
+        self.bars.setSuffix(meter_words(song, tick))
+        self.start.setItemText(0, f"The playhead (bar {bar_beat(tick, song.time_signatures)[0]})"
+                               if self.start.currentData() == "playhead" else "The playhead")
 
     def fields(self, window) -> dict:
         return {"bars": self.bars.value(), "key": self.key.key(),
-                "pitch_range": self.range.pitch_range()}
+                "pitch_range": self.range.pitch_range(), "playhead": self.start_tick(window)}
 
 
 class ContinueForm(ModeForm):
@@ -127,22 +184,28 @@ class ContinueForm(ModeForm):
         super().__init__(parent)
         self.track = QLabel()
         self.start = shrinkable(QComboBox())
+        self.start.addItem("The end of the track", "end")
         self.start.addItem("The end of the selection", "selection")
         self.start.addItem("The playhead", "playhead")
-        self.start.setToolTip("Where the new bars begin: after the selected range (or selected "
-                              "notes), or at the playhead")
+        self.start.setToolTip("Where the new bars begin: after the track's last note, after the "
+                              "selected range (or selected notes), or at the playhead")
         self.bars = _bars(4, "How many bars to add")
         self.form.addRow("Track", self.track)
         self.form.addRow("From", self.start)
         self.form.addRow("Add", self.bars)
 
     def refresh(self, window) -> None:
-        self.track.setText(track_label(window.document.song, window.document.current_track_id))
+        song, track_id = window.document.song, window.document.current_track_id
+        self.track.setText(track_length(song, track_id))
+        track = next((t for t in song.tracks if t.id == track_id), None)
+        self.bars.setSuffix(meter_words(song, track.end if track is not None else 0))
 
     def fields(self, window) -> dict:
         track_id = self.current_track_id(window)
         out = {"track_ids": (track_id,), "bars": self.bars.value()}
-        if self.start.currentData() == "selection":
+        if self.start.currentData() == "end":
+            pass   # the core continues after the track's last note
+        elif self.start.currentData() == "selection":
             span = self.selection(window)
             if span is None:
                 raise MissingInput("Select the notes to continue (or drag a range on the ruler), "
@@ -177,11 +240,16 @@ class HarmonizeForm(ModeForm):
 
     def refresh(self, window) -> None:
         song, track_id = window.document.song, window.document.current_track_id
-        self.track.setText(track_label(song, track_id))
+        self.track.setText(track_length(song, track_id))
         self.key.set_estimated(song_key(song, (track_id,) if track_id is not None else ()))
         span = self.selection(window)
         self.only_range.setText("Only " + (describe_range(song, span) if span
                                            else "a selected time range (none yet)"))
+
+    def reset(self) -> None:
+        # a range ticked for the old song would make Harmonize work on whatever note of the
+        # new one happens to be selected (the last drawn note: one bar)
+        self.only_range.setChecked(False)
 
     def fields(self, window) -> dict:
         track_id = self.current_track_id(window)

@@ -81,7 +81,7 @@ def song_key(song: Song, track_ids: tuple[int, ...] = ()) -> tuple[int, bool] | 
         return None
     weights = pitch_class_histogram(np.array([n.pitch for n in notes]),
                                     np.array([n.duration for n in notes], dtype=np.float64))
-    tonic, minor, _ = estimate_key(weights)
+    tonic, minor, _ = estimate_key(weights, fit_scale=True)
     return tonic, minor
 
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QComboBox, QWidget
 from studio.ui.worker_thread import WorkerThread
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+CARD_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class _CoreThread(WorkerThread):
@@ -217,6 +218,7 @@ class ModelCombo(QComboBox):
             self.setItemData(self.count() - 1, describe_entry(e), Qt.ItemDataRole.ToolTipRole)
             path = getattr(e, "path", None)
             self.setItemData(self.count() - 1, str(path) if path else entry_name(e), PATH_ROLE)
+            self.setItemData(self.count() - 1, getattr(e, "card", None) or {}, CARD_ROLE)
         if not entries:
             self.addItem("No model for this yet: train one in the Training panel", None)
         self.setEnabled(bool(entries))
@@ -236,6 +238,19 @@ class ModelCombo(QComboBox):
         share a name; the one listed is the one used)."""
         data = self.currentData(PATH_ROLE)
         return None if data is None else str(data)
+
+    def warning(self) -> str:
+        """What the chosen model's card says against generating with it (undertrained), or ''.
+        Read only once the models are loaded (the check imports the training code)."""
+        card = self.currentData(CARD_ROLE)
+        if not card or not self.catalog.ready:
+            return ""
+        from studio.ml.finetune import generation_warnings
+
+        warnings = generation_warnings(card)
+        if not warnings:
+            return ""
+        return f"{self.model_name()} may be undertrained: " + "; ".join(warnings) + "."
 
     def showPopup(self) -> None:  # noqa: N802 (Qt name)
         if self.catalog.ready:

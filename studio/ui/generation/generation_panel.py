@@ -105,6 +105,12 @@ class GenerationPanel(QWidget):
         form = QFormLayout()
         form.addRow("Mode", self.mode_combo)
         form.addRow("Model", self.model_combo)
+        self.model_warning = QLabel()   # the chosen model's card says it is undertrained
+        self.model_warning.setObjectName("model_warning")
+        self.model_warning.setWordWrap(True)
+        self.model_warning.setStyleSheet("color: #c77700;")
+        self.model_warning.hide()
+        form.addRow(self.model_warning)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
@@ -238,6 +244,9 @@ class GenerationPanel(QWidget):
     def _model_changed(self) -> None:
         if self._engaged:
             self.catalog.warm(self.model_combo.model_ref())
+        warning = self.model_combo.warning()
+        self.model_warning.setText(warning)
+        self.model_warning.setVisible(bool(warning))
         self._sync_buttons()
 
     def _models_loaded(self) -> None:
@@ -373,10 +382,13 @@ class GenerationPanel(QWidget):
         return True
 
     def _undo_index_changed(self, index: int) -> None:
-        accepted_at = self._accepted_at
+        accepted_at, accepted = self._accepted_at, self.candidates.accepted
         if accepted_at is not None and index < accepted_at:
             self._accepted_at = None
             self.candidates.mark_accepted(None)
+            if accepted is not None:   # what the panel said ("... is in the song") is over
+                self.show_message(f"Variation {accepted + 1} was taken out of the song (undo); "
+                                  "Accept puts it back.")
 
     def _show_ghost(self) -> None:
         """The selected variation, as ghost notes in the piano roll, before it enters the song."""
@@ -407,11 +419,13 @@ class GenerationPanel(QWidget):
     # ---- following the editor ------------------------------------------------------------------
     def _song_replaced(self) -> None:
         """Another song was opened: variations of the old one cannot go into it."""
-        if self.runner.is_running() or self.candidates.candidates:
-            running = self.runner.is_running()
+        running = self.runner.is_running()
+        if running or self.candidates.candidates:
             self.discard()
-            if running:
-                self.show_message("Generation stopped: another song was opened.")
+        # what was said and chosen was about the old song (a drum track refused, a time range)
+        self.show_message("Generation stopped: another song was opened." if running else "")
+        for form in self.forms.values():
+            form.reset()
         self.refresh_forms()
 
     def refresh_forms(self) -> None:

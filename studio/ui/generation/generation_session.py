@@ -26,7 +26,13 @@ def play_start(song: Song, mode: str, fields: dict) -> int | None:
     new material. None when that depends on the candidate (see `audition_start`)."""
     span, playhead = fields.get("time_range"), fields.get("playhead")
     if mode == "continue":
-        tick = span[1] if span else (playhead or 0)
+        if span:
+            tick = span[1]
+        elif playhead is not None:
+            tick = playhead
+        else:   # from the end of the track
+            ids = fields.get("track_ids", ())
+            tick = next((t.end for t in song.tracks if ids and t.id == ids[0]), 0)
     elif mode in ("infill", "harmonize") and span:
         tick = span[0]
     else:

@@ -352,6 +352,22 @@ class Playback(QObject):
             self._finish_recording(time.monotonic())
         self.playing_changed.emit(playing)
 
+    def send_mix(self, track_id: int) -> None:
+        """Send a track's volume and pan now (the mixer moved while the song sounds); the next
+        play sends them anyway with the song's other controllers."""
+        from studio.midi.sequence import CONTROL, playback_channels
+        from studio.music.mix_and_meter import PAN, VOLUME, track_pan, track_volume
+
+        doc = self.document
+        if doc is None or not self.is_playing or not self._follow_document:
+            return
+        track = next((t for t in doc.song.tracks if t.id == track_id), None)
+        if track is None:
+            return
+        channel = playback_channels(doc.song)[track_id]
+        for number, value in ((VOLUME, track_volume(track)), (PAN, track_pan(track))):
+            self.player.send_now((CONTROL | channel, number, value))
+
     def _document_changed(self) -> None:
         if self.is_playing and self._follow_document:
             self._reload.start()

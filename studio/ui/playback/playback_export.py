@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QGridLayout, QProgressDialog, QWidget
 
 from studio.midi.render import RenderCancelled, RenderResult, render_song
 from studio.music.song import Song
 from studio.ui.worker_thread import WorkerThread
+
+NORMALIZE_DBFS = -1.0   # the peak of a normalized export
 
 
 class RenderJob(WorkerThread):
@@ -26,9 +28,10 @@ class RenderJob(WorkerThread):
     cancelled = Signal()
 
     def __init__(self, song: Song, path: Path, audible=None, soundfont: str | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, normalize_dbfs: float | None = None) -> None:
         super().__init__(parent)
         self.song, self.path, self.audible, self.soundfont = song, path, audible, soundfont
+        self.normalize_dbfs = normalize_dbfs
         self._cancel = False
         self._last = 0.0
 
@@ -45,7 +48,8 @@ class RenderJob(WorkerThread):
         try:
             result = render_song(self.song, self.path, soundfont=self.soundfont,
                                  audible=self.audible, progress=self._progress,
-                                 cancel=lambda: self._cancel)
+                                 cancel=lambda: self._cancel,
+                                 normalize_dbfs=self.normalize_dbfs)
         except RenderCancelled:
             self.cancelled.emit()
         except Exception as e:  # shown to the user; the file is left untouched
@@ -66,26 +70,58 @@ class AudioExport(QObject):
         self.job: RenderJob | None = None
         self.dialog: QProgressDialog | None = None
 
-    def ask_and_export(self) -> None:
+    def ask_and_export(self) -> QFileDialog | None:
+        """The save dialog, with a "Normalize to -1 dBFS" box (remembered); opened window-modal,
+        the export starts when a file is chosen."""
         doc = self.playback.document
         if doc is None or doc.song.note_count == 0:
             self.window.show_status("Nothing to export: the song has no notes.")
-            return
+            return None
         stem = doc.path.stem if getattr(doc, "path", None) else (doc.song.title or "song")
         folder = doc.path.parent if getattr(doc, "path", None) else Path.home()
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export Audio", str(folder / f"{stem}.wav"),
-                                              "WAV audio (*.wav)")
-        if path:
-            self.export(Path(path) if path.lower().endswith(".wav") else Path(path + ".wav"))
+        dialog = QFileDialog(self.window, "Export Audio", str(folder / f"{stem}.wav"),
+                             "WAV audio (*.wav)")
+        dialog.setObjectName("export_audio_dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("wav")
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)   # to hold the box below
+        normalize = QCheckBox(f"Normalize: bring the loudest moment to {NORMALIZE_DBFS:g} dBFS")
+        normalize.setObjectName("normalize_box")
+        normalize.setToolTip("The synth leaves headroom (a full song peaks near -14 dBFS); "
+                             "normalizing makes the file as loud as it can be without clipping")
+        normalize.setChecked(self._normalize_setting())
+        grid = dialog.layout()
+        if isinstance(grid, QGridLayout):
+            grid.addWidget(normalize, grid.rowCount(), 0, 1, grid.columnCount())
+        dialog.normalize_box = normalize
 
-    def export(self, path: Path) -> RenderJob | None:
-        """Render the open song to `path` in the background."""
+        def chosen(path: str) -> None:
+            settings = getattr(self.playback, "settings", None)
+            if settings is not None:
+                settings.setValue("export/normalize", normalize.isChecked())
+            path_ = Path(path) if path.lower().endswith(".wav") else Path(path + ".wav")
+            self.export(path_, NORMALIZE_DBFS if normalize.isChecked() else None)
+
+        dialog.fileSelected.connect(chosen)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _normalize_setting(self) -> bool:
+        settings = getattr(self.playback, "settings", None)
+        value = settings.value("export/normalize", True) if settings is not None else True
+        return value not in (False, "false", "0", 0)
+
+    def export(self, path: Path, normalize_dbfs: float | None = None) -> RenderJob | None:
+        """Render the open song to `path` in the background (normalized to `normalize_dbfs`
+        when given)."""
         if self.job is not None:
             self.window.show_status("An export is already running.")
             return None
         doc = self.playback.document
         self.job = RenderJob(doc.song.copy(), Path(path), doc.audible_track_ids(),
-                             self.playback._setting("soundfont", "") or None, self)
+                             self.playback._setting("soundfont", "") or None, self,
+                             normalize_dbfs)
         self.dialog = QProgressDialog(f"Rendering {Path(path).name}…", "Cancel", 0, 1000,
                                       self.window)
         self.dialog.setWindowTitle("Export Audio")
@@ -102,7 +138,8 @@ class AudioExport(QObject):
 
     def _done(self, result: RenderResult) -> None:
         minutes, seconds = divmod(result.seconds, 60)
-        clipped = " (the mix was clipped: lower velocities to avoid it)" if result.peak > 1 else ""
+        clipped = " (the mix was clipped: lower velocities or normalize to avoid it)" \
+            if result.peak > 1.0001 else ""
         self.window.show_status(f"Exported {result.path.name}: {int(minutes)}:{seconds:04.1f} "
                                 f"of audio{clipped}.", 10000)
         self.finished.emit(str(result.path))

@@ -1,5 +1,5 @@
 """Installs playback in the main window: `window.playback`, the transport bar, a Playback menu,
-File > Export Audio (WAV), the MIDI & Audio preferences page, and the piano roll's hooks
+File > Export Audio (WAV), Playback > Mixer, the MIDI & Audio preferences page, and the piano roll's hooks
 (playhead, loop region, seek, audition) when the editor is there.
 
 On close: a running export is cancelled and waited for, a recording is kept, playback stops with a
@@ -14,6 +14,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
+from studio.ui.playback.mixer_dialog import MixerDialog
 from studio.ui.playback.playback_controller import Playback
 from studio.ui.playback.playback_export import AudioExport
 from studio.ui.playback.playback_preferences import TITLE, page_factory, show_dialog
@@ -52,6 +53,17 @@ class _CloseWatcher(QObject):
         self.playback.shutdown()
 
 
+def show_mixer(window: MainWindow) -> MixerDialog:
+    """The mixer (one per window, brought to the front when open)."""
+    dialog = getattr(window, "mixer_dialog", None)
+    if dialog is None:
+        dialog = MixerDialog(window.document, window.playback, window)
+        window.mixer_dialog = dialog
+    dialog.show()
+    dialog.raise_()
+    return dialog
+
+
 def install(window: MainWindow) -> None:
     playback = Playback(window.document, window.settings, parent=window)
     window.playback = playback
@@ -64,7 +76,16 @@ def install(window: MainWindow) -> None:
     export_action = QAction("Export &Audio (WAV)…", window)
     export_action.setToolTip("Render the song with the built-in synth to a WAV file")
     export_action.triggered.connect(export.ask_and_export)
-    window.menus["File"].addAction(export_action)
+    file_menu = window.menus["File"]
+    # beside Export MIDI, before the separator and Quit (Quit stays last)
+    items = file_menu.actions()
+    files = getattr(window, "files", None)
+    export_midi = files.actions.get("export_midi") if files is not None else None
+    after = items.index(export_midi) + 1 if export_midi in items else len(items)
+    if after < len(items):
+        file_menu.insertAction(items[after], export_action)
+    else:
+        file_menu.addAction(export_action)
 
     menu = window.menus.get("Playback")
     if menu is None:
@@ -77,7 +98,11 @@ def install(window: MainWindow) -> None:
     for action in (bar.play_action, bar.record_action, bar.loop_action, bar.panic_action):
         menu.addAction(action)
     menu.addSeparator()
-    settings_action = menu.addAction(f"{TITLE} Settings…")
+    mixer_action = menu.addAction("&Mixer…")
+    mixer_action.setObjectName("action_mixer")
+    mixer_action.setToolTip("Volume and pan of each track")
+    mixer_action.triggered.connect(lambda: show_mixer(window))
+    settings_action = menu.addAction(f"{TITLE.replace('&', '&&')} Settings…")
     settings_action.triggered.connect(lambda: show_dialog(playback, window))
 
     window.preferences_pages.append((TITLE, page_factory(playback)))

@@ -4,7 +4,7 @@ anywhere in the window."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -70,6 +70,7 @@ class TransportBar(QObject):
         super().__init__(toolbar)
         self.toolbar = toolbar
         self.playback = playback
+        self.window_ = window
         style = toolbar.style()
         self._play_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
         self._stop_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaStop)
@@ -142,10 +143,23 @@ class TransportBar(QObject):
         self._output_changed(playback.player.output.name)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
-        """Space in the tempo box plays/stops instead of typing a space (tempos have none)."""
+        """Space in the tempo box plays/stops instead of typing a space (tempos have none);
+        Enter (the tempo is set) and Escape give the keyboard back to the piano roll, so Space,
+        Q or Delete act on the music again."""
         if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Space:
             return True  # not accepted: the window's Space shortcut runs
+        if event.type() == QEvent.Type.KeyPress and event.key() in (
+                Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape):
+            if event.key() == Qt.Key.Key_Escape:   # the tempo the song has, not the one typed
+                self._song_changed(replaced=True)
+            QTimer.singleShot(0, self._focus_back)   # after the box has taken the value
         return False
+
+    def _focus_back(self) -> None:
+        roll = getattr(self.window_, "piano_roll", None)
+        target = getattr(roll, "canvas", None)
+        if target is not None and self.tempo.hasFocus():
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _record_menu(self, parent: QWidget) -> QMenu:
         menu = QMenu(parent)

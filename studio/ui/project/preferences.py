@@ -35,7 +35,7 @@ class PreferencesDialog(QDialog):
                 page = factory(self.tabs)
             except Exception as e:  # one broken page must not take the dialog down
                 page = QLabel(f"This page could not be shown: {e}")
-            self.tabs.addTab(page, title)
+            self.tabs.addTab(page, title.replace("&", "&&"))  # a title, not a mnemonic
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.accept)
         layout = QVBoxLayout(self)

@@ -34,6 +34,10 @@ def install(window: MainWindow) -> StyleMapPanel:
         holder.setWidget(panel)
         holder.setMinimumSize(120, 100)
         dataset_panel.add_tab(holder, TITLE)
+        # an import adds a dataset the map should offer at once (no restart)
+        finished = getattr(dataset_panel, "import_finished", None)
+        if finished is not None:
+            finished.connect(lambda _report: panel.refresh_sources())
     else:
         dock = QDockWidget(TITLE, window)
         dock.setObjectName("style_map_dock")

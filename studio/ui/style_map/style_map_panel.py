@@ -175,6 +175,23 @@ class StyleMapPanel(QWidget):
         item.setToolTip(spec)
         self.sources.addItem(item)
 
+    def refresh_sources(self) -> None:
+        """Follow the dataset store: list datasets imported (or deleted) since the panel was
+        built; folders added by hand and the ticks stay."""
+        names = dataset_names()
+        listed = {self.sources.item(i).data(Qt.ItemDataRole.UserRole): i
+                  for i in range(self.sources.count())}
+        for i in sorted((i for spec, i in listed.items()
+                         if spec not in names and not Path(spec).is_dir()), reverse=True):
+            self.sources.takeItem(i)
+        for name in names:
+            if name not in listed:
+                self.add_source(name, checked=False)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.refresh_sources()
+        super().showEvent(event)
+
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder of MIDI files")
         if folder:

@@ -257,7 +257,8 @@ def test_melody_and_continuation_from_the_melody_model(qtbot, tmp_path):
     melody = doc.song.tracks[0]
     doc.set_current_track(melody.id)
     doc.select([n.id for n in melody.notes if n.end <= 4 * 1920])
-    qtbot.waitUntil(lambda: panel.forms["continue"].track.text() == melody.name)
+    qtbot.waitUntil(lambda: panel.forms["continue"].track.text().startswith(melody.name))
+    panel.forms["continue"].start.setCurrentIndex(1)   # the end of the selection
     panel.forms["continue"].bars.setValue(2)
     start(qtbot, panel, count=1)
     wait_done(qtbot, panel)
