@@ -35,9 +35,9 @@ from studio import paths
 from studio.data.dataset import SPLITS, Dataset, Piece, split_for
 from studio.data.errors import DatasetError, DatasetNotFound
 from studio.data.piece_content import LENGTH_LABELS, decode_piece, hist_from_text
-from studio.midi.files import atomic_write_bytes
 from studio.midi.parse import song_from_parsed
 from studio.music.song import Song
+from studio.storage import write_atomically
 
 FORMAT = 1
 PROBLEM_STATUSES = ("bad", "duplicate", "filtered")
@@ -172,13 +172,13 @@ class DatasetStore:
         folder.mkdir(parents=True, exist_ok=True)
         m.updated = time.time()
         _write_stats(folder / "stats.npz", m)
-        atomic_write_bytes(folder / "manifest.json", _manifest_bytes(m))
+        write_atomically(folder / "manifest.json", _manifest_bytes(m))
         (folder / "journal.jsonl").unlink(missing_ok=True)
         counts = m.counts()
         info = {"name": m.name, "pieces": counts["ok"], "complete": m.complete,
                 "problems": counts["bad"] + counts["duplicate"] + counts["filtered"],
                 "source": m.source, "updated": m.updated}
-        atomic_write_bytes(folder / "info.json", json.dumps(info).encode())
+        write_atomically(folder / "info.json", json.dumps(info).encode())
 
     def _edit(self, name: str, change) -> Manifest:
         m = self.read(name)
@@ -397,4 +397,4 @@ def _write_stats(file: Path, m: Manifest) -> None:
 
     buf = io.BytesIO()
     np.savez(buf, hashes=np.array(keep, dtype="U32"), pitch=pitch, length=length)
-    atomic_write_bytes(file, buf.getvalue())
+    write_atomically(file, buf.getvalue())

@@ -129,9 +129,7 @@ def delete_model(entry: ModelEntry) -> None:
 
 def rename_model(entry: ModelEntry, new_name: str) -> ModelEntry:
     """Give a user's model another name (files renamed, the card's name updated)."""
-    import json
-
-    from studio.ml.checkpoint import atomic_write_bytes
+    from studio.ml.checkpoint import rewrite_card
 
     _user_entry(entry)
     new_name = new_name.strip()
@@ -140,9 +138,7 @@ def rename_model(entry: ModelEntry, new_name: str) -> ModelEntry:
     target = entry.path.with_name(new_name + WEIGHTS_SUFFIX)
     if target.exists() or card_path(target).exists():
         raise StudioMLError(f"a model called {new_name} already exists")
-    card = dict(entry.card, name=new_name)
-    card["weights"] = dict(card["weights"], file=target.name)
-    os.replace(entry.path, target)
-    atomic_write_bytes(card_path(target), (json.dumps(card, indent=1) + "\n").encode())
-    card_path(entry.path).unlink(missing_ok=True)
+    card = rewrite_card(entry.path, target, dict(entry.card, name=new_name))
+    for old in (entry.path, card_path(entry.path)):
+        old.unlink(missing_ok=True)
     return ModelEntry(new_name, target, False, card)

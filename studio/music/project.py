@@ -38,6 +38,7 @@ from studio.music.song import (
     TimeSignature,
     Track,
 )
+from studio.storage import atomic_file, remove_stale_temporaries_of, temp_path_for
 
 FORMAT_NAME = "studio-project"
 FORMAT_VERSION = 1
@@ -121,60 +122,33 @@ def save_project(path: str | Path, project: Project, keep_backup: bool = True) -
 
 
 def write_atomically(path: Path, data: bytes, keep_backup: bool = True) -> None:
-    """Temporary file + flush + fsync, previous version kept as a backup, then rename."""
-    folder = path.parent
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    """`studio.storage.atomic_file`, with the previous version kept as a backup just before the
+    new one is renamed over it."""
     try:
-        if not folder.is_dir():
-            raise ProjectError(path, f"the folder {folder} does not exist")
-        _remove_stale_temporaries(path)
-        with open(tmp, "wb") as f:
+        with atomic_file(path) as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if keep_backup and path.is_file():
-            _keep_backup(path)
-        os.replace(tmp, path)
-        _fsync_folder(folder)
-    except ProjectError:
-        raise
+            if keep_backup and path.is_file():
+                _keep_backup(path)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ProjectError(path, f"cannot save ({e.strerror or e})") from None
 
 
 def _keep_backup(path: Path) -> None:
     """Make `path.bak` the current contents of `path`, atomically (a hard link when possible)."""
     backup = backup_path(path)
-    staged = path.parent / f".{backup.name}.{os.getpid()}.tmp"
-    staged.unlink(missing_ok=True)
+    remove_stale_temporaries_of(backup)
+    staged = temp_path_for(backup)
     try:
-        os.link(path, staged)
-    except OSError:  # file systems without hard links: copy and sync
-        shutil.copyfile(path, staged)
-        with open(staged, "rb+") as f:
-            os.fsync(f.fileno())
-    os.replace(staged, backup)
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    """Temporary files left by a save that was killed (any process) are removed."""
-    for pattern in (f".{path.name}.*.tmp", f".{path.name}{BACKUP_SUFFIX}.*.tmp"):
-        for p in path.parent.glob(pattern):
-            try:
-                p.unlink()
-            except OSError:
-                pass
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            os.link(path, staged)
+        except OSError:  # file systems without hard links: copy and sync
+            shutil.copyfile(path, staged)
+            with open(staged, "rb+") as f:
+                os.fsync(f.fileno())
+        os.replace(staged, backup)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
 
 
 # ---- decoding ----------------------------------------------------------------------------------
