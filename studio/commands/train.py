@@ -162,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     from studio.ml.registry import create_family
     from studio.ml.train_config import TrainConfig
     from studio.ml.trainer import Trainer
+    from studio.storage import check_writable
 
     if args.resume and not args.output:
         raise StudioMLError("--resume needs the --output of the run to continue")
@@ -185,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
     if weights_path(output).exists() and not (args.resume or args.force):
         raise StudioMLError(f"{weights_path(output)} exists; choose another --output, "
                             "--force to replace it, or --resume to continue its run")
+    check_writable(weights_path(output), make_folder=True)  # a read-only or full disk: now
     main = is_main_process()
     callbacks: list[Any] = []
     if main and not args.quiet:

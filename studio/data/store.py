@@ -37,9 +37,10 @@ from studio.data.errors import DatasetError, DatasetNotFound
 from studio.data.piece_content import LENGTH_LABELS, decode_piece, hist_from_text
 from studio.midi.parse import song_from_parsed
 from studio.music.song import Song
-from studio.storage import write_atomically
+from studio.storage import loads_bounded, read_json, write_atomically
 
 FORMAT = 1
+MAX_MANIFEST_BYTES = 1024 * 2**20  # a million files' records
 PROBLEM_STATUSES = ("bad", "duplicate", "filtered")
 
 
@@ -129,7 +130,9 @@ class DatasetStore:
     def read(self, name: str) -> Manifest:
         folder = self.folder(name)
         try:
-            raw = json.loads((folder / "manifest.json").read_text("utf-8"))
+            raw = read_json(folder / "manifest.json", max_bytes=MAX_MANIFEST_BYTES)
+            if not isinstance(raw, dict):
+                raise ValueError("the manifest is not a table")
         except FileNotFoundError:
             raise DatasetNotFound(f"no dataset named {name!r}") from None
         except (OSError, ValueError) as e:
@@ -247,14 +250,18 @@ def _manifest_bytes(m: Manifest) -> bytes:
 
 def _read_info(folder: Path) -> dict | None:
     try:
-        info = json.loads((folder / "info.json").read_text("utf-8"))
+        info = read_json(folder / "info.json", max_bytes=2**20)
+        if not isinstance(info, dict) or not isinstance(info.get("name"), str):
+            raise ValueError("damaged")
         if (folder / "journal.jsonl").exists():
             info["complete"] = False  # an import is running or was interrupted
         return info
     except (OSError, ValueError):
         pass
     try:  # older or damaged info: the manifest has it all
-        raw = json.loads((folder / "manifest.json").read_text("utf-8"))
+        raw = read_json(folder / "manifest.json", max_bytes=MAX_MANIFEST_BYTES)
+        if not isinstance(raw, dict) or not isinstance(raw.get("files", {}), dict):
+            return None
     except (OSError, ValueError):
         return None
     ok = [r for r in raw.get("files", {}).values() if r.get("status") == "ok"]
@@ -363,7 +370,7 @@ def replay_journal(path: Path, m: Manifest) -> int:
     n = 0
     for line in text.splitlines():
         try:
-            entry = json.loads(line)
+            entry = loads_bounded(line)
             m.files[entry["rel"]] = entry["record"]
         except (ValueError, KeyError, TypeError):
             continue

@@ -8,11 +8,13 @@ STUDIO_MIDI_MAX_BYTES and STUDIO_MIDI_MAX_NOTES.
 
 import os
 
+from studio.music.song import MAX_TICK
+
 MAX_FILE_BYTES = int(os.environ.get("STUDIO_MIDI_MAX_BYTES", 64 * 1024 * 1024))  # 64 MiB
 MAX_TRACK_CHUNKS = 4096
 MAX_NOTES = int(os.environ.get("STUDIO_MIDI_MAX_NOTES", 4_000_000))
 # At 480 PPQ this is over 24 hours at 120 qpm; larger end times come from corrupt delta times.
-MAX_TICKS = 480 * 2 * 60 * 60 * 24
+MAX_TICKS = MAX_TICK
 MAX_PPQ = 32767
 # Memory the isolated parser process may use (address space), and its time per file.
 PARSER_MEMORY_BYTES = 4 * 1024 * 1024 * 1024

@@ -44,13 +44,16 @@ class ModelEntry:
     def model(self) -> str:
         return str(self.card.get("model", self.family))
 
+    # A card is a file from anywhere: every field is checked for its type before use.
     @property
     def modes(self) -> list[str]:
-        return list(self.card.get("modes", []))
+        modes = self.card.get("modes", [])
+        return [str(m) for m in modes] if isinstance(modes, list) else []
 
     @property
     def dataset(self) -> str:
-        return str(self.card.get("dataset", {}).get("name", "?"))
+        dataset = self.card.get("dataset", {})
+        return str(dataset.get("name", "?")) if isinstance(dataset, dict) else "?"
 
     @property
     def created(self) -> str:
@@ -59,7 +62,11 @@ class ModelEntry:
     @property
     def best_metrics(self) -> dict[str, float]:
         best, history = self.card.get("best_epoch", 0), self.card.get("metrics", [])
-        return history[best - 1] if 0 < best <= len(history) else {}
+        if isinstance(best, bool) or not isinstance(best, int) or not isinstance(history, list):
+            return {}
+        row = history[best - 1] if 0 < best <= len(history) else {}
+        return {k: float(v) for k, v in row.items() if isinstance(v, (int, float))} \
+            if isinstance(row, dict) else {}
 
     @property
     def size_bytes(self) -> int:

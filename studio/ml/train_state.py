@@ -21,7 +21,7 @@ from safetensors.torch import save as save_safetensors
 
 from studio.ml.checkpoint import model_stem
 from studio.ml.errors import CheckpointError
-from studio.storage import write_atomically
+from studio.storage import loads_bounded, write_atomically
 
 STATE_FORMAT = "studio-train-state/1"
 
@@ -102,8 +102,8 @@ def read_state_info(path: str | os.PathLike) -> dict[str, Any]:
             header_len = int.from_bytes(f.read(8), "little")
             if not 0 < header_len < 100_000_000:
                 raise ValueError("bad header length")
-            header = json.loads(f.read(header_len))
-        info = json.loads(header["__metadata__"]["studio_state"])
+            header = loads_bounded(f.read(header_len), max_depth=8)
+        info = loads_bounded(header["__metadata__"]["studio_state"])
     except FileNotFoundError:
         raise _no_state(source) from None
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -122,8 +122,8 @@ def load_state(path: str | os.PathLike) -> TrainState:
     try:
         tensors = load_safetensors(data)
         header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8:8 + header_len])
-        info = json.loads(header["__metadata__"]["studio_state"])
+        header = loads_bounded(data[8:8 + header_len], max_depth=8)
+        info = loads_bounded(header["__metadata__"]["studio_state"])
     except (SafetensorError, ValueError, KeyError, TypeError) as e:
         raise CheckpointError(f"{source}: unreadable training state ({e})") from None
     if info.get("format") != STATE_FORMAT:

@@ -28,6 +28,9 @@ from typing import Any
 import numpy as np
 
 from studio.music.song import (
+    MAX_QPM,
+    MAX_TICK,
+    MIN_QPM,
     PPQ,
     ControlChange,
     KeySignature,
@@ -38,7 +41,13 @@ from studio.music.song import (
     TimeSignature,
     Track,
 )
-from studio.storage import atomic_file, remove_stale_temporaries_of, temp_path_for
+from studio.storage import (
+    JsonInputError,
+    atomic_file,
+    loads_bounded,
+    remove_stale_temporaries_of,
+    temp_path_for,
+)
 
 FORMAT_NAME = "studio-project"
 FORMAT_VERSION = 1
@@ -175,10 +184,9 @@ def load_project(path: str | Path) -> Project:
 
 def project_from_bytes(data: bytes, path: str | Path | None = None) -> Project:
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ProjectError(path, f"this is not a Studio project (damaged or not JSON: {e})"
-                           ) from None
+        doc = loads_bounded(data)
+    except JsonInputError as e:
+        raise ProjectError(path, f"this is not a Studio project ({e.reason})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise ProjectError(path, "this is not a Studio project file")
     version = doc.get("version")
@@ -192,63 +200,114 @@ def project_from_bytes(data: bytes, path: str | Path | None = None) -> Project:
                   "Update Studio to open it.")
     try:
         song, views = _song_from_dict(doc.get("song", {}), doc.get("tracks", []))
-    except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise ProjectError(path, f"the project is damaged ({type(e).__name__}: {e})") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as e:
+        raise ProjectError(path, f"the project is damaged ({_reason(e)})") from None
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
         raise ProjectError(path, "the project's settings are damaged")
     return Project(song, views, settings, version)
 
 
+def _reason(e: Exception) -> str:
+    """A damaged value's reason, short: Python's own messages for hostile values can be long
+    (a 4000-digit number) or say nothing to a musician (a list has no attribute get)."""
+    if isinstance(e, OverflowError):
+        return "a number is far too large"
+    if isinstance(e, (AttributeError, KeyError, IndexError)):
+        return "a part has the wrong shape"
+    return str(e)[:200]
+
+
+def _table(x: Any, what: str) -> dict:
+    if not isinstance(x, dict):
+        raise ValueError(f"{what} is not a table")
+    return x
+
+
 def _song_from_dict(head: dict, tracks: list) -> tuple[Song, list[dict[str, Any]]]:
     if not isinstance(head, dict) or not isinstance(tracks, list):
         raise ValueError("song or tracks have the wrong type")
-    ppq = int(head.get("ppq", PPQ))
-    if ppq <= 0:
-        raise ValueError(f"ppq {ppq} must be above 0")
+    ppq = _whole(head.get("ppq", PPQ), "ppq")
+    if not 0 < ppq <= 32767:
+        raise ValueError(f"ppq {ppq} is outside 1-32767")
 
     def tick(t) -> int:
-        t = int(t)
+        t = _whole(t, "a time")
         if t < 0:
             raise ValueError(f"time {t} is negative")
-        return t if ppq == PPQ else round(t * PPQ / ppq)
+        t = t if ppq == PPQ else round(t * PPQ / ppq)
+        if t > MAX_TICK:
+            raise ValueError(f"time {t} lies absurdly late (over 24 hours)")
+        return t
 
     tempos = [TempoChange(tick(t), float(q)) for t, q in head.get("tempos", [[0, 120.0]])]
-    if any(not (0 < x.qpm < 10_000) for x in tempos):
-        raise ValueError("a tempo is outside 0-10000 quarter notes per minute")
-    sigs = [TimeSignature(tick(t), int(n), int(d)) for t, n, d in head.get("time_signatures", [])]
-    if any(s.numerator < 1 or s.denominator < 1 for s in sigs):
-        raise ValueError("a time signature is not positive")
-    keys = [KeySignature(tick(t), int(s), bool(m)) for t, s, m in head.get("key_signatures", [])]
+    if any(not (MIN_QPM <= x.qpm <= MAX_QPM) for x in tempos):  # NaN too
+        raise ValueError(f"a tempo is outside {MIN_QPM:.2f}-{MAX_QPM:.0f} quarter notes "
+                         "per minute")
+    sigs = [TimeSignature(tick(t), _whole(n, "a meter"), _whole(d, "a meter"))
+            for t, n, d in head.get("time_signatures", [])]
+    if any(not (1 <= s.numerator <= 255 and 1 <= s.denominator <= 128) for s in sigs):
+        raise ValueError("a time signature is outside 1/1-255/128")
+    keys = [KeySignature(tick(t), _whole(s, "a key"), bool(m))
+            for t, s, m in head.get("key_signatures", [])]
+    if any(not -7 <= k.sharps <= 7 for k in keys):
+        raise ValueError("a key signature has more than 7 sharps or flats")
     song = Song(tempos=tempos or [TempoChange(0, 120.0)],
                 time_signatures=sigs or [TimeSignature(0, 4, 4)],
                 key_signatures=keys, title=str(head.get("title", "")))
     views = []
     for i, td in enumerate(tracks):
-        track = Track(str(td.get("name", "")), int(td.get("program", 0)),
-                      bool(td.get("is_drum", False)), int(td.get("channel", 0)))
+        td = _table(td, f"track {i + 1}")
+        track = Track(str(td.get("name", "")), _whole(td.get("program", 0), "a program"),
+                      bool(td.get("is_drum", False)), _whole(td.get("channel", 0), "a channel"))
         if not 0 <= track.program <= 127 or not 0 <= track.channel <= 15:
             raise ValueError(f"track {i + 1} has a program or channel out of range")
         track.notes = _notes_from_columns(td.get("notes", {}), ppq, i)
-        track.controls = [ControlChange(tick(t), int(n), int(v)) for t, n, v
-                          in td.get("controls", [])]
-        track.pitch_bends = [PitchBend(tick(t), int(v)) for t, v in td.get("pitch_bends", [])]
+        track.controls = [ControlChange(tick(t), _whole(n, "a controller"),
+                                        _whole(v, "a controller value"))
+                          for t, n, v in td.get("controls", [])]
+        track.pitch_bends = [PitchBend(tick(t), _whole(v, "a pitch bend"))
+                             for t, v in td.get("pitch_bends", [])]
+        if any(not (0 <= c.number <= 127 and 0 <= c.value <= 127) for c in track.controls) or \
+                any(not -8192 <= b.value <= 8191 for b in track.pitch_bends):
+            raise ValueError(f"track {i + 1} has a controller or pitch bend out of range")
         song.tracks.append(track)
         view = td.get("view", {})
         views.append(dict(view) if isinstance(view, dict) else {})
     return song, views
 
 
+def _whole(x: Any, what: str) -> int:
+    """An integer from JSON: whole numbers only (not 1.5, not true, not "7")."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise ValueError(f"{what} is not a number")
+    if isinstance(x, float) and not x.is_integer():
+        raise ValueError(f"{what} is not a whole number")
+    return int(x)
+
+
+def _int_column(values: Any, index: int) -> np.ndarray:
+    if not isinstance(values, list):
+        raise ValueError(f"track {index + 1}: a note column is not a list")
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+        raise ValueError(f"track {index + 1}: a note column holds something other than whole "
+                         "numbers")
+    try:
+        return np.asarray(values, dtype=np.int64).reshape(-1)
+    except OverflowError:
+        raise ValueError(f"track {index + 1}: a note time or value is far too large") from None
+
+
 def _notes_from_columns(cols: dict, ppq: int, index: int) -> list[Note]:
     if not isinstance(cols, dict):
         raise ValueError(f"track {index + 1} has damaged notes")
-    arrays = {k: np.asarray(cols.get(k, []), dtype=np.int64) for k in NOTE_COLUMNS}
+    arrays = {k: _int_column(cols.get(k, []), index) for k in NOTE_COLUMNS}
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) != 1 or any(a.ndim != 1 for a in arrays.values()):
         raise ValueError(f"track {index + 1}: the note columns have different lengths")
     p, s, d, v = (arrays[k] for k in NOTE_COLUMNS)
     if len(p) and (p.min() < 0 or p.max() > 127 or v.min() < 0 or v.max() > 127
-                   or s.min() < 0 or d.min() < 0):
+                   or s.min() < 0 or d.min() < 0 or (s + d).max() > MAX_TICK * ppq // PPQ):
         raise ValueError(f"track {index + 1} has a note outside the valid ranges")
     if ppq != PPQ:
         end = np.rint((s + d) * PPQ / ppq).astype(np.int64)

@@ -12,6 +12,7 @@ from studio.storage.atomic import (
     FileWriteError,
     atomic_file,
     atomic_path,
+    check_writable,
     remove_stale_temporaries,
     remove_stale_temporaries_of,
     temp_path_for,
@@ -20,6 +21,6 @@ from studio.storage.atomic import (
 from studio.storage.json_input import JsonInputError, loads_bounded, read_json
 from studio.storage.names import name_bytes, printable
 
-__all__ = ["FileWriteError", "JsonInputError", "atomic_file", "atomic_path", "loads_bounded",
+__all__ = ["FileWriteError", "JsonInputError", "atomic_file", "atomic_path", "check_writable", "loads_bounded",
            "name_bytes", "printable", "read_json", "remove_stale_temporaries", "remove_stale_temporaries_of",
            "temp_path_for", "write_atomically"]

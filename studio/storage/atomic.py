@@ -180,6 +180,26 @@ def _check_folder(path: Path, make_folder: bool) -> None:
         raise FileWriteError(path, "a folder of that name is in the way")
 
 
+def check_writable(path: str | os.PathLike, make_folder: bool = False) -> None:
+    """Raise `FileWriteError` now if `path` could not be written (no folder, a read-only or
+    full disk), so a long job (training, rendering) is refused before it starts, not after."""
+    path = Path(path)
+    _check_folder(path, make_folder)
+    temp = temp_path_for(path)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, b"\0" * 4096)  # a full disk refuses a block, not always an inode
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise FileWriteError(path, e) from None
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, make_folder: bool = False) -> Iterator[Path]:
     """Yields a temporary path (an empty file) for a library that writes by file name; when the

@@ -52,7 +52,8 @@ def loads_bounded(data: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
     except RecursionError:
         raise JsonInputError(f"the JSON is nested too deeply (over {max_depth} levels)") from None
     except UnicodeDecodeError as e:
-        raise JsonInputError(f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+        raise JsonInputError(f"damaged or not JSON (not UTF-8 text: {e.reason} at byte "
+                             f"{e.start})") from None
     except ValueError as e:  # JSONDecodeError, and integers of more than 4300 digits
         raise JsonInputError(f"damaged or not JSON ({e})") from None
     if nesting_depth(doc, max_depth) > max_depth:
