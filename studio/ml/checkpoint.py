@@ -47,7 +47,6 @@ from studio.storage import (
     JsonInputError,
     loads_bounded,
     read_json,
-    remove_stale_temporaries,
     write_atomically,
 )
 
@@ -115,7 +114,6 @@ def write_model_files(path: str | os.PathLike, data: bytes, card: dict[str, Any]
     meta = {"format": CARD_FORMAT, "family": str(card.get("family", "")),
             CARD_KEY: _card_text(inner)}
     whole = safetensors_header.with_metadata(data, meta)
-    remove_stale_temporaries(weights.parent)
     write_atomically(weights, whole, make_folder=True)
     copy = dict(inner, weights=dict(inner["weights"], sha256=_sha256(whole), bytes=len(whole)))
     write_atomically(card_path(path), (_card_text(copy) + "\n").encode())

@@ -1,8 +1,10 @@
 """The model library: the shipped models (`models/` in the repository) and the user's own
-(`studio.paths.user_models_dir()`), each a `NAME.safetensors` + `NAME.json` pair.
+(`studio.paths.user_models_dir()`), each a `NAME.safetensors` (with its card inside) and a
+`NAME.json` copy of the card (older models: the card only beside).
 
-Listing reads only the cards (fast, no weights); loading goes through
-`studio.ml.checkpoint.load_checkpoint`, which verifies the pair. A user's model with the same name
+Listing reads only the cards (the weights file's header, or the JSON; no weights are loaded);
+a card that cannot be read (damaged, nested 10 000 deep) is listed with its problem, never
+raised. Loading goes through `studio.ml.checkpoint.load_checkpoint`, which verifies the model. A user's model with the same name
 as a shipped one comes first when looked up by name.
 """
 
@@ -24,6 +26,7 @@ from studio.ml.checkpoint import (
     weights_path,
 )
 from studio.ml.errors import CheckpointError, StudioMLError, UnknownModelError
+from studio.storage import remove_stale_temporaries
 
 
 @dataclass
@@ -85,14 +88,20 @@ def list_models(mode: str | None = None) -> list[ModelEntry]:
     for folder, shipped in library_dirs():
         if not folder.is_dir():
             continue
-        for card in sorted(folder.glob("*" + CARD_SUFFIX)):
-            if card.name.endswith(".grid" + CARD_SUFFIX):  # a grid search's results table
+        if not shipped:
+            remove_stale_temporaries(folder)  # of runs killed while writing
+        stems = {p.name[:-len(CARD_SUFFIX)] for p in folder.glob("*" + CARD_SUFFIX)
+                 if not p.name.endswith(".grid" + CARD_SUFFIX)}  # not a grid's results table
+        stems |= {p.name[:-len(WEIGHTS_SUFFIX)] for p in folder.glob("*" + WEIGHTS_SUFFIX)
+                  if not p.name.endswith(".state" + WEIGHTS_SUFFIX)}  # not a training state
+        for stem in sorted(stems):
+            if stem.startswith("."):
                 continue
-            weights = weights_path(card)
+            weights = folder / (stem + WEIGHTS_SUFFIX)
             try:
-                entry = ModelEntry(card.stem, weights, shipped, read_card(card))
+                entry = ModelEntry(stem, weights, shipped, read_card(weights))
             except CheckpointError as e:
-                entry = ModelEntry(card.stem, weights, shipped, {}, str(e))
+                entry = ModelEntry(stem, weights, shipped, {}, str(e))
             if not weights.exists():
                 entry.problem = f"{weights}: the weights file is missing"
             if mode is None or mode in entry.modes:

@@ -68,7 +68,11 @@ def default_model(mode: str) -> str:
 
 
 def _stamp(path: Path) -> tuple[int, int, int, int]:
-    w, c = path.stat(), path.with_suffix(".json").stat()
+    w = path.stat()
+    try:  # the JSON card is only a copy for models that carry their card inside
+        c = path.with_suffix(".json").stat()
+    except FileNotFoundError:
+        return (w.st_mtime_ns, w.st_size, 0, -1)
     return (w.st_mtime_ns, w.st_size, c.st_mtime_ns, c.st_size)
 
 
