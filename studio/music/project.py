@@ -306,8 +306,10 @@ def _notes_from_columns(cols: dict, ppq: int, index: int) -> list[Note]:
     if len(lengths) != 1 or any(a.ndim != 1 for a in arrays.values()):
         raise ValueError(f"track {index + 1}: the note columns have different lengths")
     p, s, d, v = (arrays[k] for k in NOTE_COLUMNS)
+    last = MAX_TICK * ppq // PPQ  # the latest tick, in the file's resolution
     if len(p) and (p.min() < 0 or p.max() > 127 or v.min() < 0 or v.max() > 127
-                   or s.min() < 0 or d.min() < 0 or (s + d).max() > MAX_TICK * ppq // PPQ):
+                   or s.min() < 0 or d.min() < 0 or max(s.max(), d.max()) > last
+                   or (s + d).max() > last):
         raise ValueError(f"track {index + 1} has a note outside the valid ranges")
     if ppq != PPQ:
         end = np.rint((s + d) * PPQ / ppq).astype(np.int64)
