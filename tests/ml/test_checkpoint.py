@@ -10,6 +10,7 @@ import pickle
 import pytest
 import torch
 
+from studio.ml import safetensors_header
 from studio.ml.checkpoint import (
     card_path,
     load_checkpoint,
@@ -17,7 +18,6 @@ from studio.ml.checkpoint import (
     save_checkpoint,
     weights_path,
 )
-from studio.ml import safetensors_header
 from studio.ml.errors import CheckpointError, WrongFamilyError
 from studio.ml.registry import create_family
 from studio.paths import SHIPPED_MODELS_DIR

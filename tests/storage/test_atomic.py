@@ -19,7 +19,7 @@ from studio.midi.render import RenderError, render_song
 from studio.music.project import Project, ProjectError, load_project, save_project
 from studio.storage import FileWriteError, atomic_file, remove_stale_temporaries, write_atomically
 from tests.data.folders import generated_song
-from tests.disk_fixtures import fill, full_folder, read_only_folder  # noqa: F401 (fixtures)
+from tests.disk_fixtures import fill
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
