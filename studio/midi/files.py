@@ -10,6 +10,7 @@ file, and the file gets the permissions the umask gives.
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 
@@ -19,21 +20,22 @@ from studio.midi import limits
 from studio.midi.errors import MidiReadError, MidiWriteError
 from studio.midi.parse import ParseError, parse_midi_bytes, song_from_parsed
 from studio.music.song import PPQ, Song, Track
-from studio.storage import name_bytes, write_atomically
+from studio.storage import NotAFileError, name_bytes, open_regular, write_atomically
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        if not path.exists():
-            raise MidiReadError(path, "the file does not exist")
-        if path.is_dir():
-            raise MidiReadError(path, "this is a folder, not a MIDI file")
-        size = path.stat().st_size
-        if size > limits.MAX_FILE_BYTES:
-            raise MidiReadError(path, f"the file is {size / 2**20:.0f} MiB, over the "
-                                      f"{limits.MAX_FILE_BYTES // 2**20} MiB limit")
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limits.MAX_FILE_BYTES:
+                raise MidiReadError(path, f"the file is {size / 2**20:.0f} MiB, over the "
+                                          f"{limits.MAX_FILE_BYTES // 2**20} MiB limit")
             return f.read(limits.MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise MidiReadError(path, "the file does not exist") from None
+    except NotAFileError as e:
+        what = "a folder, not a MIDI file" if e.what == "a folder" else f"{e.what}, not a file"
+        raise MidiReadError(path, f"this is {what}") from None
     except PermissionError:
         raise MidiReadError(path, "permission denied (the file is not readable)") from None
     except OSError as e:

@@ -47,6 +47,7 @@ from studio.storage import (
     JsonInputError,
     loads_bounded,
     read_json,
+    read_regular,
     write_atomically,
 )
 
@@ -243,7 +244,7 @@ def load_checkpoint(path: str | os.PathLike, *, family: str | None = None,
     another family. Raises CheckpointError / WrongFamilyError with the reason."""
     weights = weights_path(path)
     try:
-        data = weights.read_bytes()
+        data = read_regular(weights)
     except FileNotFoundError:
         _json_card(path)  # no card either: says so
         raise CheckpointError(f"{weights}: the weights file is missing") from None

@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any
 
-from studio.storage import JsonInputError, loads_bounded
+from studio.storage import JsonInputError, loads_bounded, open_regular
 
 MAX_HEADER_BYTES = 16 * 2**20
 
@@ -49,7 +49,7 @@ def split(data: bytes) -> tuple[dict[str, Any], int]:
 
 def read_header(path: str | os.PathLike) -> dict[str, Any]:
     """The header of the file at `path`, reading only the header (OSError passes through)."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         total = os.fstat(f.fileno()).st_size
         n = header_length(f.read(8), total)
         return _parse(f.read(n))

@@ -21,7 +21,7 @@ from safetensors.torch import save as save_safetensors
 
 from studio.ml.checkpoint import model_stem
 from studio.ml.errors import CheckpointError
-from studio.storage import loads_bounded, write_atomically
+from studio.storage import loads_bounded, open_regular, read_regular, write_atomically
 
 STATE_FORMAT = "studio-train-state/1"
 
@@ -98,7 +98,7 @@ def read_state_info(path: str | os.PathLike) -> dict[str, Any]:
     without loading the tensors."""
     source = state_path(path)
     try:
-        with open(source, "rb") as f:
+        with open_regular(source) as f:
             header_len = int.from_bytes(f.read(8), "little")
             if not 0 < header_len < 100_000_000:
                 raise ValueError("bad header length")
@@ -116,9 +116,12 @@ def read_state_info(path: str | os.PathLike) -> dict[str, Any]:
 def load_state(path: str | os.PathLike) -> TrainState:
     source = state_path(path)
     try:
-        data = source.read_bytes()
+        data = read_regular(source)
     except FileNotFoundError:
         raise _no_state(source) from None
+    except OSError as e:
+        raise CheckpointError(f"{source}: cannot read the training state ({e.strerror or e})"
+                              ) from None
     try:
         tensors = load_safetensors(data)
         header_len = int.from_bytes(data[:8], "little")

@@ -43,8 +43,10 @@ from studio.music.song import (
 )
 from studio.storage import (
     JsonInputError,
+    NotAFileError,
     atomic_file,
     loads_bounded,
+    open_regular,
     remove_stale_temporaries_of,
     temp_path_for,
 )
@@ -166,13 +168,15 @@ def load_project(path: str | Path) -> Project:
     """Read a project file; raises `ProjectError` with the reason for anything unreadable."""
     path = Path(path)
     try:
-        if path.is_dir():
-            raise ProjectError(path, "this is a folder, not a project file")
-        size = path.stat().st_size
-        if size > MAX_PROJECT_BYTES:
-            raise ProjectError(path, f"the file is {size / 2**20:.0f} MiB, over the "
-                                     f"{MAX_PROJECT_BYTES // 2**20} MiB limit")
-        data = path.read_bytes()
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_PROJECT_BYTES:
+                raise ProjectError(path, f"the file is {size / 2**20:.0f} MiB, over the "
+                                         f"{MAX_PROJECT_BYTES // 2**20} MiB limit")
+            data = f.read(MAX_PROJECT_BYTES + 1)
+    except NotAFileError as e:
+        what = "a folder, not a project file" if e.what == "a folder" else f"{e.what}, not a file"
+        raise ProjectError(path, f"this is {what}") from None
     except FileNotFoundError:
         raise ProjectError(path, "the file does not exist") from None
     except PermissionError:

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from studio.storage.reading import open_regular
+
 # Studio's own documents nest at most 6 levels (a card's metrics history, a project's settings);
 # 64 leaves room for anything a user adds to free-form settings.
 MAX_DEPTH = 64
@@ -67,7 +69,7 @@ def read_json(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
     (FileNotFoundError passes through, so callers can say "missing" their own way)."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             size = os.fstat(f.fileno()).st_size
             if size > max_bytes:
                 raise JsonInputError(f"the file is {size / 2**20:.1f} MiB, over the "
@@ -75,8 +77,6 @@ def read_json(path: str | os.PathLike, max_bytes: int = MAX_BYTES,
             data = f.read(max_bytes + 1)
     except FileNotFoundError:
         raise
-    except IsADirectoryError:
-        raise JsonInputError("this is a folder, not a file", path) from None
     except OSError as e:
         raise JsonInputError(f"cannot read the file ({e.strerror or e})", path) from None
     if len(data) > max_bytes:
