@@ -34,10 +34,17 @@ import numpy as np
 from studio import paths
 from studio.data.dataset import SPLITS, Dataset, Piece, split_for
 from studio.data.errors import DatasetError, DatasetNotFound
-from studio.data.piece_content import LENGTH_LABELS, decode_piece, hist_from_text
+from studio.data.piece_content import LENGTH_LABELS, decode_piece
+from studio.data.store_journal import (  # noqa: F401 (Journal and replay_journal live here too)
+    TRASH_PREFIX,
+    Journal,
+    dataset_lock,
+    replay_journal,
+    sweep_trash,
+)
 from studio.midi.parse import song_from_parsed
 from studio.music.song import Song
-from studio.storage import loads_bounded, read_json, write_atomically
+from studio.storage import read_json, write_atomically
 
 FORMAT = 1
 MAX_MANIFEST_BYTES = 1024 * 2**20  # a million files' records
@@ -114,6 +121,9 @@ class DatasetStore:
         out = []
         if self.root.is_dir():
             for d in sorted(self.root.iterdir()):
+                if d.name.startswith("."):
+                    sweep_trash(d)
+                    continue
                 info = _read_info(d)
                 if info is not None:
                     out.append(info)
@@ -157,6 +167,7 @@ class DatasetStore:
         source = m.source.rstrip("/\\") + os.sep if m.source else ""
         satb_mode = m.options.get("tracks") == "satb"
         pieces = []
+        root = str(self.root)
         for rel, r in m.pieces():
             where = (pieces_dir + r.get("pack", ""), r.get("offset", 0), r.get("stored_bytes", 0))
             meta = dict(r.get("meta", {}))
@@ -164,7 +175,8 @@ class DatasetStore:
             meta["file"] = rel
             satb = _read_satb(*where) if satb_mode else None
             pieces.append(Piece(r["name"], r.get("split") or split_for(r["name"]), source + rel,
-                                satb, meta, partial(load_piece_song, *where, r["name"])))
+                                satb, meta, partial(load_stored_song, root, m.name, r["hash"],
+                                                    *where, r["name"])))
         return Dataset(m.name, pieces, m.description or f"imported from {m.source}",
                        builtin=False, path=folder)
 
@@ -228,9 +240,21 @@ class DatasetStore:
         self._edit(name, change)
 
     def delete(self, name: str) -> None:
+        """Remove the dataset: refused while it is being imported; it leaves the list in one
+        rename (a kill during the removal of its files leaves nothing listed)."""
         if not self.exists(name):
             raise DatasetNotFound(f"no dataset named {name!r}")
-        shutil.rmtree(self.folder(name))
+        folder = self.folder(name)
+        trash = self.root / f"{TRASH_PREFIX}{os.getpid()}-{folder.name}"
+        with dataset_lock(folder, name, busy=f"the dataset {name!r} is being imported (in "
+                          "another window or terminal); cancel that import or let it end, "
+                          "then delete it"):
+            try:
+                os.replace(folder, trash)
+            except OSError as e:
+                raise DatasetError(f"cannot delete the dataset {name!r} "
+                                   f"({e.strerror or e})") from None
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 # ---- pieces, journal and statistics files ----------------------------------------------------
@@ -281,6 +305,28 @@ def _read_stored(pack: str, offset: int, length: int) -> bytes:
     return data
 
 
+def load_stored_song(root: str, dataset: str, content_hash: str, pack: str, offset: int,
+                     length: int, title: str = "") -> Song:
+    """A piece's song from where the dataset was when it was loaded; when another process has
+    imported the dataset again since (its old pack files are gone), from where the manifest
+    on disk says the same music now lies."""
+    try:
+        return load_piece_song(pack, offset, length, title)
+    except DatasetError:
+        try:
+            m = DatasetStore(root).read(dataset)
+        except DatasetError:
+            raise DatasetError(f"the piece {title} cannot be read: the dataset {dataset!r} "
+                               "is gone or damaged") from None
+        for r in m.files.values():
+            if r.get("status") == "ok" and r.get("hash") == content_hash:
+                pieces = str(DatasetStore(root).folder(dataset) / "pieces")
+                return load_piece_song(os.path.join(pieces, r.get("pack", "")),
+                                       r.get("offset", 0), r.get("stored_bytes", 0), title)
+        raise DatasetError(f"the piece {title} is no longer in the dataset {dataset!r} (it "
+                           "was imported again without it); load the dataset again") from None
+
+
 def load_piece_song(pack: str, offset: int, length: int, title: str = "") -> Song:
     try:
         parsed, _ = decode_piece(_read_stored(pack, offset, length))
@@ -311,77 +357,6 @@ def drop_unused_packs(pieces: Path, m: Manifest) -> None:
                 f.unlink(missing_ok=True)
     except OSError:
         pass
-
-
-class Journal:
-    """Append-only JSON lines, handed to the OS every 50 ms and fsynced every 0.5 s.
-    A failed write (full disk) is remembered, not raised: the import goes on."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.error: str | None = None
-        self._last_sync = self._last_flush = 0.0
-        try:
-            self._f = open(path, "a", encoding="utf-8")
-        except OSError as e:
-            self._f = None
-            self.error = e.strerror or str(e)
-
-    def append(self, rel: str, record: dict, hist: tuple | None = None) -> None:
-        if self._f is None:
-            return
-        line = {"rel": rel, "record": record}
-        if hist is not None:
-            line["pitch_hist"], line["length_hist"] = hist
-        try:
-            self._f.write(json.dumps(line, separators=(",", ":")) + "\n")
-            now = time.monotonic()
-            if now - self._last_flush > 0.05:  # to the OS: survives a crash of the app
-                self._f.flush()
-                self._last_flush = now
-            if now - self._last_sync > 0.5:  # to the disk: survives a power cut
-                os.fsync(self._f.fileno())
-                self._last_sync = now
-        except OSError as e:
-            self.error = e.strerror or str(e)
-
-    def close(self) -> None:
-        if self._f is not None:
-            try:
-                self._f.flush()
-                os.fsync(self._f.fileno())
-            except OSError as e:
-                self.error = self.error or e.strerror or str(e)
-            try:
-                self._f.close()
-            except OSError:
-                pass
-            self._f = None
-
-
-def replay_journal(path: Path, m: Manifest) -> int:
-    """Fold journal lines into the manifest; a torn last line (crash mid-write) is ignored."""
-    try:
-        text = path.read_text("utf-8", errors="replace")
-    except FileNotFoundError:
-        return 0
-    except OSError:
-        return 0
-    n = 0
-    for line in text.splitlines():
-        try:
-            entry = loads_bounded(line)
-            m.files[entry["rel"]] = entry["record"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        if "pitch_hist" in entry:
-            try:
-                m.hists[entry["record"]["hash"]] = (hist_from_text(entry["pitch_hist"]),
-                                                    hist_from_text(entry["length_hist"]))
-            except (ValueError, TypeError):
-                pass  # recomputed from the piece when statistics need it
-        n += 1
-    return n
 
 
 def _read_stats(file: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
