@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,7 +119,7 @@ def _load_npz(file: Path) -> dict[str, np.ndarray] | None:
     try:
         with np.load(file, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except (OSError, ValueError, KeyError, EOFError):  # missing, damaged or not ours: recompute
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged: recompute
         return None
 
 

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import time
+import zipfile
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -34,6 +35,7 @@ import numpy as np
 from studio import paths
 from studio.data.dataset import SPLITS, Dataset, Piece, split_for
 from studio.data.errors import DatasetError, DatasetNotFound
+from studio.data.manifest_checks import checked_record, _number, _table, _text, _whole
 from studio.data.piece_content import LENGTH_LABELS, decode_piece
 from studio.data.store_journal import (  # noqa: F401 (Journal and replay_journal live here too)
     TRASH_PREFIX,
@@ -149,13 +151,16 @@ class DatasetStore:
             raise DatasetError(f"the dataset {name!r} cannot be read ({e})") from None
         if raw.get("name") != name:
             raise DatasetNotFound(f"no dataset named {name!r}")
-        m = Manifest(raw["name"], raw.get("source", ""), raw.get("options", {}),
-                     raw.get("description", ""), raw.get("created", 0.0),
-                     raw.get("updated", 0.0), bool(raw.get("complete")), raw.get("files", {}))
+        files = raw.get("files", {})
+        m = Manifest(name, as_text(raw.get("source")), as_table(raw.get("options")),
+                     as_text(raw.get("description")), as_number(raw.get("created")),
+                     as_number(raw.get("updated")), raw.get("complete") is True,
+                     files if isinstance(files, dict) else {})
         m.hists = _read_stats(folder / "stats.npz")
         replayed = replay_journal(folder / "journal.jsonl", m)
         if replayed:
             m.complete = False
+        m.files = {rel: checked_record(r) for rel, r in m.files.items() if isinstance(rel, str)}
         return m
 
     def load(self, name: str, manifest: Manifest | None = None) -> Dataset:
@@ -273,27 +278,33 @@ def _manifest_bytes(m: Manifest) -> bytes:
 
 
 def _read_info(folder: Path) -> dict | None:
+    """The summary of the dataset in `folder` (each field of the type the lists expect)."""
     try:
         info = read_json(folder / "info.json", max_bytes=2**20)
         if not isinstance(info, dict) or not isinstance(info.get("name"), str):
             raise ValueError("damaged")
-        if (folder / "journal.jsonl").exists():
-            info["complete"] = False  # an import is running or was interrupted
-        return info
     except (OSError, ValueError):
-        pass
-    try:  # older or damaged info: the manifest has it all
-        raw = read_json(folder / "manifest.json", max_bytes=MAX_MANIFEST_BYTES)
-        if not isinstance(raw, dict) or not isinstance(raw.get("files", {}), dict):
+        info = None
+    if info is None:  # older or damaged info: the manifest has it all
+        try:
+            raw = read_json(folder / "manifest.json", max_bytes=MAX_MANIFEST_BYTES)
+        except (OSError, ValueError):
             return None
-    except (OSError, ValueError):
-        return None
-    ok = [r for r in raw.get("files", {}).values() if r.get("status") == "ok"]
-    return {"name": raw.get("name", folder.name), "pieces": len(ok),
-            "complete": bool(raw.get("complete")), "source": raw.get("source", ""),
-            "problems": sum(1 for r in raw.get("files", {}).values()
-                            if r.get("status") in PROBLEM_STATUSES)}
-
+        files = raw.get("files") if isinstance(raw, dict) else None
+        if not isinstance(files, dict) or not isinstance(raw.get("name", ""), str):
+            return None
+        records = [r for r in files.values() if isinstance(r, dict)]
+        info = {"name": raw.get("name", folder.name), "complete": raw.get("complete") is True,
+                "pieces": sum(1 for r in records if r.get("status") == "ok"),
+                "source": raw.get("source", ""),
+                "problems": sum(1 for r in records if r.get("status") in PROBLEM_STATUSES)}
+    out = {"name": info["name"], "complete": info.get("complete") is True,
+           "pieces": info["pieces"] if is_whole(info.get("pieces")) else 0,
+           "problems": info["problems"] if is_whole(info.get("problems")) else 0,
+           "source": as_text(info.get("source")), "updated": as_number(info.get("updated"))}
+    if (folder / "journal.jsonl").exists():
+        out["complete"] = False  # an import is running or was interrupted
+    return out
 
 
 def _read_stored(pack: str, offset: int, length: int) -> bytes:
@@ -363,9 +374,10 @@ def _read_stats(file: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     try:
         with np.load(file, allow_pickle=False) as z:
             hashes, pitch, length = z["hashes"], z["pitch"], z["length"]
-    except (OSError, ValueError, KeyError):
-        return {}
-    if pitch.shape[1:] != (128,) or length.shape[1:] != (len(LENGTH_LABELS),):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return {}  # missing or damaged: recomputed from the pieces when needed
+    if pitch.shape[1:] != (128,) or length.shape[1:] != (len(LENGTH_LABELS),) or \
+            not len(hashes) == len(pitch) == len(length) or hashes.ndim != 1:
         return {}
     return {str(h): (pitch[i].astype(np.int64), length[i].astype(np.int64))
             for i, h in enumerate(hashes)}
