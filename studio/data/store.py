@@ -35,7 +35,7 @@ import numpy as np
 from studio import paths
 from studio.data.dataset import SPLITS, Dataset, Piece, split_for
 from studio.data.errors import DatasetError, DatasetNotFound
-from studio.data.manifest_checks import checked_record, _number, _table, _text, _whole
+from studio.data.manifest_checks import as_number, as_table, as_text, checked_record, is_whole
 from studio.data.piece_content import LENGTH_LABELS, decode_piece
 from studio.data.store_journal import (  # noqa: F401 (Journal and replay_journal live here too)
     TRASH_PREFIX,
