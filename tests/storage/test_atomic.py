@@ -174,3 +174,17 @@ def test_a_song_survives_the_writes_whole(tmp_path):
     assert back.note_count == song.note_count
     assert np.array_equal(np.sort([n.pitch for t in back.tracks for n in t.notes]),
                           np.sort([n.pitch for t in song.tracks for n in t.notes]))
+
+
+def test_training_that_fills_the_disk_stops_with_one_line_and_no_debris(full_folder, tmp_path):
+    fill(full_folder)
+    filler = full_folder / "filler.bin"
+    os.truncate(filler, max(0, filler.stat().st_size - 8192))  # room for the check, not a model
+    run = _cli(["train", "--model", "gru", "--hidden", "64", "--embedding", "32", "--layers", "1",
+                "--window", "16", "--threads", "1", "--epochs", "1", "--steps-per-epoch", "1",
+                "--dataset", "jsb", "--output", full_folder / "model"], tmp_path)
+    assert run.returncode == 2, run.stderr
+    last = run.stderr.splitlines()[-1]  # after the progress lines: one line, no traceback
+    assert last == (f"studio: error: cannot write {full_folder / 'model.safetensors'}: "
+                    "No space left on device") and "Traceback" not in run.stderr
+    assert sorted(p.name for p in full_folder.iterdir()) == ["filler.bin"]

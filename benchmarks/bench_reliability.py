@@ -1,0 +1,453 @@
+"""Reliability (issue 19): attacks tried per area and how many held, and the peak memory of the
+worst MIDI file of each event kind beside the file's size.
+
+An attack holds when the studio either does the work or refuses with its own error, in one
+line naming the file, within the time limits, losing nothing already on disk. The attacks are
+the fuzz suite's cases (`tests/fuzz/cases.py`, seeded, from real files) plus the named attacks
+of issue 19. Peak memory is measured in a fresh process per file: the app process (`read_song`,
+as the window and every command call it) and the isolated parser process beside it.
+
+    python benchmarks/bench_reliability.py          # prints the tables (markdown)
+    python benchmarks/bench_reliability.py --reference ../other-checkout   # and its floods
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("STUDIO_HOME", tempfile.mkdtemp(prefix="studio-bench-home-"))
+
+from benchmarks._common import machine  # noqa: E402
+from tests.fuzz import cases as fuzz  # noqa: E402
+from tests.midi import hostile_files  # noqa: E402
+
+MB = 2**20
+
+
+class Area:
+    def __init__(self, name: str) -> None:
+        self.name, self.tried, self.held, self.failures = name, 0, 0, []
+
+    def check(self, label: str, attack) -> None:
+        """Run one attack: it holds when it returns True without an unexpected exception."""
+        self.tried += 1
+        try:
+            ok = attack()
+        except Exception as e:  # an unexpected exception is an attack that did not hold
+            ok, label = False, f"{label}: {type(e).__name__}: {str(e)[:120]}"
+        if ok:
+            self.held += 1
+        else:
+            self.failures.append(label)
+
+
+def _one_line(error: Exception, name: str) -> bool:
+    return "\n" not in str(error) and name in str(error)
+
+
+# ---- areas ------------------------------------------------------------------------------------
+
+def midi_area(work: Path) -> Area:
+    from studio.midi import MidiReadError, read_song
+
+    area = Area("MIDI files")
+
+    def read(data: bytes, name: str = "case.mid"):
+        path = work / name
+        path.write_bytes(data)
+
+        def attack() -> bool:
+            try:
+                read_song(path)
+                return True
+            except MidiReadError as e:
+                return _one_line(e, str(path))
+        return attack
+
+    for label, data in fuzz.midi_cases(200, seed=19):
+        area.check(label, read(data))
+    from studio.midi import limits
+
+    over = {"controllers": limits.MAX_CONTROLS, "pitch bends": limits.MAX_PITCH_BENDS,
+            "tempo": limits.MAX_TEMPOS, "time signatures": limits.MAX_SIGNATURES,
+            "key signatures": limits.MAX_SIGNATURES, "lyrics": limits.MAX_OTHER_EVENTS}
+    for kind, limit in over.items():
+        area.check(f"{kind} past the limit", read(hostile_files.event_flood(kind, limit + 1)))
+    fifo = work / "pipe.mid"
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(fifo)
+
+        def pipe() -> bool:
+            try:
+                read_song(fifo)
+            except MidiReadError as e:
+                return "pipe" in str(e)
+            return False
+        area.check("a FIFO named .mid", pipe)
+    odd = os.fsencode(work) + b"/caf\xe9\xff.mid"
+    with open(odd, "wb") as f:
+        f.write(fuzz.midi_seeds()[0])
+    area.check("a file name that is not UTF-8", lambda: read_song(os.fsdecode(odd)) is not None)
+    return area
+
+
+def project_area(work: Path) -> Area:
+    from studio.midi import MidiWriteError, write_song
+    from studio.music.project import Project, ProjectError, load_project, save_project
+
+    area = Area("Projects")
+    path = work / "case.studio"
+
+    def attack_for(data: bytes):
+        def attack() -> bool:
+            path.write_bytes(data)
+            try:
+                project = load_project(path)
+            except ProjectError as e:
+                return _one_line(e, path.name)
+            save_project(work / "again.studio", project)
+            if load_project(work / "again.studio").song.note_count != project.song.note_count:
+                return False
+            try:
+                write_song(project.song, work / "export.mid")
+            except MidiWriteError as e:
+                return _one_line(e, "export.mid")
+            return True
+        return attack
+
+    for label, data in fuzz.json_cases(fuzz.project_seeds(), 100, seed=19):
+        area.check(label, attack_for(data))
+    for mspq in (1, 5999, 0xFFFFFF):  # extreme tempos from real MIDI files
+        from studio.midi import read_song_bytes
+
+        track = (b"\x00\xff\x51\x03" + mspq.to_bytes(3, "big") + b"\x00\x90\x3c\x64\x83\x60"
+                 b"\x80\x3c\x00\x00\xff\x2f\x00")
+        data = (b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x01\xe0MTrk"
+                + len(track).to_bytes(4, "big") + track)
+        song = read_song_bytes(data, "tempo.mid")
+
+        def tempo(song=song) -> bool:
+            save_project(work / "tempo.studio", Project(song))
+            return load_project(work / "tempo.studio").song.note_count == 1
+        area.check(f"tempo {60_000_000 / mspq:.1f} qpm saved and opened", tempo)
+    return area
+
+
+def model_area(work: Path) -> Area:
+    from studio.ml import safetensors_header
+    from studio.ml.checkpoint import load_checkpoint, save_checkpoint
+    from studio.ml.errors import StudioMLError
+    from studio.ml.library import list_models
+    from studio.ml.registry import create_family
+    from studio.paths import user_models_dir
+
+    area = Area("Model files")
+    library = user_models_dir()
+    tiny = {"hidden": 16, "embedding": 8, "layers": 1, "window": 16}
+    family = create_family("gru", tiny)
+    save_checkpoint(work / "tiny", family, family.build())
+    current = (work / "tiny.json").read_bytes(), (work / "tiny.safetensors").read_bytes()
+    rng = random.Random(19)
+    seeds = fuzz.card_seeds()
+    for i in range(60):
+        stem, card, weights = seeds[i % len(seeds)]
+        kind = i % 4
+        if kind == 0:
+            files = (fuzz.mutate_json(card, rng), weights)
+        elif kind == 1:
+            files = (card, fuzz.mutate_bytes(weights[:4096], rng) + weights[4096:])
+        elif kind == 2:
+            header, _ = safetensors_header.split(current[1])
+            meta = dict(safetensors_header.metadata(header))
+            meta["studio_card"] = fuzz.mutate_json(meta["studio_card"].encode(), rng).decode(
+                "utf-8", "surrogatepass")
+            try:
+                files = (current[0], safetensors_header.with_metadata(current[1], meta))
+            except UnicodeEncodeError:
+                files = current
+        else:
+            files = (current[0], fuzz.mutate_bytes(current[1][:2048], rng) + current[1][2048:])
+
+        def attack(i=i, files=files) -> bool:
+            (library / f"case{i}.json").write_bytes(files[0])
+            (library / f"case{i}.safetensors").write_bytes(files[1])
+            entry = {e.name: e for e in list_models()}[f"case{i}"]
+            _ = (entry.model, entry.dataset, entry.modes, entry.best_metrics, entry.created)
+            try:
+                load_checkpoint(library / f"case{i}")
+            except StudioMLError as e:
+                return _one_line(e, f"case{i}")
+            return True
+        area.check(f"model file mutation {i}", attack)
+    import torch
+
+    for bad in (float("nan"), float("inf")):
+        state = {k: v.clone() for k, v in family.build().state_dict().items()}
+        next(iter(state.values())).view(-1)[0] = bad
+
+        def nonfinite(state=state) -> bool:
+            save_checkpoint(work / "bad", family, state)
+            try:
+                load_checkpoint(work / "bad")
+            except StudioMLError as e:
+                return "NaN or infinite" in str(e)
+            return False
+        area.check(f"{bad} weights", nonfinite)
+    del torch
+    area.check("kills while saving", lambda: _kills_while_saving(work, tiny))
+    return area
+
+
+def _kills_while_saving(work: Path, tiny: dict) -> bool:
+    """12 SIGKILLs of a writer saving two models in turn: each time the model on disk loads
+    and its card is its own."""
+    target = work / "killed"
+    script = textwrap.dedent(f"""
+        import json, os, signal, time
+        import torch
+        torch.set_num_threads(1)
+        from studio.ml.checkpoint import load_checkpoint, read_card, save_checkpoint
+        from studio.ml.registry import create_family
+        family = create_family("gru", {tiny!r})
+        models = [family.build(), family.build()]
+        save_checkpoint({str(target)!r}, family, models[1], {{"round": -1}})  # the old model
+        ok = 0
+        for k in range(12):
+            pid = os.fork()
+            if pid == 0:
+                i = 1000 * k
+                while True:
+                    save_checkpoint({str(target)!r}, family, models[i % 2], {{"round": i}})
+                    i += 1
+            time.sleep(0.03 + 0.011 * k)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            try:
+                loaded = load_checkpoint({str(target)!r})
+                ok += read_card({str(target)!r})["round"] == loaded.card["round"]
+            except Exception:
+                pass
+        print(ok)
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    return run.stdout.strip() == "12"
+
+
+def dataset_area(work: Path) -> Area:
+    import shutil
+
+    from studio.data.errors import DatasetError
+    from studio.data.importer import import_folder
+    from studio.data.store import DatasetStore
+    from studio.midi import write_song
+
+    area = Area("Dataset folders")
+    music = work / "music"
+    music.mkdir()
+    shutil.copyfile(fuzz.SEEDS / "bach_format0.mid", music / "bach_format0.mid")
+    for i, song in enumerate(fuzz.seed_songs()):
+        write_song(song, music / f"chorale {i}.mid")
+    with open(os.fsencode(music) + b"/caf\xe9\xff.mid", "wb") as f:
+        f.write(fuzz.midi_seeds()[1])
+    template_store = DatasetStore(work / "template")
+    import_folder(music, "fuzz set", store=template_store, workers=1)
+    template = template_store.folder("fuzz set")
+    rng = random.Random(1019)
+    targets = ["manifest.json", "manifest.json", "info.json", "stats.npz", "pack"]
+    for i in range(40):
+        root = work / f"root{i}"
+        shutil.copytree(template, root / template.name)
+        target = rng.choice(targets)
+        path = rng.choice(sorted((root / template.name / "pieces").iterdir())) \
+            if target == "pack" else root / template.name / target
+        data = path.read_bytes()
+        path.write_bytes(fuzz.mutate_json(data, rng) if target.endswith(".json")
+                         else fuzz.mutate_bytes(data, rng))
+
+        def attack(root=root) -> bool:
+            store = DatasetStore(root)
+            for name in store.names():
+                try:
+                    for piece in store.load(name).pieces:
+                        try:
+                            piece.song()
+                        except DatasetError as e:
+                            if "\n" in str(e):
+                                return False
+                except DatasetError as e:
+                    if "\n" in str(e):
+                        return False
+            return True
+        area.check(f"damaged {target} {i}", attack)
+    return area
+
+
+def write_area(work: Path) -> Area:
+    from studio.midi import write_song
+    from studio.music.project import Project, save_project
+    from studio.storage import write_atomically
+
+    area = Area("Writes")
+    song = fuzz.seed_songs()[0]
+    for mask, mode in ((0o022, 0o644), (0o002, 0o664), (0o077, 0o600)):
+        old = os.umask(mask)
+        try:
+            write_song(song, work / f"m{mask}.mid")
+            save_project(work / f"p{mask}.studio", Project(song))
+        finally:
+            os.umask(old)
+        area.check(f"umask {mask:03o} gives {mode:o}",
+                   lambda mask=mask, mode=mode: all(
+                       os.stat(work / f).st_mode & 0o777 == mode
+                       for f in (f"m{mask}.mid", f"p{mask}.studio")))
+    target = work / "killed.bin"
+    write_atomically(target, b"old" * 1000)
+    script = textwrap.dedent(f"""
+        import os, time
+        from studio.storage import write_atomically
+        for k in range(20):
+            pid = os.fork()
+            if pid == 0:
+                while True:
+                    write_atomically({str(target)!r}, bytes([65 + k % 2]) * 3_000_000)
+            time.sleep(0.02 + 0.007 * k)
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            data = open({str(target)!r}, "rb").read()
+            print(len(data) in (3000, 3_000_000) and len(set(data)) == 1, flush=True)
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+    for i, line in enumerate(run.stdout.split()):
+        area.check(f"kill {i} during a write", lambda line=line: line == "True")
+    write_atomically(target, b"after")
+    area.check("no debris after the kills", lambda: not [
+        p for p in work.iterdir() if p.name.startswith(".killed.bin.")])
+    return area
+
+
+# ---- memory per event kind --------------------------------------------------------------------
+
+_MEASURE = textwrap.dedent("""
+    import json, sys, time
+    from studio.midi import MidiReadError, read_song
+    from studio.midi.isolation import shared_parser
+
+    def peak_kb(pid="self"):  # VmHWM: this address space's peak (ru_maxrss survives exec)
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+
+    parser = shared_parser()
+    parser.warm_up()
+    base = peak_kb()
+    t0 = time.perf_counter()
+    try:
+        song = read_song(sys.argv[1])
+        outcome = "read"
+    except MidiReadError as e:
+        outcome = "refused: " + e.reason
+    seconds = time.perf_counter() - t0
+    proc = parser._proc
+    child = peak_kb(proc.pid) if proc is not None and proc.poll() is None else 0
+    print(json.dumps({"outcome": outcome, "seconds": seconds, "base_kb": base,
+                      "app_kb": peak_kb(), "parser_kb": child}))
+    parser.close()
+""")
+
+
+def measure(path: Path, code: Path = REPO) -> dict:
+    """Read `path` in a fresh process running the studio at `code` (this checkout, or the
+    reference one)."""
+    run = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], capture_output=True,
+                         text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(code)})
+    if run.returncode != 0:
+        return {"outcome": f"crashed ({run.returncode}): {run.stderr[-200:]}", "seconds": 0,
+                "base_kb": 0, "app_kb": 0, "parser_kb": 0}
+    return json.loads(run.stdout)
+
+
+def _short(outcome: str) -> str:
+    return outcome if len(outcome) < 60 else outcome[:57] + "..."
+
+
+def memory_table(work: Path, reference: Path | None) -> list[str]:
+    from studio.midi import limits
+
+    at_limit = {"controllers": limits.MAX_CONTROLS, "pitch bends": limits.MAX_PITCH_BENDS,
+                "tempo": limits.MAX_TEMPOS, "time signatures": limits.MAX_SIGNATURES,
+                "key signatures": limits.MAX_SIGNATURES, "notes": limits.MAX_NOTES,
+                "lyrics": limits.MAX_OTHER_EVENTS}
+    flood_bytes = 43 * 10**6  # the size of the issue's 15-million-controller file
+    rows = ["| event kind | file | size | outcome | app peak (baseline) | parser peak | time |"
+            + (" reference: outcome, app peak, parser peak, time |" if reference else ""),
+            "|---|---|---:|---|---:|---:|---:|" + ("---|" if reference else "")]
+    for kind in hostile_files.KINDS:
+        files = []
+        if kind in at_limit:
+            files.append((f"{at_limit[kind]:,} events (the limit)",
+                          hostile_files.event_flood(kind, at_limit[kind])))
+        files.append(("43 MB flood", hostile_files.flood_for_size(kind, flood_bytes)))
+        for label, data in files:
+            path = work / "flood.mid"
+            path.write_bytes(data)
+            r = measure(path)
+            row = (f"| {kind} | {label} | {len(data) / MB:.1f} MiB | {_short(r['outcome'])} | "
+                   f"{r['app_kb'] / 1024:.0f} MiB ({r['base_kb'] / 1024:.0f}) | "
+                   f"{r['parser_kb'] / 1024:.0f} MiB | {r['seconds']:.1f} s |")
+            if reference is not None:
+                ref = measure(path, reference) if label.endswith("flood") else None
+                row += (f" {_short(ref['outcome'])}, {ref['app_kb'] / 1024:.0f} MiB, "
+                        f"{ref['parser_kb'] / 1024:.0f} MiB, {ref['seconds']:.1f} s |"
+                        if ref else " |")
+            rows.append(row)
+            path.unlink()
+    return rows
+
+
+def main() -> None:
+    import argparse
+
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reference", type=Path, help="another checkout of the studio (say, "
+                        "before this work) whose reading of the 43 MB floods is measured beside")
+    args = parser.parse_args()
+
+    torch.set_num_threads(1)
+    work = Path(tempfile.mkdtemp(prefix="studio-reliability-"))
+    t0 = time.perf_counter()
+    areas = []
+    for make in (midi_area, project_area, model_area, dataset_area, write_area):
+        folder = work / make.__name__
+        folder.mkdir()
+        areas.append(make(folder))
+    print(f"Machine: {machine()}; attacks took {time.perf_counter() - t0:.0f} s\n")
+    print("| area | attacks tried | held |")
+    print("|---|---:|---:|")
+    for a in areas:
+        print(f"| {a.name} | {a.tried} | {a.held} |")
+    print(f"| all | {sum(a.tried for a in areas)} | {sum(a.held for a in areas)} |")
+    for a in areas:
+        for f in a.failures:
+            print(f"did not hold: {a.name}: {f}")
+    print()
+    for row in memory_table(work, args.reference):
+        print(row)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    main()
