@@ -25,7 +25,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The studio under test: this checkout, or (for the reference column) another one, whose
+# `studio` package comes first on the path; the attacks themselves come from this checkout.
+CODE = Path(os.environ.get("STUDIO_BENCH_CODE", REPO)).resolve()
 sys.path.insert(0, str(REPO))
+if CODE != REPO:
+    sys.path.insert(0, str(CODE))
 os.environ.setdefault("STUDIO_HOME", tempfile.mkdtemp(prefix="studio-bench-home-"))
 
 from benchmarks._common import machine  # noqa: E402
@@ -50,6 +55,12 @@ class Area:
             self.held += 1
         else:
             self.failures.append(label)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _one_line(error: Exception, name: str) -> bool:
@@ -145,7 +156,6 @@ def project_area(work: Path) -> Area:
 
 
 def model_area(work: Path) -> Area:
-    from studio.ml import safetensors_header
     from studio.ml.checkpoint import load_checkpoint, save_checkpoint
     from studio.ml.errors import StudioMLError
     from studio.ml.library import list_models
@@ -168,6 +178,12 @@ def model_area(work: Path) -> Area:
         elif kind == 1:
             files = (card, fuzz.mutate_bytes(weights[:4096], rng) + weights[4096:])
         elif kind == 2:
+            try:
+                from studio.ml import safetensors_header
+            except ImportError:  # a studio without cards inside the weights
+                files = current
+                area.check(f"model file mutation {i}", lambda: False)
+                continue
             header, _ = safetensors_header.split(current[1])
             meta = dict(safetensors_header.metadata(header))
             meta["studio_card"] = fuzz.mutate_json(meta["studio_card"].encode(), rng).decode(
@@ -241,7 +257,7 @@ def _kills_while_saving(work: Path, tiny: dict) -> bool:
         print(ok)
     """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(CODE)})
     return run.stdout.strip() == "12"
 
 
@@ -297,7 +313,6 @@ def dataset_area(work: Path) -> Area:
 def write_area(work: Path) -> Area:
     from studio.midi import write_song
     from studio.music.project import Project, save_project
-    from studio.storage import write_atomically
 
     area = Area("Writes")
     song = fuzz.seed_songs()[0]
@@ -312,29 +327,34 @@ def write_area(work: Path) -> Area:
                    lambda mask=mask, mode=mode: all(
                        os.stat(work / f).st_mode & 0o777 == mode
                        for f in (f"m{mask}.mid", f"p{mask}.studio")))
-    target = work / "killed.bin"
-    write_atomically(target, b"old" * 1000)
+    target = work / "killed.mid"
+    write_song(song, target)
     script = textwrap.dedent(f"""
         import os, time
-        from studio.storage import write_atomically
+        from studio.midi import read_song, write_song
+        from studio.music import Note, Song, Track
+        songs = [Song([Track("p", notes=[Note(60 + (i + k) % 12, i * 60, 60, 90)
+                                        for i in range(150_000)])]) for k in range(2)]
         for k in range(20):
             pid = os.fork()
             if pid == 0:
                 while True:
-                    write_atomically({str(target)!r}, bytes([65 + k % 2]) * 3_000_000)
-            time.sleep(0.02 + 0.007 * k)
+                    write_song(songs[k % 2], {str(target)!r})
+            time.sleep(0.05 + 0.01 * k)
             os.kill(pid, 9)
             os.waitpid(pid, 0)
-            data = open({str(target)!r}, "rb").read()
-            print(len(data) in (3000, 3_000_000) and len(set(data)) == 1, flush=True)
+            print(read_song({str(target)!r}, isolated=False).note_count == 150_000, flush=True)
     """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
-    for i, line in enumerate(run.stdout.split()):
-        area.check(f"kill {i} during a write", lambda line=line: line == "True")
-    write_atomically(target, b"after")
-    area.check("no debris after the kills", lambda: not [
-        p for p in work.iterdir() if p.name.startswith(".killed.bin.")])
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(CODE)})
+    lines = run.stdout.split()
+    for i in range(20):
+        area.check(f"kill {i} during a MIDI export",
+                   lambda i=i: i < len(lines) and lines[i] == "True")
+    write_song(song, target)
+    area.check("umask mode and no debris after the kills", lambda: not [
+        p for p in work.iterdir() if p.name.startswith(".killed.mid.")]
+        and os.stat(target).st_mode & 0o777 == 0o666 & ~_umask())
     return area
 
 
@@ -371,7 +391,8 @@ def measure(path: Path, code: Path = REPO) -> dict:
     """Read `path` in a fresh process running the studio at `code` (this checkout, or the
     reference one)."""
     run = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], capture_output=True,
-                         text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(code)})
+                         text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(code)},
+                         cwd=path.parent)  # not this checkout: `-c` puts the cwd on the path
     if run.returncode != 0:
         return {"outcome": f"crashed ({run.returncode}): {run.stderr[-200:]}", "seconds": 0,
                 "base_kb": 0, "app_kb": 0, "parser_kb": 0}
@@ -416,6 +437,28 @@ def memory_table(work: Path, reference: Path | None) -> list[str]:
     return rows
 
 
+def run_areas(work: Path) -> list[Area]:
+    areas = []
+    for make in (midi_area, project_area, model_area, dataset_area, write_area):
+        folder = work / make.__name__
+        folder.mkdir()
+        areas.append(make(folder))
+    return areas
+
+
+def reference_areas(reference: Path) -> dict[str, tuple[int, int, list[str]]]:
+    """The same attacks on the studio at `reference` (a fresh process, its own home)."""
+    env = {**os.environ, "STUDIO_BENCH_CODE": str(reference), "PYTHONPATH": str(reference),
+           "STUDIO_HOME": tempfile.mkdtemp(prefix="studio-bench-reference-")}
+    run = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--areas-only"],
+                         capture_output=True, text=True, timeout=1800, env=env,
+                         cwd=tempfile.gettempdir())
+    if run.returncode != 0:
+        raise SystemExit(f"the reference run failed: {run.stderr[-2000:]}")
+    return {name: (tried, held, failures)
+            for name, tried, held, failures in json.loads(run.stdout.splitlines()[-1])}
+
+
 def main() -> None:
     import argparse
 
@@ -423,26 +466,39 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reference", type=Path, help="another checkout of the studio (say, "
-                        "before this work) whose reading of the 43 MB floods is measured beside")
+                        "before this work): the same attacks and floods are run on it, beside")
+    parser.add_argument("--areas-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
     torch.set_num_threads(1)
     work = Path(tempfile.mkdtemp(prefix="studio-reliability-"))
     t0 = time.perf_counter()
-    areas = []
-    for make in (midi_area, project_area, model_area, dataset_area, write_area):
-        folder = work / make.__name__
-        folder.mkdir()
-        areas.append(make(folder))
-    print(f"Machine: {machine()}; attacks took {time.perf_counter() - t0:.0f} s\n")
-    print("| area | attacks tried | held |")
-    print("|---|---:|---:|")
+    areas = run_areas(work)
+    if args.areas_only:
+        print(json.dumps([[a.name, a.tried, a.held, a.failures] for a in areas]))
+        return
+    took = time.perf_counter() - t0
+    ref = reference_areas(args.reference) if args.reference else {}
+    print(f"Machine: {machine()}; attacks took {took:.0f} s\n")
+    print("| area | attacks tried | held |" + (" held by the reference |" if ref else ""))
+    print("|---|---:|---:|" + ("---:|" if ref else ""))
     for a in areas:
-        print(f"| {a.name} | {a.tried} | {a.held} |")
-    print(f"| all | {sum(a.tried for a in areas)} | {sum(a.held for a in areas)} |")
+        print(f"| {a.name} | {a.tried} | {a.held} |"
+              + (f" {ref[a.name][1]} of {ref[a.name][0]} |" if ref else ""))
+    total = sum(a.tried for a in areas), sum(a.held for a in areas)
+    print(f"| all | {total[0]} | {total[1]} |"
+          + (f" {sum(v[1] for v in ref.values())} of {sum(v[0] for v in ref.values())} |"
+             if ref else ""))
     for a in areas:
         for f in a.failures:
             print(f"did not hold: {a.name}: {f}")
+    for name, (_, _, failures) in ref.items():
+        kinds: dict[str, int] = {}
+        for f in failures:
+            kind = f.split(":", 1)[-1].strip().split(":", 1)[0] if ":" in f else f
+            kinds[kind] = kinds.get(kind, 0) + 1
+        if kinds:
+            print(f"reference, {name}: " + ", ".join(f"{n}x {k}" for k, n in
+                                                   sorted(kinds.items(), key=lambda x: -x[1])))
     print()
     for row in memory_table(work, args.reference):
         print(row)
