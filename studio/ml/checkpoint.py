@@ -56,6 +56,9 @@ WEIGHTS_SUFFIX = ".safetensors"
 CARD_SUFFIX = ".json"
 CARD_KEY = "studio_card"
 MAX_CARD_BYTES = 8 * 2**20
+# The largest weights file loaded (the shipped models are 1-13 MB): a file that claims to be a
+# model but would fill the memory is refused before it is read.
+MAX_WEIGHTS_BYTES = int(os.environ.get("STUDIO_MAX_MODEL_BYTES", 4 * 2**30))
 
 
 def model_stem(path: str | os.PathLike) -> Path:
@@ -244,7 +247,10 @@ def load_checkpoint(path: str | os.PathLike, *, family: str | None = None,
     another family. Raises CheckpointError / WrongFamilyError with the reason."""
     weights = weights_path(path)
     try:
-        data = read_regular(weights)
+        data = read_regular(weights, MAX_WEIGHTS_BYTES)
+        if len(data) > MAX_WEIGHTS_BYTES:
+            raise CheckpointError(f"{weights}: the file is over the "
+                                  f"{MAX_WEIGHTS_BYTES / 2**30:g} GiB limit of a model file")
     except FileNotFoundError:
         _json_card(path)  # no card either: says so
         raise CheckpointError(f"{weights}: the weights file is missing") from None

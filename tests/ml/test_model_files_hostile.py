@@ -118,3 +118,26 @@ def test_a_model_whose_json_copy_is_missing_or_stale_loads_and_is_listed(tmp_pat
     assert not entry.problem and entry.card["round"] == 2
     assert json.loads(json.dumps(entry.card))["weights"]["file"] == "mine.safetensors"
     assert torch.isfinite(next(load_checkpoint(entry.path).model.parameters())).all()
+
+
+def test_resume_says_when_the_state_of_a_stopped_run_was_never_written(tmp_path):
+    from studio.ml.train_state import read_state_info
+
+    family = create_family("gru", TINY_LSTM)
+    save_checkpoint(tmp_path / "stopped", family, family.build(), {"status": "cancelled"})
+    with pytest.raises(CheckpointError, match="training state of this stopped run was never "
+                                              "written .* train it again with --force"):
+        read_state_info(tmp_path / "stopped")
+    save_checkpoint(tmp_path / "done", family, family.build(), {"status": "completed"})
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        read_state_info(tmp_path / "done")
+
+
+def test_a_weights_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from studio.ml import checkpoint
+
+    family = create_family("gru", TINY_LSTM)
+    save_checkpoint(tmp_path / "big", family, family.build())
+    monkeypatch.setattr(checkpoint, "MAX_WEIGHTS_BYTES", 1000)
+    with pytest.raises(CheckpointError, match="big.safetensors: the file is over the"):
+        load_checkpoint(tmp_path / "big")
