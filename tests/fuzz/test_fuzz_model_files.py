@@ -41,7 +41,7 @@ def _cases(current: tuple[bytes, bytes]) -> list[tuple[str, bytes | None, bytes]
             header, _ = safetensors_header.split(current[1])
             meta = dict(safetensors_header.metadata(header))
             meta["studio_card"] = mutate_json(meta["studio_card"].encode(), rng).decode(
-                "utf-8", "surrogatepass")
+                "utf-8", "replace")
             try:
                 data = safetensors_header.with_metadata(current[1], meta)
             except UnicodeEncodeError:
