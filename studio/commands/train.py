@@ -168,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
         raise StudioMLError("--resume needs the --output of the run to continue")
     output = Path(args.output) if args.output else \
         paths.user_models_dir() / f"{args.model}-{args.dataset}"
+    check_writable(weights_path(output), make_folder=True)  # a read-only or full disk: now
     if args.resume:  # the stopped run's settings, unless given again (e.g. more --epochs)
         from studio.ml.train_state import read_state_info
 
@@ -186,7 +187,6 @@ def run(args: argparse.Namespace) -> int:
     if weights_path(output).exists() and not (args.resume or args.force):
         raise StudioMLError(f"{weights_path(output)} exists; choose another --output, "
                             "--force to replace it, or --resume to continue its run")
-    check_writable(weights_path(output), make_folder=True)  # a read-only or full disk: now
     main = is_main_process()
     callbacks: list[Any] = []
     if main and not args.quiet:
