@@ -64,5 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         message = user_message(e)
         if message is None:
             raise
-        print(f"studio: error: {message}", file=sys.stderr)
+        from studio.storage.names import printable
+
+        print(f"studio: error: {printable(message)}", file=sys.stderr)
         return 2

@@ -44,7 +44,12 @@ def user_models_dir() -> Path:
 
 
 def recovery_dir() -> Path:
-    return _sub("recovery")
+    """The autosaves; lock files left by killed sessions without an autosave are swept."""
+    from studio.storage.session_locks import remove_orphan_locks
+
+    folder = _sub("recovery")
+    remove_orphan_locks(folder)
+    return folder
 
 
 def runs_dir() -> Path:

@@ -1,6 +1,6 @@
 """The import contracts of pyproject.toml hold: no Qt below studio.ui, ui -> ml -> data -> midi ->
-music, the ui features independent of each other, and sibling packages and modules importing each
-other in one direction only."""
+music, studio.storage below them all, the ui features independent of each other, and sibling
+packages and modules importing each other in one direction only."""
 
 import subprocess
 import sys

@@ -10,6 +10,7 @@ from studio.data import BUILTIN, load_dataset
 from studio.data.piece_content import LENGTH_LABELS
 from studio.data.statistics import dataset_statistics
 from studio.data.store import DatasetStore
+from studio.storage.names import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,9 +39,9 @@ def list_datasets() -> None:
         ds = store.load(name)
         c = m.counts()
         state = "" if m.complete else "  (import interrupted: import again to continue)"
-        rows.append((name, str(len(ds)), "/".join(str(len(ds.split(s)))
-                                                 for s in ("train", "valid", "test")),
-                     str(c["bad"] + c["duplicate"] + c["filtered"]), m.source + state))
+        rows.append((printable(name), str(len(ds)), "/".join(str(len(ds.split(s)))
+                                                            for s in ("train", "valid", "test")),
+                     str(c["bad"] + c["duplicate"] + c["filtered"]), printable(m.source) + state))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4])
@@ -49,7 +50,7 @@ def list_datasets() -> None:
 def show(name: str) -> None:
     ds = load_dataset(name)
     s = dataset_statistics(ds)
-    print(f"{name}: {ds.description}")
+    print(f"{printable(name)}: {printable(ds.description)}")
     print(f"  pieces   {s.pieces} (train {s.splits['train']}, valid {s.splits['valid']}, "
           f"test {s.splits['test']}), {s.notes} notes, {_hours(s.seconds)}")
     rng = s.pitch_range()
@@ -69,7 +70,7 @@ def show(name: str) -> None:
     print(f"  problems {len(problems)}")
     for rel, r in problems:
         reason = r.get("reason") or r.get("status")
-        print(f"    {r.get('status'):9s} {rel}: {reason}")
+        print(f"    {printable(r.get('status')):9s} {printable(rel)}: {printable(reason)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,5 +84,6 @@ def run(args: argparse.Namespace) -> int:
         show(args.name)
     else:
         DatasetStore().delete(args.name)
-        print(f"deleted the dataset {args.name!r} (the MIDI files in its folder are untouched)")
+        print(f"deleted the dataset {printable(repr(args.name))} (the MIDI files in its folder "
+              "are untouched)")
     return 0

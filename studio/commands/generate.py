@@ -182,13 +182,14 @@ def run(args: argparse.Namespace) -> int:
     from studio.midi import read_song, write_song
     from studio.ml.generation import generate
     from studio.music.song import Song
+    from studio.storage import check_writable
 
     if args.input is None and args.mode != "melody":
         raise GenerateArgumentError(f"{args.mode} needs an input MIDI file")
     song = read_song(args.input) if args.input else Song()
     request = build_request(args, song)
     paths = output_paths(Path(args.output), args.count)
-    paths[0].parent.mkdir(parents=True, exist_ok=True)
+    check_writable(paths[0])  # like render and map: a missing folder is an error, said now
     written = 0
 
     def save(candidate) -> None:

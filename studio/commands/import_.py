@@ -14,6 +14,7 @@ import time
 
 from studio.data.importer import ImportProgress, import_folder
 from studio.data.piece_content import TRACK_SELECTIONS, ImportOptions
+from studio.storage.names import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,7 +69,7 @@ def print_problems(title: str, items: list[tuple[str, str]], limit: int = 20) ->
         return
     print(f"{title} ({len(items)}):")
     for rel, reason in items[:limit]:
-        print(f"  {rel}: {reason}")
+        print(f"  {printable(rel)}: {printable(reason)}")
     if len(items) > limit:
         print(f"  ... and {len(items) - limit} more (studio datasets show NAME lists them all)")
 
@@ -89,12 +90,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         line.finish()
-    print(report.summary())
+    print(printable(report.summary()))
     print_problems("Unreadable files", report.bad)
     print_problems("Duplicates skipped", [(a, f"same as {b}") for a, b in report.duplicates])
     print_problems("Filtered out", report.filtered)
     for w in report.warnings:
-        print(f"warning: {w}")
+        print(f"warning: {printable(w)}")
     if report.cancelled:
         print("Run the same command again to continue where it stopped.")
         return 130

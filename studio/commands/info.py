@@ -7,6 +7,7 @@ import argparse
 from studio.midi import read_song
 from studio.music.keys import estimate_key, key_name, pitch_class_histogram, pitch_name
 from studio.music.timing import duration_seconds
+from studio.storage.names import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def _fmt_time(seconds: float) -> str:
 
 
 def describe_song(song, name: str) -> str:
-    lines = [name]
+    lines = [printable(name)]
     tempo = song.tempos[0].qpm if song.tempos else 120.0
     tempo_text = f"{tempo:.1f} qpm" + (f" ({len(song.tempos)} tempo changes)"
                                        if len(song.tempos) > 1 else "")
@@ -46,7 +47,7 @@ def describe_song(song, name: str) -> str:
         if t.notes:
             lo, hi = min(n.pitch for n in t.notes), max(n.pitch for n in t.notes)
             rng = f"  {pitch_name(lo)}-{pitch_name(hi)}"
-        lines.append(f"  {i:3d}. {t.name or '(unnamed)':24.24s} {kind}  ch {t.channel + 1:2d}  "
+        lines.append(f"  {i:3d}. {printable(t.name) or '(unnamed)':24.24s} {kind}  ch {t.channel + 1:2d}  "
                      f"{len(t.notes):6d} notes{rng}")
     return "\n".join(lines)
 

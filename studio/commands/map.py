@@ -56,16 +56,13 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
-    from studio.ml.analysis.errors import AnalysisError
     from studio.ml.analysis.features import HandcraftedFeatures
     from studio.ml.analysis.style_map import build_style_map
+    from studio.storage import check_writable
 
     width, height = _size(args.size)
-    folder = Path(args.output).parent
-    if not folder.is_dir():  # before any work, not after it
-        raise AnalysisError(f"cannot write {args.output}: the folder {folder} does not exist")
+    check_writable(args.output)  # before any work, not after it (no folder, a read-only disk)
     choice = "autoencoder" if args.features == "learned" else args.features
     if choice in HANDCRAFTED:
         extractor = HandcraftedFeatures(invariant=choice == "invariant")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from studio.storage.names import printable
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list the shipped and your trained models",
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
                      str(len(e.card.get("metrics", []))), _size(e.size_bytes),
                      "shipped" if e.shipped else "yours", ",".join(e.modes) or "-",
                      e.created[:10]])
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    widths = [max(len(printable(x)) for x in col) for col in zip(head, *rows)]
     for cells in [head, *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip())
+        print("  ".join(printable(c).ljust(w) for c, w in zip(cells, widths)).rstrip())
     return 0

@@ -154,11 +154,13 @@ def run(args: argparse.Namespace) -> int:
     from studio.ml.registry import create_family
     from studio.ml.train_config import TrainConfig
     from studio.ml.trainer import Trainer
+    from studio.storage import check_writable
 
     if args.resume and not args.output:
         raise StudioMLError("--resume needs the --output of the run to continue")
     output = Path(args.output) if args.output else \
         paths.user_models_dir() / f"{args.model}-{args.dataset}"
+    check_writable(weights_path(output), make_folder=True)  # a read-only or full disk: now
     start = None
     info = None
     if args.resume:

@@ -8,9 +8,8 @@ only through `Dataset.split(name)` and the pieces' `song()` / `satb`, never thro
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studio.music.song import Song
+from studio.storage import atomic_path, name_bytes
 
 if TYPE_CHECKING:
     from studio.midi.parse import ParsedMidi
@@ -98,13 +98,13 @@ class Dataset:
 
     def fingerprint(self) -> str:
         """A short hash of the pieces' names, splits and music, recorded in model cards."""
-        h = hashlib.sha256(self.name.encode())
+        h = hashlib.sha256(name_bytes(self.name))
         for p in self.pieces:
-            h.update(f"{p.name}\0{p.split}\0".encode())
+            h.update(name_bytes(f"{p.name}\0{p.split}\0"))
             if p.satb is not None:
                 h.update(np.ascontiguousarray(p.satb).tobytes())
             else:
-                h.update(p.source.encode())
+                h.update(name_bytes(p.source))
                 h.update(str(p.metadata.get("content_hash", "")).encode())
         return h.hexdigest()[:16]
 
@@ -112,7 +112,7 @@ class Dataset:
 def split_for(name: str, valid_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
     """Deterministic split by piece name: the same piece lands in the same split on every
     machine and every import, whatever else is in the dataset."""
-    x = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") / 2**64
+    x = int.from_bytes(hashlib.sha256(name_bytes(name)).digest()[:8], "big") / 2**64
     if x < test_fraction:
         return "test"
     if x < test_fraction + valid_fraction:
@@ -124,29 +124,22 @@ def _load_npz(file: Path) -> dict[str, np.ndarray] | None:
     try:
         with np.load(file, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
-    except (OSError, ValueError, KeyError, EOFError):  # missing, damaged or not ours: recompute
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged: recompute
         return None
 
 
 def _save_npz(file: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write atomically; a cache that cannot be written (full disk, object arrays) stays in
-    memory only."""
+    """Write atomically (`studio.storage.atomic_path`); a cache that cannot be written (full
+    disk, object arrays) stays in memory only."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         for old in file.parent.glob(file.name.rsplit("-", 1)[0] + "-*.npz"):
             old.unlink(missing_ok=True)  # the same representation for older pieces
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".npz.tmp", dir=file.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
-        with np.load(tmp, allow_pickle=False) as z:  # refuse what would need pickle to load
-            for k in z.files:
-                z[k]
-        os.replace(tmp, file)
+        with atomic_path(file) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **{k: np.asarray(v) for k, v in arrays.items()})
+            with np.load(tmp, allow_pickle=False) as z:  # refuse what would need pickle to load
+                for k in z.files:
+                    z[k]
     except (OSError, ValueError, TypeError):
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass

@@ -12,7 +12,6 @@ reported and skipped. A full disk ends no import: the files that could not be st
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 import uuid
@@ -24,7 +23,14 @@ from pathlib import Path
 from studio.data.errors import DatasetError
 from studio.data.import_worker import MUSICXML_SUFFIXES
 from studio.data.piece_content import LENGTH_LABELS, ImportOptions, hist_from_text
-from studio.data.store import DatasetStore, Journal, Manifest, check_name, drop_unused_packs
+from studio.data.store import (
+    DatasetStore,
+    Journal,
+    Manifest,
+    check_name,
+    dataset_lock,
+    drop_unused_packs,
+)
 from studio.data.worker_pool import Job, WorkerPool
 from studio.midi import limits
 
@@ -152,32 +158,8 @@ def import_folder(folder: str | Path, name: str, options: ImportOptions | None =
     folder = folder.resolve()
     store = store or DatasetStore()
     options = options or ImportOptions()
-    with _import_lock(store.folder(name), name):
+    with dataset_lock(store.folder(name), name):
         return _import(folder, name, options, store, progress, cancel, workers, pool, t0)
-
-
-@contextlib.contextmanager
-def _import_lock(dest: Path, name: str):
-    """One import per dataset at a time, across processes (the panel and the command line)."""
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-        f = open(dest / ".lock", "a+")
-    except OSError as e:
-        raise DatasetError(f"cannot write the dataset {name!r} ({e.strerror or e})") from None
-    try:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks here; imports are not run twice there
-            fcntl = None
-        if fcntl is not None:
-            try:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                raise DatasetError(f"the dataset {name!r} is being imported already (in "
-                                   "another window or terminal)") from None
-        yield
-    finally:
-        f.close()  # releases the lock
 
 
 def _import(folder: Path, name: str, options: ImportOptions, store: DatasetStore, progress,

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import time
+import zipfile
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -34,12 +35,21 @@ import numpy as np
 from studio import paths
 from studio.data.dataset import SPLITS, Dataset, Piece, split_for
 from studio.data.errors import DatasetError, DatasetNotFound
-from studio.data.piece_content import LENGTH_LABELS, decode_piece, hist_from_text
-from studio.midi.files import atomic_write_bytes
+from studio.data.manifest_checks import as_number, as_table, as_text, checked_record, is_whole
+from studio.data.piece_content import LENGTH_LABELS, decode_piece
+from studio.data.store_journal import (  # noqa: F401 (Journal and replay_journal live here too)
+    TRASH_PREFIX,
+    Journal,
+    dataset_lock,
+    replay_journal,
+    sweep_trash,
+)
 from studio.midi.parse import song_from_parsed
 from studio.music.song import Song
+from studio.storage import read_json, write_atomically
 
 FORMAT = 1
+MAX_MANIFEST_BYTES = 1024 * 2**20  # a million files' records
 PROBLEM_STATUSES = ("bad", "duplicate", "filtered")
 
 
@@ -113,6 +123,9 @@ class DatasetStore:
         out = []
         if self.root.is_dir():
             for d in sorted(self.root.iterdir()):
+                if d.name.startswith("."):
+                    sweep_trash(d)
+                    continue
                 info = _read_info(d)
                 if info is not None:
                     out.append(info)
@@ -129,20 +142,25 @@ class DatasetStore:
     def read(self, name: str) -> Manifest:
         folder = self.folder(name)
         try:
-            raw = json.loads((folder / "manifest.json").read_text("utf-8"))
+            raw = read_json(folder / "manifest.json", max_bytes=MAX_MANIFEST_BYTES)
+            if not isinstance(raw, dict):
+                raise ValueError("the manifest is not a table")
         except FileNotFoundError:
             raise DatasetNotFound(f"no dataset named {name!r}") from None
         except (OSError, ValueError) as e:
             raise DatasetError(f"the dataset {name!r} cannot be read ({e})") from None
         if raw.get("name") != name:
             raise DatasetNotFound(f"no dataset named {name!r}")
-        m = Manifest(raw["name"], raw.get("source", ""), raw.get("options", {}),
-                     raw.get("description", ""), raw.get("created", 0.0),
-                     raw.get("updated", 0.0), bool(raw.get("complete")), raw.get("files", {}))
+        files = raw.get("files", {})
+        m = Manifest(name, as_text(raw.get("source")), as_table(raw.get("options")),
+                     as_text(raw.get("description")), as_number(raw.get("created")),
+                     as_number(raw.get("updated")), raw.get("complete") is True,
+                     files if isinstance(files, dict) else {})
         m.hists = _read_stats(folder / "stats.npz")
         replayed = replay_journal(folder / "journal.jsonl", m)
         if replayed:
             m.complete = False
+        m.files = {rel: checked_record(r) for rel, r in m.files.items() if isinstance(rel, str)}
         return m
 
     def load(self, name: str, manifest: Manifest | None = None) -> Dataset:
@@ -154,6 +172,7 @@ class DatasetStore:
         source = m.source.rstrip("/\\") + os.sep if m.source else ""
         satb_mode = m.options.get("tracks") == "satb"
         pieces = []
+        root = str(self.root)
         for rel, r in m.pieces():
             where = (pieces_dir + r.get("pack", ""), r.get("offset", 0), r.get("stored_bytes", 0))
             meta = dict(r.get("meta", {}))
@@ -161,7 +180,8 @@ class DatasetStore:
             meta["file"] = rel
             satb = _read_satb(*where) if satb_mode else None
             pieces.append(Piece(r["name"], r.get("split") or split_for(r["name"]), source + rel,
-                                satb, meta, partial(load_piece_song, *where, r["name"])))
+                                satb, meta, partial(load_stored_song, root, m.name, r["hash"],
+                                                    *where, r["name"])))
         return Dataset(m.name, pieces, m.description or f"imported from {m.source}",
                        builtin=False, path=folder)
 
@@ -172,13 +192,13 @@ class DatasetStore:
         folder.mkdir(parents=True, exist_ok=True)
         m.updated = time.time()
         _write_stats(folder / "stats.npz", m)
-        atomic_write_bytes(folder / "manifest.json", _manifest_bytes(m))
+        write_atomically(folder / "manifest.json", _manifest_bytes(m))
         (folder / "journal.jsonl").unlink(missing_ok=True)
         counts = m.counts()
         info = {"name": m.name, "pieces": counts["ok"], "complete": m.complete,
                 "problems": counts["bad"] + counts["duplicate"] + counts["filtered"],
                 "source": m.source, "updated": m.updated}
-        atomic_write_bytes(folder / "info.json", json.dumps(info).encode())
+        write_atomically(folder / "info.json", json.dumps(info).encode())
 
     def _edit(self, name: str, change) -> Manifest:
         m = self.read(name)
@@ -225,9 +245,21 @@ class DatasetStore:
         self._edit(name, change)
 
     def delete(self, name: str) -> None:
+        """Remove the dataset: refused while it is being imported; it leaves the list in one
+        rename (a kill during the removal of its files leaves nothing listed)."""
         if not self.exists(name):
             raise DatasetNotFound(f"no dataset named {name!r}")
-        shutil.rmtree(self.folder(name))
+        folder = self.folder(name)
+        trash = self.root / f"{TRASH_PREFIX}{os.getpid()}-{folder.name}"
+        with dataset_lock(folder, name, busy=f"the dataset {name!r} is being imported (in "
+                          "another window or terminal); cancel that import or let it end, "
+                          "then delete it"):
+            try:
+                os.replace(folder, trash)
+            except OSError as e:
+                raise DatasetError(f"cannot delete the dataset {name!r} "
+                                   f"({e.strerror or e})") from None
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 # ---- pieces, journal and statistics files ----------------------------------------------------
@@ -246,23 +278,33 @@ def _manifest_bytes(m: Manifest) -> bytes:
 
 
 def _read_info(folder: Path) -> dict | None:
+    """The summary of the dataset in `folder` (each field of the type the lists expect)."""
     try:
-        info = json.loads((folder / "info.json").read_text("utf-8"))
-        if (folder / "journal.jsonl").exists():
-            info["complete"] = False  # an import is running or was interrupted
-        return info
+        info = read_json(folder / "info.json", max_bytes=2**20)
+        if not isinstance(info, dict) or not isinstance(info.get("name"), str):
+            raise ValueError("damaged")
     except (OSError, ValueError):
-        pass
-    try:  # older or damaged info: the manifest has it all
-        raw = json.loads((folder / "manifest.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    ok = [r for r in raw.get("files", {}).values() if r.get("status") == "ok"]
-    return {"name": raw.get("name", folder.name), "pieces": len(ok),
-            "complete": bool(raw.get("complete")), "source": raw.get("source", ""),
-            "problems": sum(1 for r in raw.get("files", {}).values()
-                            if r.get("status") in PROBLEM_STATUSES)}
-
+        info = None
+    if info is None:  # older or damaged info: the manifest has it all
+        try:
+            raw = read_json(folder / "manifest.json", max_bytes=MAX_MANIFEST_BYTES)
+        except (OSError, ValueError):
+            return None
+        files = raw.get("files") if isinstance(raw, dict) else None
+        if not isinstance(files, dict) or not isinstance(raw.get("name", ""), str):
+            return None
+        records = [r for r in files.values() if isinstance(r, dict)]
+        info = {"name": raw.get("name", folder.name), "complete": raw.get("complete") is True,
+                "pieces": sum(1 for r in records if r.get("status") == "ok"),
+                "source": raw.get("source", ""),
+                "problems": sum(1 for r in records if r.get("status") in PROBLEM_STATUSES)}
+    out = {"name": info["name"], "complete": info.get("complete") is True,
+           "pieces": info["pieces"] if is_whole(info.get("pieces")) else 0,
+           "problems": info["problems"] if is_whole(info.get("problems")) else 0,
+           "source": as_text(info.get("source")), "updated": as_number(info.get("updated"))}
+    if (folder / "journal.jsonl").exists():
+        out["complete"] = False  # an import is running or was interrupted
+    return out
 
 
 def _read_stored(pack: str, offset: int, length: int) -> bytes:
@@ -272,6 +314,28 @@ def _read_stored(pack: str, offset: int, length: int) -> bytes:
     if len(data) != length:
         raise ValueError("the stored piece is cut short")
     return data
+
+
+def load_stored_song(root: str, dataset: str, content_hash: str, pack: str, offset: int,
+                     length: int, title: str = "") -> Song:
+    """A piece's song from where the dataset was when it was loaded; when another process has
+    imported the dataset again since (its old pack files are gone), from where the manifest
+    on disk says the same music now lies."""
+    try:
+        return load_piece_song(pack, offset, length, title)
+    except DatasetError:
+        try:
+            m = DatasetStore(root).read(dataset)
+        except DatasetError:
+            raise DatasetError(f"the piece {title} cannot be read: the dataset {dataset!r} "
+                               "is gone or damaged") from None
+        for r in m.files.values():
+            if r.get("status") == "ok" and r.get("hash") == content_hash:
+                pieces = str(DatasetStore(root).folder(dataset) / "pieces")
+                return load_piece_song(os.path.join(pieces, r.get("pack", "")),
+                                       r.get("offset", 0), r.get("stored_bytes", 0), title)
+        raise DatasetError(f"the piece {title} is no longer in the dataset {dataset!r} (it "
+                           "was imported again without it); load the dataset again") from None
 
 
 def load_piece_song(pack: str, offset: int, length: int, title: str = "") -> Song:
@@ -306,84 +370,14 @@ def drop_unused_packs(pieces: Path, m: Manifest) -> None:
         pass
 
 
-class Journal:
-    """Append-only JSON lines, handed to the OS every 50 ms and fsynced every 0.5 s.
-    A failed write (full disk) is remembered, not raised: the import goes on."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.error: str | None = None
-        self._last_sync = self._last_flush = 0.0
-        try:
-            self._f = open(path, "a", encoding="utf-8")
-        except OSError as e:
-            self._f = None
-            self.error = e.strerror or str(e)
-
-    def append(self, rel: str, record: dict, hist: tuple | None = None) -> None:
-        if self._f is None:
-            return
-        line = {"rel": rel, "record": record}
-        if hist is not None:
-            line["pitch_hist"], line["length_hist"] = hist
-        try:
-            self._f.write(json.dumps(line, separators=(",", ":")) + "\n")
-            now = time.monotonic()
-            if now - self._last_flush > 0.05:  # to the OS: survives a crash of the app
-                self._f.flush()
-                self._last_flush = now
-            if now - self._last_sync > 0.5:  # to the disk: survives a power cut
-                os.fsync(self._f.fileno())
-                self._last_sync = now
-        except OSError as e:
-            self.error = e.strerror or str(e)
-
-    def close(self) -> None:
-        if self._f is not None:
-            try:
-                self._f.flush()
-                os.fsync(self._f.fileno())
-            except OSError as e:
-                self.error = self.error or e.strerror or str(e)
-            try:
-                self._f.close()
-            except OSError:
-                pass
-            self._f = None
-
-
-def replay_journal(path: Path, m: Manifest) -> int:
-    """Fold journal lines into the manifest; a torn last line (crash mid-write) is ignored."""
-    try:
-        text = path.read_text("utf-8", errors="replace")
-    except FileNotFoundError:
-        return 0
-    except OSError:
-        return 0
-    n = 0
-    for line in text.splitlines():
-        try:
-            entry = json.loads(line)
-            m.files[entry["rel"]] = entry["record"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        if "pitch_hist" in entry:
-            try:
-                m.hists[entry["record"]["hash"]] = (hist_from_text(entry["pitch_hist"]),
-                                                    hist_from_text(entry["length_hist"]))
-            except (ValueError, TypeError):
-                pass  # recomputed from the piece when statistics need it
-        n += 1
-    return n
-
-
 def _read_stats(file: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     try:
         with np.load(file, allow_pickle=False) as z:
             hashes, pitch, length = z["hashes"], z["pitch"], z["length"]
-    except (OSError, ValueError, KeyError):
-        return {}
-    if pitch.shape[1:] != (128,) or length.shape[1:] != (len(LENGTH_LABELS),):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return {}  # missing or damaged: recomputed from the pieces when needed
+    if pitch.shape[1:] != (128,) or length.shape[1:] != (len(LENGTH_LABELS),) or \
+            not len(hashes) == len(pitch) == len(length) or hashes.ndim != 1:
         return {}
     return {str(h): (pitch[i].astype(np.int64), length[i].astype(np.int64))
             for i, h in enumerate(hashes)}
@@ -397,4 +391,4 @@ def _write_stats(file: Path, m: Manifest) -> None:
 
     buf = io.BytesIO()
     np.savez(buf, hashes=np.array(keep, dtype="U32"), pitch=pitch, length=length)
-    atomic_write_bytes(file, buf.getvalue())
+    write_atomically(file, buf.getvalue())

@@ -4,14 +4,14 @@ Reading goes through the isolated parser process (see `studio.midi.isolation`) a
 `MidiReadError`. Writing produces a type-1 file at 480 PPQ: a conductor track with tempo, time and
 key signatures, then one track per instrument with its name and program change, drums on channel
 10. The writer encodes events with numpy (no per-event Python objects) and replaces the target
-file atomically, so a failed write never leaves half a file.
+file atomically (`studio.storage.write_atomically`), so a failed write never leaves half a
+file, and the file gets the permissions the umask gives.
 """
 
 from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,20 +20,22 @@ from studio.midi import limits
 from studio.midi.errors import MidiReadError, MidiWriteError
 from studio.midi.parse import ParseError, parse_midi_bytes, song_from_parsed
 from studio.music.song import PPQ, Song, Track
+from studio.storage import NotAFileError, name_bytes, open_regular, write_atomically
 
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        if not path.exists():
-            raise MidiReadError(path, "the file does not exist")
-        if path.is_dir():
-            raise MidiReadError(path, "this is a folder, not a MIDI file")
-        size = path.stat().st_size
-        if size > limits.MAX_FILE_BYTES:
-            raise MidiReadError(path, f"the file is {size / 2**20:.0f} MiB, over the "
-                                      f"{limits.MAX_FILE_BYTES // 2**20} MiB limit")
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limits.MAX_FILE_BYTES:
+                raise MidiReadError(path, f"the file is {size / 2**20:.0f} MiB, over the "
+                                          f"{limits.MAX_FILE_BYTES // 2**20} MiB limit")
             return f.read(limits.MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise MidiReadError(path, "the file does not exist") from None
+    except NotAFileError as e:
+        what = "a folder, not a MIDI file" if e.what == "a folder" else f"{e.what}, not a file"
+        raise MidiReadError(path, f"this is {what}") from None
     except PermissionError:
         raise MidiReadError(path, "permission denied (the file is not readable)") from None
     except OSError as e:
@@ -156,7 +158,7 @@ def _track_body(track: Track, channel: int) -> bytes:
     i += len(pb)
     msgs[i:i + n] = np.stack([np.full(n, 0x90 | channel), pitch, vel], axis=1) if n else msgs[i:i]
     idx = np.lexsort((seq, order, ticks))
-    head = _meta(0, 0x03, track.name.encode("utf-8"))
+    head = _meta(0, 0x03, name_bytes(track.name))
     head += bytes([0, 0xC0 | channel, track.program & 0x7F])
     body, last = _encode_events(ticks[idx], msgs[idx].astype(np.uint8), sizes[idx])
     return head + body + _meta(0, 0x2F, b"")
@@ -165,8 +167,8 @@ def _track_body(track: Track, channel: int) -> bytes:
 def _conductor_body(song: Song) -> bytes:
     events: list[tuple[int, int, bytes]] = []  # (tick, order, payload without delta)
     if song.title:
-        events.append((0, 0, bytes([0xFF, 0x03]) + _varlen(len(song.title.encode()))
-                       + song.title.encode()))
+        title = name_bytes(song.title)
+        events.append((0, 0, bytes([0xFF, 0x03]) + _varlen(len(title)) + title))
     for ts in song.time_signatures:
         dd = max(0, int(ts.denominator).bit_length() - 1)
         events.append((ts.tick, 1, bytes([0xFF, 0x58, 4, ts.numerator & 0xFF, dd, 24, 8])))
@@ -199,24 +201,6 @@ def song_to_midi_bytes(song: Song) -> bytes:
     return header + b"".join(chunks)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, fsync, then rename over `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def write_song(song: Song, path: str | Path) -> None:
     """Write a type-1 MIDI file atomically; raises `MidiWriteError` with the reason."""
     path = Path(path)
@@ -225,6 +209,6 @@ def write_song(song: Song, path: str | Path) -> None:
     except ValueError as e:
         raise MidiWriteError(path, str(e)) from None
     try:
-        atomic_write_bytes(path, data)
+        write_atomically(path, data)
     except OSError as e:
         raise MidiWriteError(path, f"cannot write the file ({e.strerror or e})") from None

@@ -122,8 +122,8 @@ def parse_midi_bytes(data: bytes) -> ParsedMidi:
     """Parse a Standard MIDI File's bytes; raises ParseError with a reason."""
     import symusic  # imported here: the parent process never needs the native parser
 
-    data = unwrap_riff(data)
     try:
+        data = unwrap_riff(data)
         header = prescan(data)
     except ValueError as e:
         raise ParseError(str(e)) from None
@@ -145,7 +145,10 @@ def parse_midi_bytes(data: bytes) -> ParsedMidi:
             scan.has_note = len(_symusic_parse(symusic, _single_chunk_file(chunk, ppq), "")
                                 .tracks) > 0
         if not scan.has_note and scan.channel is not None:
-            scan = scan_track(chunk, collect=True)
+            try:
+                scan = scan_track(chunk, collect=True)
+            except ValueError as e:  # past an event limit
+                raise ParseError(str(e)) from None
         scans.append(scan)
     try:
         score = _symusic_parse(symusic, data, "")
@@ -153,6 +156,7 @@ def parse_midi_bytes(data: bytes) -> ParsedMidi:
         score = None  # parse chunk by chunk: say which track is corrupt, or read past junk
     if score is not None:
         _check_note_count(score.note_num())
+        _check_event_counts([score])
         noted = [s for s in scans if s.has_note]
         one_per_chunk = len(noted) == len(score.tracks)
         if all(s.has_note or s.channel is None for s in scans):
@@ -171,6 +175,7 @@ def parse_midi_bytes(data: bytes) -> ParsedMidi:
         total += score.note_num()
         _check_note_count(total)
         scores.append(score)
+        _check_event_counts(scores)
     return _collect(scores, [[s] for s in scans], ppq, header.format)
 
 
@@ -189,6 +194,29 @@ def _symusic_parse(symusic, data: bytes, where: str):
 def _check_note_count(total: int) -> None:
     if total > limits.MAX_NOTES:
         raise ParseError(f"more than {limits.MAX_NOTES} notes (the limit)")
+
+
+def _check_event_counts(scores) -> None:
+    """Every event kind within its limit (`studio.midi.limits`), checked on the parser's counts
+    before any array is built, so a file of millions of controllers never reaches the app."""
+    counts = {"controller events": 0, "pitch bends": 0, "tempo changes": 0,
+              "time signatures": 0, "key signatures": 0, "lyric and marker events": 0}
+    for score in scores:
+        counts["tempo changes"] += len(score.tempos)
+        counts["time signatures"] += len(score.time_signatures)
+        counts["key signatures"] += len(score.key_signatures)
+        counts["lyric and marker events"] += len(score.markers)
+        for t in score.tracks:
+            counts["controller events"] += len(t.controls)
+            counts["pitch bends"] += len(t.pitch_bends)
+            counts["lyric and marker events"] += len(t.lyrics)
+    most = {"controller events": limits.MAX_CONTROLS, "pitch bends": limits.MAX_PITCH_BENDS,
+            "tempo changes": limits.MAX_TEMPOS, "time signatures": limits.MAX_SIGNATURES,
+            "key signatures": limits.MAX_SIGNATURES,
+            "lyric and marker events": limits.MAX_OTHER_EVENTS}
+    for kind, n in counts.items():
+        if n > most[kind]:
+            raise ParseError(f"more than {most[kind]} {kind} (the limit)")
 
 
 def _collect(scores, scan_groups, ppq: int, midi_format: int) -> ParsedMidi:

@@ -117,8 +117,13 @@ def scan_track(chunk: bytes, max_bytes: int | None = None, collect: bool = False
             out.program = chunk[pos] & 0x7F
         elif collect and kind == 0xB0 and pos + 1 < end:
             out.controls.append((tick, chunk[pos] & 0x7F, chunk[pos + 1] & 0x7F))
+            if len(out.controls) > limits.MAX_CONTROLS:
+                raise PrescanError(f"more than {limits.MAX_CONTROLS} controller events "
+                                   "(the limit)")
         elif collect and kind == 0xE0 and pos + 1 < end:
             out.bends.append((tick, ((chunk[pos + 1] & 0x7F) << 7 | (chunk[pos] & 0x7F)) - 8192))
+            if len(out.bends) > limits.MAX_PITCH_BENDS:
+                raise PrescanError(f"more than {limits.MAX_PITCH_BENDS} pitch bends (the limit)")
         pos += 1 if kind in (0xC0, 0xD0) else 2
     return out
 

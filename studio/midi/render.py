@@ -3,16 +3,15 @@
 Events are applied at their exact sample, so a rendered file has no timing jitter. Rendering is a
 plain function with a `progress(fraction)` callback and a `cancel()` check between blocks (the UI
 runs it on a worker thread; `studio render` runs it in the terminal). WAV files are 16-bit stereo,
-written to a temporary file and renamed, so a cancelled or failed render leaves nothing behind.
-A render can be normalized: its peak brought to a level such as -1 dBFS (a full song from the
-synth peaks near -14 dBFS, a single piano line near -25).
+written through `studio.storage.atomic_file`, so a cancelled or failed render leaves nothing
+behind and the file gets the permissions the umask gives. A render can be normalized: its peak
+brought to a level such as -1 dBFS (a full song from the synth peaks near -14 dBFS, a single
+piano line near -25).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import numpy as np
 from studio.midi.sequence import compile_events
 from studio.midi.synth import SAMPLE_RATE, SoundFontSynth
 from studio.music.song import Song
+from studio.storage import FileWriteError, atomic_file
 
 BLOCK_FRAMES = 4096
 TAIL_SECONDS = 1.5  # let the last notes ring out
@@ -126,15 +126,9 @@ def render_song(song: Song, path: str | Path, soundfont: str | Path | None = Non
         if progress is not None:
             progress = (lambda p: lambda f: p(0.5 + f / 2))(progress)
     synth = SoundFontSynth(soundfont, sample_rate)
-    if not path.parent.is_dir():
-        raise RenderError(f"cannot write {path}: the folder {path.parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise RenderError(f"cannot write {path}: {e.strerror or e}") from None
     frames, peak = 0, 0.0
     try:
-        with os.fdopen(fd, "wb") as f, wave.open(f, "wb") as w:
+        with atomic_file(path) as f, wave.open(f, "wb") as w:
             w.setnchannels(2)
             w.setsampwidth(2)
             w.setframerate(sample_rate)
@@ -145,13 +139,6 @@ def render_song(song: Song, path: str | Path, soundfont: str | Path | None = Non
                     peak = max(peak, float(np.abs(block).max()))
                 w.writeframes((np.clip(block, -1.0, 1.0) * 32767).astype("<i2").tobytes())
                 frames += len(block)
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise RenderError(f"cannot write {path}: {e.strerror or e}") from None
-        raise
+    except FileWriteError as e:
+        raise RenderError(str(e)) from None
     return RenderResult(path, frames / sample_rate, frames, peak)

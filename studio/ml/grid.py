@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.ml.callbacks import TrainingCallback, TrainingControl
-from studio.ml.checkpoint import atomic_write_bytes, card_path, weights_path
+from studio.ml.checkpoint import read_card, rewrite_card, weights_path
 from studio.ml.commandline import train_command
 from studio.ml.errors import ConfigError, NonFiniteLossError, TrainingOutOfMemoryError
 from studio.ml.family import Family
@@ -33,6 +33,7 @@ from studio.ml.knobs import config_from_dict, config_to_dict, knobs_of
 from studio.ml.registry import create_family, family_class
 from studio.ml.train_config import TrainConfig
 from studio.ml.trainer import Trainer
+from studio.storage import write_atomically
 
 if TYPE_CHECKING:
     from studio.data import Dataset
@@ -171,8 +172,7 @@ def run_grid(model: str, dataset: Dataset, grid: dict[str, Sequence[Any]],
         if out is not None and best is not None:
             source = work / f"run-{best.index:03d}"
             checkpoint = weights_path(out)
-            os.replace(weights_path(source), checkpoint)
-            card = json.loads(card_path(source).read_text())
+            card = read_card(source)
             family, start = _row_family(model, best.params, settings, start_from)
             config = config_from_dict(TrainConfig, {**base_train, **split_settings(
                 model, _without_freeze(best.params))[1]})
@@ -180,13 +180,12 @@ def run_grid(model: str, dataset: Dataset, grid: dict[str, Sequence[Any]],
                 train_command(model, family.config, config, dataset.name, out)
             card.update(name=out.name, command=command,
                         grid={"monitor": monitor, "runs": [asdict(r) for r in ranked]})
-            card["weights"] = dict(card["weights"], file=checkpoint.name)
-            atomic_write_bytes(card_path(out), (json.dumps(card, indent=1) + "\n").encode())
+            rewrite_card(source, out, card)
         if out is not None:
             table = {"model": model, "dataset": dataset.name, "monitor": monitor,
                      "grid": {k: list(v) for k, v in grid.items()},
                      "best": best.index if best else None, "runs": [asdict(r) for r in ranked]}
-            atomic_write_bytes(out.with_name(out.name + ".grid.json"),
+            write_atomically(out.with_name(out.name + ".grid.json"),
                                (json.dumps(table, indent=1) + "\n").encode())
         return GridResult(ranked, monitor, best, checkpoint)
     finally:

@@ -1,10 +1,13 @@
 """The model library: the shipped models (`models/` in the repository) and the user's own
-(`studio.paths.user_models_dir()`), each a `NAME.safetensors` + `NAME.json` pair.
+(`studio.paths.user_models_dir()`), each a `NAME.safetensors` (with its card inside) and a
+`NAME.json` copy of the card (older models: the card only beside).
 
-Listing reads only the cards (fast, no weights); loading goes through
-`studio.ml.checkpoint.load_checkpoint`, which verifies the pair. A user's model with the same name
-as a shipped one comes first when looked up by name. `load_model` keeps what it loaded in memory
-while the files are unchanged: generation and the style analysis share it.
+Listing reads only the cards (the weights file's header, or the JSON; no weights are loaded);
+a card that cannot be read (damaged, nested 10 000 deep) is listed with its problem, never
+raised. Loading goes through `studio.ml.checkpoint.load_checkpoint`, which verifies the model. A
+user's model with the same name as a shipped one comes first when looked up by name.
+`load_model` keeps what it loaded in memory while the files are unchanged: generation and the
+style analysis share it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from studio.ml.errors import (
     StudioMLError,
     UnknownModelError,
 )
+from studio.storage import remove_stale_temporaries
 
 _lock = threading.RLock()
 _loaded: dict[tuple[Path, str], tuple[tuple[int, int, int, int], LoadedModel]] = {}
@@ -55,13 +59,16 @@ class ModelEntry:
     def model(self) -> str:
         return str(self.card.get("model", self.family))
 
+    # A card is a file from anywhere: every field is checked for its type before use.
     @property
     def modes(self) -> list[str]:
-        return list(self.card.get("modes", []))
+        modes = self.card.get("modes", [])
+        return [str(m) for m in modes] if isinstance(modes, list) else []
 
     @property
     def dataset(self) -> str:
-        return str(self.card.get("dataset", {}).get("name", "?"))
+        dataset = self.card.get("dataset", {})
+        return str(dataset.get("name", "?")) if isinstance(dataset, dict) else "?"
 
     @property
     def created(self) -> str:
@@ -70,7 +77,11 @@ class ModelEntry:
     @property
     def best_metrics(self) -> dict[str, float]:
         best, history = self.card.get("best_epoch", 0), self.card.get("metrics", [])
-        return history[best - 1] if 0 < best <= len(history) else {}
+        if isinstance(best, bool) or not isinstance(best, int) or not isinstance(history, list):
+            return {}
+        row = history[best - 1] if 0 < best <= len(history) else {}
+        return {k: float(v) for k, v in row.items() if isinstance(v, (int, float))} \
+            if isinstance(row, dict) else {}
 
     @property
     def size_bytes(self) -> int:
@@ -89,14 +100,20 @@ def list_models(mode: str | None = None) -> list[ModelEntry]:
     for folder, shipped in library_dirs():
         if not folder.is_dir():
             continue
-        for card in sorted(folder.glob("*" + CARD_SUFFIX)):
-            if card.name.endswith(".grid" + CARD_SUFFIX):  # a grid search's results table
+        if not shipped:
+            remove_stale_temporaries(folder)  # of runs killed while writing
+        stems = {p.name[:-len(CARD_SUFFIX)] for p in folder.glob("*" + CARD_SUFFIX)
+                 if not p.name.endswith(".grid" + CARD_SUFFIX)}  # not a grid's results table
+        stems |= {p.name[:-len(WEIGHTS_SUFFIX)] for p in folder.glob("*" + WEIGHTS_SUFFIX)
+                  if not p.name.endswith(".state" + WEIGHTS_SUFFIX)}  # not a training state
+        for stem in sorted(stems):
+            if stem.startswith("."):
                 continue
-            weights = weights_path(card)
+            weights = folder / (stem + WEIGHTS_SUFFIX)
             try:
-                entry = ModelEntry(card.stem, weights, shipped, read_card(card))
+                entry = ModelEntry(stem, weights, shipped, read_card(weights))
             except CheckpointError as e:
-                entry = ModelEntry(card.stem, weights, shipped, {}, str(e))
+                entry = ModelEntry(stem, weights, shipped, {}, str(e))
             if not weights.exists():
                 entry.problem = f"{weights}: the weights file is missing"
             if mode is None or mode in entry.modes:
@@ -129,7 +146,11 @@ def open_model(name_or_path: str | os.PathLike, *, family: str | None = None,
 
 
 def _stamp(path: Path) -> tuple[int, int, int, int]:
-    w, c = path.stat(), path.with_suffix(".json").stat()
+    w = path.stat()
+    try:  # the JSON card is only a copy for models that carry their card inside
+        c = path.with_suffix(".json").stat()
+    except FileNotFoundError:
+        return (w.st_mtime_ns, w.st_size, 0, -1)
     return (w.st_mtime_ns, w.st_size, c.st_mtime_ns, c.st_size)
 
 
@@ -171,9 +192,7 @@ def delete_model(entry: ModelEntry) -> None:
 
 def rename_model(entry: ModelEntry, new_name: str) -> ModelEntry:
     """Give a user's model another name (files renamed, the card's name updated)."""
-    import json
-
-    from studio.ml.checkpoint import atomic_write_bytes
+    from studio.ml.checkpoint import rewrite_card
 
     _user_entry(entry)
     new_name = new_name.strip()
@@ -182,9 +201,7 @@ def rename_model(entry: ModelEntry, new_name: str) -> ModelEntry:
     target = entry.path.with_name(new_name + WEIGHTS_SUFFIX)
     if target.exists() or card_path(target).exists():
         raise StudioMLError(f"a model called {new_name} already exists")
-    card = dict(entry.card, name=new_name)
-    card["weights"] = dict(card["weights"], file=target.name)
-    os.replace(entry.path, target)
-    atomic_write_bytes(card_path(target), (json.dumps(card, indent=1) + "\n").encode())
-    card_path(entry.path).unlink(missing_ok=True)
+    card = rewrite_card(entry.path, target, dict(entry.card, name=new_name))
+    for old in (entry.path, card_path(entry.path)):
+        old.unlink(missing_ok=True)
     return ModelEntry(new_name, target, False, card)

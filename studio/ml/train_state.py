@@ -19,8 +19,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from studio.ml.checkpoint import atomic_write_bytes, model_stem
+from studio.ml.checkpoint import model_stem
 from studio.ml.errors import CheckpointError
+from studio.storage import loads_bounded, open_regular, read_regular, write_atomically
 
 STATE_FORMAT = "studio-train-state/1"
 
@@ -72,8 +73,24 @@ def save_state(path: str | os.PathLike, state: TrainState) -> Path:
                **optim_tensors, "rng/torch": state.rng.cpu()}
     info = {**state.info, "format": STATE_FORMAT, "optimizer": optim_meta}
     data = save_safetensors(tensors, metadata={"studio_state": json.dumps(info)})
-    atomic_write_bytes(target, data)
+    write_atomically(target, data, make_folder=True)
     return target
+
+
+def _no_state(source: Path) -> CheckpointError:
+    """Why there is no state to resume: the run finished, or its state was never written."""
+    from studio.ml.checkpoint import read_card
+
+    try:
+        status = read_card(source).get("status")
+    except CheckpointError:
+        status = None
+    if status in ("running", "cancelled"):
+        return CheckpointError(f"{source}: the training state of this stopped run was never "
+                               "written (the disk was full or not writable when it stopped); "
+                               "train it again with --force")
+    return CheckpointError(f"{source}: nothing to resume (no training state beside the "
+                           "model; it is removed when a run finishes)")
 
 
 def read_state_info(path: str | os.PathLike) -> dict[str, Any]:
@@ -81,15 +98,14 @@ def read_state_info(path: str | os.PathLike) -> dict[str, Any]:
     without loading the tensors."""
     source = state_path(path)
     try:
-        with open(source, "rb") as f:
+        with open_regular(source) as f:
             header_len = int.from_bytes(f.read(8), "little")
             if not 0 < header_len < 100_000_000:
                 raise ValueError("bad header length")
-            header = json.loads(f.read(header_len))
-        info = json.loads(header["__metadata__"]["studio_state"])
+            header = loads_bounded(f.read(header_len), max_depth=8)
+        info = loads_bounded(header["__metadata__"]["studio_state"])
     except FileNotFoundError:
-        raise CheckpointError(f"{source}: nothing to resume (no training state beside the "
-                              "model; it is removed when a run finishes)") from None
+        raise _no_state(source) from None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise CheckpointError(f"{source}: unreadable training state ({e})") from None
     if info.get("format") != STATE_FORMAT:
@@ -100,15 +116,17 @@ def read_state_info(path: str | os.PathLike) -> dict[str, Any]:
 def load_state(path: str | os.PathLike) -> TrainState:
     source = state_path(path)
     try:
-        data = source.read_bytes()
+        data = read_regular(source)
     except FileNotFoundError:
-        raise CheckpointError(f"{source}: nothing to resume (no training state beside the "
-                              "model; it is removed when a run finishes)") from None
+        raise _no_state(source) from None
+    except OSError as e:
+        raise CheckpointError(f"{source}: cannot read the training state ({e.strerror or e})"
+                              ) from None
     try:
         tensors = load_safetensors(data)
         header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8:8 + header_len])
-        info = json.loads(header["__metadata__"]["studio_state"])
+        header = loads_bounded(data[8:8 + header_len], max_depth=8)
+        info = loads_bounded(header["__metadata__"]["studio_state"])
     except (SafetensorError, ValueError, KeyError, TypeError) as e:
         raise CheckpointError(f"{source}: unreadable training state ({e})") from None
     if info.get("format") != STATE_FORMAT:

@@ -355,10 +355,12 @@ class Trainer:
         """The model files and, unless the run finished, the resumable state."""
         unfinished = status in ("running", "cancelled")
         weights = s["best"] if unfinished and s["best"] is not None else model.state_dict()
-        card = save_checkpoint(self.output, self.family, weights, self._card(status, s))
         if status in ("completed", "early-stopped") and not self.keep_state:
+            card = save_checkpoint(self.output, self.family, weights, self._card(status, s))
             state_path(self.output).unlink(missing_ok=True)
             return card
+        # The state first: when it cannot be written (a full disk), the model files and the
+        # state of the previous save stay as they were, and still resume together.
         info = {"family": self.family.name, "model": self.model_name,
                 "config": config_to_dict(self.family.config),
                 "training": config_to_dict(self.config), "dataset": self.dataset.fingerprint(),
@@ -370,7 +372,7 @@ class Trainer:
         save_state(self.output, TrainState(info, model.state_dict(), s["best"] or {},
                                            optimizer.state_dict(), torch.get_rng_state(),
                                            sums))
-        return card
+        return save_checkpoint(self.output, self.family, weights, self._card(status, s))
 
     def _restore(self, model: nn.Module, optimizer, schedule: LearningRateSchedule,
                  device: torch.device) -> dict[str, Any]:

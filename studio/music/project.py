@@ -28,6 +28,9 @@ from typing import Any
 import numpy as np
 
 from studio.music.song import (
+    MAX_QPM,
+    MAX_TICK,
+    MIN_QPM,
     PPQ,
     ControlChange,
     KeySignature,
@@ -37,6 +40,15 @@ from studio.music.song import (
     TempoChange,
     TimeSignature,
     Track,
+)
+from studio.storage import (
+    JsonInputError,
+    NotAFileError,
+    atomic_file,
+    loads_bounded,
+    open_regular,
+    remove_stale_temporaries_of,
+    temp_path_for,
 )
 
 FORMAT_NAME = "studio-project"
@@ -121,60 +133,33 @@ def save_project(path: str | Path, project: Project, keep_backup: bool = True) -
 
 
 def write_atomically(path: Path, data: bytes, keep_backup: bool = True) -> None:
-    """Temporary file + flush + fsync, previous version kept as a backup, then rename."""
-    folder = path.parent
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    """`studio.storage.atomic_file`, with the previous version kept as a backup just before the
+    new one is renamed over it."""
     try:
-        if not folder.is_dir():
-            raise ProjectError(path, f"the folder {folder} does not exist")
-        _remove_stale_temporaries(path)
-        with open(tmp, "wb") as f:
+        with atomic_file(path) as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if keep_backup and path.is_file():
-            _keep_backup(path)
-        os.replace(tmp, path)
-        _fsync_folder(folder)
-    except ProjectError:
-        raise
+            if keep_backup and path.is_file():
+                _keep_backup(path)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ProjectError(path, f"cannot save ({e.strerror or e})") from None
 
 
 def _keep_backup(path: Path) -> None:
     """Make `path.bak` the current contents of `path`, atomically (a hard link when possible)."""
     backup = backup_path(path)
-    staged = path.parent / f".{backup.name}.{os.getpid()}.tmp"
-    staged.unlink(missing_ok=True)
+    remove_stale_temporaries_of(backup)
+    staged = temp_path_for(backup)
     try:
-        os.link(path, staged)
-    except OSError:  # file systems without hard links: copy and sync
-        shutil.copyfile(path, staged)
-        with open(staged, "rb+") as f:
-            os.fsync(f.fileno())
-    os.replace(staged, backup)
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    """Temporary files left by a save that was killed (any process) are removed."""
-    for pattern in (f".{path.name}.*.tmp", f".{path.name}{BACKUP_SUFFIX}.*.tmp"):
-        for p in path.parent.glob(pattern):
-            try:
-                p.unlink()
-            except OSError:
-                pass
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            os.link(path, staged)
+        except OSError:  # file systems without hard links: copy and sync
+            shutil.copyfile(path, staged)
+            with open(staged, "rb+") as f:
+                os.fsync(f.fileno())
+        os.replace(staged, backup)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
 
 
 # ---- decoding ----------------------------------------------------------------------------------
@@ -183,13 +168,15 @@ def load_project(path: str | Path) -> Project:
     """Read a project file; raises `ProjectError` with the reason for anything unreadable."""
     path = Path(path)
     try:
-        if path.is_dir():
-            raise ProjectError(path, "this is a folder, not a project file")
-        size = path.stat().st_size
-        if size > MAX_PROJECT_BYTES:
-            raise ProjectError(path, f"the file is {size / 2**20:.0f} MiB, over the "
-                                     f"{MAX_PROJECT_BYTES // 2**20} MiB limit")
-        data = path.read_bytes()
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_PROJECT_BYTES:
+                raise ProjectError(path, f"the file is {size / 2**20:.0f} MiB, over the "
+                                         f"{MAX_PROJECT_BYTES // 2**20} MiB limit")
+            data = f.read(MAX_PROJECT_BYTES + 1)
+    except NotAFileError as e:
+        what = "a folder, not a project file" if e.what == "a folder" else f"{e.what}, not a file"
+        raise ProjectError(path, f"this is {what}") from None
     except FileNotFoundError:
         raise ProjectError(path, "the file does not exist") from None
     except PermissionError:
@@ -201,10 +188,9 @@ def load_project(path: str | Path) -> Project:
 
 def project_from_bytes(data: bytes, path: str | Path | None = None) -> Project:
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ProjectError(path, f"this is not a Studio project (damaged or not JSON: {e})"
-                           ) from None
+        doc = loads_bounded(data)
+    except JsonInputError as e:
+        raise ProjectError(path, f"this is not a Studio project ({e.reason})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise ProjectError(path, "this is not a Studio project file")
     version = doc.get("version")
@@ -218,63 +204,116 @@ def project_from_bytes(data: bytes, path: str | Path | None = None) -> Project:
                   "Update Studio to open it.")
     try:
         song, views = _song_from_dict(doc.get("song", {}), doc.get("tracks", []))
-    except (KeyError, TypeError, ValueError, IndexError) as e:
-        raise ProjectError(path, f"the project is damaged ({type(e).__name__}: {e})") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as e:
+        raise ProjectError(path, f"the project is damaged ({_reason(e)})") from None
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
         raise ProjectError(path, "the project's settings are damaged")
     return Project(song, views, settings, version)
 
 
+def _reason(e: Exception) -> str:
+    """A damaged value's reason, short: Python's own messages for hostile values can be long
+    (a 4000-digit number) or say nothing to a musician (a list has no attribute get)."""
+    if isinstance(e, OverflowError):
+        return "a number is far too large"
+    if isinstance(e, (AttributeError, KeyError, IndexError)):
+        return "a part has the wrong shape"
+    return str(e)[:200]
+
+
+def _table(x: Any, what: str) -> dict:
+    if not isinstance(x, dict):
+        raise ValueError(f"{what} is not a table")
+    return x
+
+
 def _song_from_dict(head: dict, tracks: list) -> tuple[Song, list[dict[str, Any]]]:
     if not isinstance(head, dict) or not isinstance(tracks, list):
         raise ValueError("song or tracks have the wrong type")
-    ppq = int(head.get("ppq", PPQ))
-    if ppq <= 0:
-        raise ValueError(f"ppq {ppq} must be above 0")
+    ppq = _whole(head.get("ppq", PPQ), "ppq")
+    if not 0 < ppq <= 32767:
+        raise ValueError(f"ppq {ppq} is outside 1-32767")
 
     def tick(t) -> int:
-        t = int(t)
+        t = _whole(t, "a time")
         if t < 0:
             raise ValueError(f"time {t} is negative")
-        return t if ppq == PPQ else round(t * PPQ / ppq)
+        t = t if ppq == PPQ else round(t * PPQ / ppq)
+        if t > MAX_TICK:
+            raise ValueError(f"time {t} lies absurdly late (over 24 hours)")
+        return t
 
     tempos = [TempoChange(tick(t), float(q)) for t, q in head.get("tempos", [[0, 120.0]])]
-    if any(not (0 < x.qpm < 10_000) for x in tempos):
-        raise ValueError("a tempo is outside 0-10000 quarter notes per minute")
-    sigs = [TimeSignature(tick(t), int(n), int(d)) for t, n, d in head.get("time_signatures", [])]
-    if any(s.numerator < 1 or s.denominator < 1 for s in sigs):
-        raise ValueError("a time signature is not positive")
-    keys = [KeySignature(tick(t), int(s), bool(m)) for t, s, m in head.get("key_signatures", [])]
+    if any(not (MIN_QPM <= x.qpm <= MAX_QPM) for x in tempos):  # NaN too
+        raise ValueError(f"a tempo is outside {MIN_QPM:.2f}-{MAX_QPM:.0f} quarter notes "
+                         "per minute")
+    sigs = [TimeSignature(tick(t), _whole(n, "a meter"), _whole(d, "a meter"))
+            for t, n, d in head.get("time_signatures", [])]
+    if any(not (1 <= s.numerator <= 255 and 1 <= s.denominator <= 128) for s in sigs):
+        raise ValueError("a time signature is outside 1/1-255/128")
+    keys = [KeySignature(tick(t), _whole(s, "a key"), bool(m))
+            for t, s, m in head.get("key_signatures", [])]
+    if any(not -7 <= k.sharps <= 7 for k in keys):
+        raise ValueError("a key signature has more than 7 sharps or flats")
     song = Song(tempos=tempos or [TempoChange(0, 120.0)],
                 time_signatures=sigs or [TimeSignature(0, 4, 4)],
                 key_signatures=keys, title=str(head.get("title", "")))
     views = []
     for i, td in enumerate(tracks):
-        track = Track(str(td.get("name", "")), int(td.get("program", 0)),
-                      bool(td.get("is_drum", False)), int(td.get("channel", 0)))
+        td = _table(td, f"track {i + 1}")
+        track = Track(str(td.get("name", "")), _whole(td.get("program", 0), "a program"),
+                      bool(td.get("is_drum", False)), _whole(td.get("channel", 0), "a channel"))
         if not 0 <= track.program <= 127 or not 0 <= track.channel <= 15:
             raise ValueError(f"track {i + 1} has a program or channel out of range")
         track.notes = _notes_from_columns(td.get("notes", {}), ppq, i)
-        track.controls = [ControlChange(tick(t), int(n), int(v)) for t, n, v
-                          in td.get("controls", [])]
-        track.pitch_bends = [PitchBend(tick(t), int(v)) for t, v in td.get("pitch_bends", [])]
+        track.controls = [ControlChange(tick(t), _whole(n, "a controller"),
+                                        _whole(v, "a controller value"))
+                          for t, n, v in td.get("controls", [])]
+        track.pitch_bends = [PitchBend(tick(t), _whole(v, "a pitch bend"))
+                             for t, v in td.get("pitch_bends", [])]
+        if any(not (0 <= c.number <= 127 and 0 <= c.value <= 127) for c in track.controls) or \
+                any(not -8192 <= b.value <= 8191 for b in track.pitch_bends):
+            raise ValueError(f"track {i + 1} has a controller or pitch bend out of range")
         song.tracks.append(track)
         view = td.get("view", {})
         views.append(dict(view) if isinstance(view, dict) else {})
     return song, views
 
 
+def _whole(x: Any, what: str) -> int:
+    """An integer from JSON: whole numbers only (not 1.5, not true, not "7")."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise ValueError(f"{what} is not a number")
+    if isinstance(x, float) and not x.is_integer():
+        raise ValueError(f"{what} is not a whole number")
+    return int(x)
+
+
+def _int_column(values: Any, index: int) -> np.ndarray:
+    if not isinstance(values, list):
+        raise ValueError(f"track {index + 1}: a note column is not a list")
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+        raise ValueError(f"track {index + 1}: a note column holds something other than whole "
+                         "numbers")
+    try:
+        return np.asarray(values, dtype=np.int64).reshape(-1)
+    except OverflowError:
+        raise ValueError(f"track {index + 1}: a note time or value is far too large") from None
+
+
 def _notes_from_columns(cols: dict, ppq: int, index: int) -> list[Note]:
     if not isinstance(cols, dict):
         raise ValueError(f"track {index + 1} has damaged notes")
-    arrays = {k: np.asarray(cols.get(k, []), dtype=np.int64) for k in NOTE_COLUMNS}
+    arrays = {k: _int_column(cols.get(k, []), index) for k in NOTE_COLUMNS}
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) != 1 or any(a.ndim != 1 for a in arrays.values()):
         raise ValueError(f"track {index + 1}: the note columns have different lengths")
     p, s, d, v = (arrays[k] for k in NOTE_COLUMNS)
+    last = MAX_TICK * ppq // PPQ  # the latest tick, in the file's resolution
     if len(p) and (p.min() < 0 or p.max() > 127 or v.min() < 0 or v.max() > 127
-                   or s.min() < 0 or d.min() < 0):
+                   or s.min() < 0 or d.min() < 0 or max(s.max(), d.max()) > last
+                   or (s + d).max() > last):
         raise ValueError(f"track {index + 1} has a note outside the valid ranges")
     if ppq != PPQ:
         end = np.rint((s + d) * PPQ / ppq).astype(np.int64)

@@ -15,6 +15,11 @@ from typing import NamedTuple
 import numpy as np
 
 PPQ = 480
+# The latest tick a song may use: over 24 hours at 120 qpm (480 PPQ). Later times come from
+# corrupt delta times or hostile files; the MIDI reader and the project loader refuse them.
+MAX_TICK = 480 * 2 * 60 * 60 * 24
+# The tempo range a MIDI file can express (1 to 2**24 - 1 microseconds per quarter note).
+MIN_QPM, MAX_QPM = 60_000_000 / 0xFFFFFF, 60_000_000.0
 
 _next_id = itertools.count(1).__next__
 

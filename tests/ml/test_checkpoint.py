@@ -1,5 +1,6 @@
-"""Model files: safetensors weights beside a JSON card; loading verifies the pair and refuses
-tampered, mismatched, foreign or pickled files with a clear message, and never unpickles."""
+"""Model files: safetensors weights with the card inside (a JSON copy beside); loading verifies
+them and refuses tampered, mismatched, foreign or pickled files with a clear message, and never
+unpickles. Models of the older layout (card only beside) still load and are still checked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pickle
 import pytest
 import torch
 
+from studio.ml import safetensors_header
 from studio.ml.checkpoint import (
     card_path,
     load_checkpoint,
@@ -18,6 +20,7 @@ from studio.ml.checkpoint import (
 )
 from studio.ml.errors import CheckpointError, WrongFamilyError
 from studio.ml.registry import create_family
+from studio.paths import SHIPPED_MODELS_DIR
 from tests.ml.conftest import TINY_CNN, TINY_LSTM
 
 
@@ -57,24 +60,39 @@ def test_a_changed_weights_file_is_refused(saved):
         load_checkpoint(path)
 
 
-def test_weights_of_another_model_are_refused(saved, tmp_path):
+def _edit_inner_card(path, change) -> None:
+    """Rewrite the card inside the weights file (the tensor bytes unchanged)."""
+    data = weights_path(path).read_bytes()
+    header, _ = safetensors_header.split(data)
+    meta = dict(safetensors_header.metadata(header))
+    card = json.loads(meta["studio_card"])
+    change(card)
+    meta["studio_card"] = json.dumps(card)
+    weights_path(path).write_bytes(safetensors_header.with_metadata(data, meta))
+
+
+def test_the_card_travels_inside_the_weights(saved, tmp_path):
     path, *_ = saved
     other = create_family("gru", {**TINY_LSTM, "hidden": 24})
     save_checkpoint(tmp_path / "other", other, other.build())
+    # Another model's file copied over this one is that model, whatever the JSON copy says.
     weights_path(path).write_bytes(weights_path(tmp_path / "other").read_bytes())
+    assert load_checkpoint(path).family.config.hidden == 24
+    assert read_card(path)["config"]["hidden"] == 24
+    # Another model's tensor bytes under this model's header are refused.
+    data = weights_path(tmp_path / "other").read_bytes()
+    _edit_inner_card(tmp_path / "other", lambda c: c["weights"].update(data_sha256="0" * 64))
     with pytest.raises(CheckpointError, match="do not match their card"):
-        load_checkpoint(path)
+        load_checkpoint(tmp_path / "other")
+    assert data != weights_path(tmp_path / "other").read_bytes()
 
 
 def test_a_card_edited_to_other_settings_is_refused(saved):
     path, *_ = saved
-    card = json.loads(card_path(path).read_text())
-    card["config"]["hidden"] = 64  # the hash still matches the weights, the settings do not
-    card_path(path).write_text(json.dumps(card))
+    _edit_inner_card(path, lambda c: c["config"].update(hidden=64))
     with pytest.raises(CheckpointError, match="do not fit a recurrent model"):
         load_checkpoint(path)
-    card["config"]["hidden"] = 4096.5
-    card_path(path).write_text(json.dumps(card))
+    _edit_inner_card(path, lambda c: c["config"].update(hidden=4096.5))
     with pytest.raises(CheckpointError, match="hidden must be a whole number"):
         load_checkpoint(path)
 
@@ -90,12 +108,30 @@ def test_missing_or_foreign_files_are_refused(saved, tmp_path):
     path, *_ = saved
     with pytest.raises(CheckpointError, match="no model card"):
         load_checkpoint(tmp_path / "nothing")
-    card_path(path).write_text("{not json")
-    with pytest.raises(CheckpointError, match="unreadable model card"):
-        load_checkpoint(path)
-    card_path(path).write_text(json.dumps({"format": "something else"}))
+    card_path(path).write_text("{not json")  # only a copy: the card inside is the card
+    assert load_checkpoint(path).card["model"] == "gru"
+    _edit_inner_card(path, lambda c: c.update(format="something else"))
     with pytest.raises(CheckpointError, match="not a Studio model card"):
         load_checkpoint(path)
+
+
+def test_shipped_models_of_the_older_layout_still_load_and_are_checked(tmp_path):
+    shipped = sorted(SHIPPED_MODELS_DIR.glob("*.safetensors"))
+    assert len(shipped) >= 4
+    for weights in shipped:
+        header = safetensors_header.read_header(weights)
+        assert "studio_card" not in safetensors_header.metadata(header)  # the older layout
+        assert load_checkpoint(weights).card["weights"]["file"] == weights.name
+    copy = tmp_path / shipped[0].name
+    copy.write_bytes(shipped[0].read_bytes())
+    card = json.loads(card_path(shipped[0]).read_text())
+    card["config"] = {**card["config"], "no_such_knob": 1}
+    card_path(copy).write_text(json.dumps(card))
+    with pytest.raises(CheckpointError):
+        load_checkpoint(copy)
+    card_path(copy).write_text("{not json")
+    with pytest.raises(CheckpointError, match="unreadable model card"):
+        load_checkpoint(copy)
 
 
 class _Exploit:
@@ -116,6 +152,7 @@ def test_a_pickle_posing_as_weights_is_never_unpickled(tmp_path):
     import hashlib
 
     card["weights"]["sha256"] = hashlib.sha256(payload).hexdigest()  # a forged card, too
+    del card["weights"]["data_sha256"]
     card_path(tmp_path / "evil").write_text(json.dumps(card))
     with pytest.raises(CheckpointError, match="not a readable safetensors file"):
         load_checkpoint(tmp_path / "evil")

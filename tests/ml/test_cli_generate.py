@@ -13,6 +13,12 @@ from tests.ml.generation_testing import MIDI_DIR, melody_song
 def test_harmonize_a_melody_file(tmp_path, capsys):
     source = tmp_path / "melody.mid"
     write_song(melody_song(0, 4), source)
+    # A missing folder is refused (as render and map do), before any generation.
+    assert main(["generate", "harmonize", str(source), "-o", str(tmp_path / "out" / "h.mid"),
+                 "--seed", "3", "--count", "2"]) == 2
+    err = capsys.readouterr().err
+    assert f"the folder {tmp_path / 'out'} does not exist" in err and err.count("\n") == 1
+    (tmp_path / "out").mkdir()
     assert main(["generate", "harmonize", str(source), "-o", str(tmp_path / "out" / "h.mid"),
                  "--seed", "3", "--count", "2"]) == 0
     out = capsys.readouterr().out

@@ -8,6 +8,7 @@ editor applies it as one undo step, plus a preview copy of the song for audition
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -86,8 +87,14 @@ class GenerationRequest:
             raise GenerationError("the key's tonic must be a pitch class 0-11")
         if self.mode == "interpolate" and not 1 <= self.interpolation_steps <= 32:
             raise GenerationError("interpolation takes 1 to 32 steps between the two melodies")
-        if self.options.temperature <= 0:
-            raise GenerationError("the temperature must be above 0")
+        o = self.options
+        if not (math.isfinite(o.temperature) and o.temperature > 0):  # NaN is not above 0
+            raise GenerationError(f"the temperature must be a number above 0, not "
+                                  f"{o.temperature}")
+        if not (math.isfinite(o.top_p) and 0 < o.top_p <= 1):
+            raise GenerationError(f"top-p must be above 0 and at most 1, not {o.top_p}")
+        if o.top_k < 0 or o.iterations < 0:
+            raise GenerationError("top-k and the iterations cannot be negative")
         if not 1 <= self.options.count <= 32:
             raise GenerationError("generate 1 to 32 variations at a time")
         if self.playhead is not None and self.playhead < 0:

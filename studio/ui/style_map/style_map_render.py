@@ -8,7 +8,6 @@ the number of points per entry.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 
 from studio.ml.analysis.errors import AnalysisError
 from studio.ml.analysis.style_map import StyleMap
+from studio.storage import atomic_path
 from studio.ui.style_map.style_map_colours import point_colours
 
 
@@ -125,9 +125,7 @@ def save_style_map_png(style_map: StyleMap, path: str | Path, colour_by: str = "
     if not path.parent.is_dir():
         raise AnalysisError(f"cannot write {path}: the folder {path.parent} does not exist")
     image = render_style_map(style_map, colour_by, width, height, title)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    if not image.save(str(tmp), "PNG"):
-        tmp.unlink(missing_ok=True)
-        raise AnalysisError(f"cannot write {path} (is the folder writable?)")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:  # studio.storage: fsync, umask mode, no debris
+        if not image.save(str(tmp), "PNG"):
+            raise AnalysisError(f"cannot write {path} (is the folder writable?)")
     return path
