@@ -79,7 +79,7 @@ def test_a_fine_tuned_child_starts_from_its_parent_and_keeps_frozen_layers(piano
     card = read_card(out)
     assert card["parent"]["name"] == "lstm-melody" and card["parent"]["freeze"] == 1
     assert card["parent"]["sha256"] == read_card(find_model("lstm-melody"))["weights"]["sha256"]
-    assert card["training"]["lr"] == pytest.approx(0.1 * start.parent_training["lr"])
+    assert card["training"]["lr"] == pytest.approx(0.5 * start.parent_training["lr"])
     parent = starting_point("lstm-melody")
     scores = compare_models({"parent": (parent.family, _built(parent)),
                              "child": (child.family, child.model)}, data)

@@ -33,7 +33,7 @@ def test_fine_tune_from_the_panel_compares_with_parent_and_scratch(qtbot, tmp_pa
     box.select("lstm-melody")
     assert not setup.family_form.isEnabled() and box.freeze_box.isEnabled()
     assert setup.family_settings()["hidden"] == parent["config"]["hidden"]
-    assert setup.training_form.values()["lr"] == pytest.approx(parent["training"]["lr"] / 10)
+    assert setup.training_form.values()["lr"] == pytest.approx(parent["training"]["lr"] / 2)
     assert box.freeze_box.maximum() >= 1
     box.freeze_box.setValue(1)
     setup.set_training({"epochs": 1, "steps_per_epoch": 2, "batch_size": 8})
