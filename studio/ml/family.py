@@ -34,7 +34,7 @@ from studio.ml.knobs import knob, validate
 if TYPE_CHECKING:
     from studio.data import Dataset
 
-GENERATION_MODES = ("melody", "continue", "harmonize", "infill", "interpolate")
+GENERATION_MODES = ("melody", "continue", "harmonize", "infill", "interpolate", "accompany")
 STAT_KEYS = ("nll", "count", "correct", "onset_tp", "onset_fp", "onset_fn")
 
 
@@ -186,7 +186,8 @@ class Family:
 
 _MODE_WORDS = {"melody": "write a new melody", "continue": "continue a melody",
                "harmonize": "harmonize a melody", "infill": "fill in a region",
-               "interpolate": "interpolate between melodies"}
+               "interpolate": "interpolate between melodies",
+               "accompany": "accompany a melody"}
 
 
 def classification_stats(logits: torch.Tensor, targets: torch.Tensor, nll: torch.Tensor,

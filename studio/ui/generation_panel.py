@@ -35,7 +35,8 @@ from studio.ui.generation_session import GenerationSession
 from studio.ui.generation_worker import GenerationRunner
 
 FORMS = {cls.mode: cls for cls in FORM_CLASSES}
-GENERATE_LABELS = {"harmonize": "Harmonize", "melody": "Generate melody",
+GENERATE_LABELS = {"harmonize": "Harmonize", "accompany": "Accompany",
+                   "melody": "Generate melody",
                    "continue": "Continue", "infill": "Fill in", "interpolate": "Interpolate"}
 
 
