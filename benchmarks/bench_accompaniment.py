@@ -135,7 +135,8 @@ def song_material(s, bars: int):
 
 def tune(loaded, limit: int, bars: int, write: bool) -> None:
     """The busyness whose notes per bar on the first `limit` validation songs come nearest the
-    real piano parts' (given the annotated chords); with `write`, stored in the model card."""
+    real piano parts' (given the annotated chords), and the chord change cost whose suggested
+    chords agree best with the annotation there; with `write`, stored in the model card."""
     import json
 
     songs = [s for s in pop909_songs() if s.split == "valid"][:limit]
@@ -157,14 +158,50 @@ def tune(loaded, limit: int, bars: int, write: bool) -> None:
         if best is None or abs(got - target) < best[1]:
             best = (busyness, abs(got - target))
     print(f"chosen: busyness {best[0]:.1f}")
+    best_cost = (loaded.family.config.change_cost, -1.0)
+    for cost in (0.5, 1.0, 2.0, 3.0, 4.0, 6.0):
+        hits = []
+        for _, _first, _end, grid, melody, _onset, chords in material:
+            per_beat = loaded.family.suggest_chords(loaded.model, grid, melody, cost)
+            hits += [c.same_harmony(s) for c, s in zip(chords[::4], per_beat) if c is not None]
+        share = float(np.mean(hits))
+        print(f"change cost {cost:.1f}: suggested chords agree with the annotation on "
+              f"{100 * share:.1f}% of beats")
+        if share > best_cost[1]:
+            best_cost = (cost, share)
+    print(f"chosen: change cost {best_cost[0]:.1f}")
     if write:
         from studio.ml.checkpoint import atomic_write_bytes, card_path
 
         path = card_path(loaded.path)
         card = json.loads(path.read_text())
-        card["decoding"] = {"busyness": best[0], "tuned": "benchmarks/bench_accompaniment.py "
+        card["decoding"] = {"busyness": best[0], "change_cost": best_cost[0],
+                            "tuned": "benchmarks/bench_accompaniment.py "
                             f"--tune on the first {limit} POP909 validation songs, {bars} bars"}
         atomic_write_bytes(path, (json.dumps(card, indent=1) + "\n").encode())
+
+
+def measure_speed(model: str) -> str:
+    """`generate()` accompanying 8 bars of the first test song (suggested chords): the first
+    call of the process (loading the model and building the originality index of the training
+    piano parts), then the median of 5 calls."""
+    s = [x for x in pop909_songs() if x.split == "test"][0]
+    song = s.song()
+    first = bar_start(song, min(n.start for n in song.tracks[0].notes))
+    request = GenerationRequest("accompany", model, song, (song.tracks[0].id,),
+                                time_range=(first, first + 8 * 1920),
+                                options=SamplingOptions(seed=1))
+    t0 = time.perf_counter()
+    generate(request)
+    cold = time.perf_counter() - t0
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        generate(request)
+        times.append(time.perf_counter() - t0)
+    return (f"speed: accompany 8 bars ({s.name}, suggested chords, one torch thread): first "
+            f"call {cold:.2f} s (loads the model, builds the originality index), then median "
+            f"{statistics.median(times):.3f} s")
 
 
 def main() -> None:
@@ -178,12 +215,14 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="with --tune: store it in the card")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    speed = measure_speed(args.model)
     loaded = load(args.model)
     if args.tune:
         tune(loaded, args.limit or 20, args.bars, args.write)
         return
     family, model = loaded.family, loaded.model
     busyness = float(loaded.card.get("decoding", {}).get("busyness", 0.0))
+    change_cost = loaded.card.get("decoding", {}).get("change_cost")
     index = originality_index(loaded)
     songs = [s for s in pop909_songs() if s.split == "test"]
     songs = songs[:args.limit] if args.limit else songs
@@ -198,7 +237,7 @@ def main() -> None:
         given = np.array(family.accompany(model, grid, melody, onset, chords, opts, 70,
                                           busyness) or
                          np.zeros((0, 4)), np.int64).reshape(-1, 4)
-        per_beat = family.suggest_chords(model, grid, melody)
+        per_beat = family.suggest_chords(model, grid, melody, change_cost)
         suggested_chords = [per_beat[min(i // 4, len(per_beat) - 1)] for i in range(len(grid))]
         sug = np.array(family.accompany(model, grid, melody, onset, suggested_chords, opts, 70,
                                         busyness) or
@@ -224,22 +263,7 @@ def main() -> None:
     for name in ("given", "suggested"):
         print(f"style critic AUC, real piano parts vs {name}: "
               f"{critic_auc(parts['real'], parts[name]):.2f} (0.5: cannot tell them apart)")
-    s = songs[0]
-    song = s.song()
-    first = bar_start(song, min(n.start for n in song.tracks[0].notes))
-    request = GenerationRequest("accompany", args.model, song, (song.tracks[0].id,),
-                                time_range=(first, first + 8 * 1920),
-                                options=SamplingOptions(seed=1))
-    t0 = time.perf_counter()
-    generate(request)
-    cold = time.perf_counter() - t0
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        generate(request)
-        times.append(time.perf_counter() - t0)
-    print(f"speed: accompany 8 bars ({s.name}): first call {cold:.2f} s (model already "
-          f"loaded, originality index built), then median {statistics.median(times):.2f} s")
+    print(speed)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 a grid of model steps, and back from predicted onsets to piano notes.
 
 A model step is a 16th of a quarter-note beat (120 ticks): POP909's beats are quarters, four steps
-each. A 6/8 bar is read with eighth-note beats (24 steps of 60 ticks), as POP909's 6-beat songs are
-slow compound-time songs annotated in eighths; 2/4, 3/4, 4/4 and 6/4 keep 16th steps. Bars of at
-most 24 steps are supported.
+each. A 6/8 bar is read with eighth-note beats (24 steps of 60 ticks): six beats grouped three and
+three, like the 6-beat bars of POP909's 29 six-beat songs (there the beats are quarters at about
+106 a minute, the melody moving in eighths); 2/4, 3/4, 4/4 and 6/4 keep 16th steps. Bars longer
+than 24 steps (7/4, 15/8, a 12-beat bar in an annotation) are read as groups of four beats.
 
 The piano part is a set of onset lanes relative to the chord, so the same pattern serves every
 chord and key: left hand (below G3) root, third, fifth and seventh in two octaves above the bass
@@ -35,19 +36,21 @@ FAMILY_INDEX = {"maj": 0, "min": 1, "dim": 2, "aug": 3, "sus": 4}
 STEP_FEATURES = MAX_BAR_STEPS + len(BAR_CLASSES) + 1 + 2 + 12 + len(FAMILY_INDEX) + 3
 BEAT_FEATURES = 12 + 6 + 5 + 1
 CHORD_CLASSES = 24  # 12 roots (relative to the key's tonic) x major / minor family
+DURATION_STEPS = (1, 2, 4, 8, 16, 24)  # a note's length class, in steps (the longest: 24+)
 # degree of each interval above the root: 0 root, 1 third, 2 fifth, 3 seventh/sixth, 4 ninth
 _DEGREE = np.array([0, 4, 4, 1, 1, 1, 2, 2, 2, 3, 3, 3])
 
 
 def model_steps(ts: TimeSignature) -> tuple[int, int]:
-    """(steps per bar, ticks per step) for a meter; GenerationError when unsupported."""
+    """(steps per bar, ticks per step) for a meter (bars longer than MAX_BAR_STEPS are read
+    by `grid_for` as groups of four beats); GenerationError for bars that are no whole number
+    of 16ths."""
     if ts.denominator == 8 and ts.numerator * 4 <= MAX_BAR_STEPS:
         return ts.numerator * 4, PPQ // 8
     steps = ts.bar_ticks // (PPQ // 4)
-    if steps * (PPQ // 4) != ts.bar_ticks or not 1 <= steps <= MAX_BAR_STEPS:
-        raise GenerationError(f"bars of {ts.numerator}/{ts.denominator} are not supported by "
-                              "the accompanist (it plays 2/4, 3/4, 4/4, 6/4, 3/8, 6/8 and "
-                              "12/8)")
+    if steps * (PPQ // 4) != ts.bar_ticks or steps < 1:
+        raise GenerationError(f"bars of {ts.numerator}/{ts.denominator} are not a whole number "
+                              "of 16th notes; the accompanist cannot read them")
     return steps, PPQ // 4
 
 
@@ -89,11 +92,18 @@ def grid_for(time_signatures: list[TimeSignature], start: int, end: int) -> Step
             ts = sigs[1]  # the pickup: read as the end of a bar of the meter after it
         steps, step = model_steps(ts)
         n = max(1, (t1 - t0) // step)
-        offset = max(0, steps - n)
         ticks.extend(t0 + step * i for i in range(n))
-        pos.extend(offset + i for i in range(n))
-        full.extend([steps] * n)
         bar.extend([k] * n)
+        if steps <= MAX_BAR_STEPS:
+            offset = max(0, steps - n)
+            pos.extend(offset + i for i in range(n))
+            full.extend([steps] * n)
+        else:  # a long bar (7/4, 15/8, an annotated bar of 12 beats): groups of four beats
+            for g in range(0, n, 16):
+                size = min(16, steps - g)
+                part = min(16, n - g)
+                pos.extend(range(part))
+                full.extend([max(1, min(size, MAX_BAR_STEPS))] * part)
     ticks.append(last)
     return StepGrid(np.array(ticks, np.int64), np.array(pos), np.array(full), np.array(bar))
 
@@ -210,14 +220,25 @@ def _intervals(chord: Chord) -> list[int]:
     return [0, third, fifth, seventh, 14]
 
 
-def piano_lanes(notes: np.ndarray, grid: StepGrid, chords: list[Chord | None]) -> np.ndarray:
-    """(S, LANES) onsets of a piano part's (n, >=3) pitch/start/duration rows."""
+def duration_class(steps: int) -> int:
+    """The DURATION_STEPS class of a length in steps (nearest on a log scale)."""
+    return int(np.argmin(np.abs(np.log2(max(1, steps)) - np.log2(DURATION_STEPS))))
+
+
+def piano_lanes(notes: np.ndarray, grid: StepGrid, chords: list[Chord | None], *,
+                durations: bool = False):
+    """(S, LANES) onsets of a piano part's (n, >=3) pitch/start/duration rows; with
+    `durations`, also (S, LANES) the length class of each onset's note (-1: no onset)."""
     lanes = np.zeros((len(grid), LANES), np.float32)
+    lengths = np.full((len(grid), LANES), -1, np.int8)
     if not len(notes):
-        return lanes
+        return (lanes, lengths) if durations else lanes
     inside = (notes[:, 1] >= grid.ticks[0]) & (notes[:, 1] < grid.ticks[-1])
-    for p, s in notes[inside][:, :2].tolist():
-        i = int(grid.nearest([s])[0])
+    rows = notes[inside]
+    starts = grid.nearest(rows[:, 1]) if len(rows) else np.zeros(0, np.int64)
+    ends = grid.nearest(rows[:, 1] + rows[:, 2]) if len(rows) else starts
+    ends = np.where(rows[:, 1] + rows[:, 2] >= grid.ticks[-1], len(grid), ends)
+    for p, i, e in zip(rows[:, 0].tolist(), starts.tolist(), ends.tolist()):
         c = chords[i]
         if c is None:
             continue
@@ -227,12 +248,14 @@ def piano_lanes(notes: np.ndarray, grid: StepGrid, chords: list[Chord | None]) -
             degree = min(degree, 3) if degree < 4 else 0
             iv = _intervals(c)[degree]
             o = int(np.clip(round((p - lh - iv) / 12), 0, LH_OCTAVES - 1))
-            lanes[i, degree * LH_OCTAVES + o] = 1
+            lane = degree * LH_OCTAVES + o
         else:
             iv = _intervals(c)[degree]
             o = int(np.clip(round((p - rh - iv) / 12) + 1, 0, RH_OCTAVES - 1))
-            lanes[i, LH_LANES + degree * RH_OCTAVES + o] = 1
-    return lanes
+            lane = LH_LANES + degree * RH_OCTAVES + o
+        lanes[i, lane] = 1
+        lengths[i, lane] = max(lengths[i, lane], duration_class(e - i))
+    return (lanes, lengths) if durations else lanes
 
 
 def lane_pitch(lane: int, chord: Chord) -> int:
@@ -245,9 +268,12 @@ def lane_pitch(lane: int, chord: Chord) -> int:
 
 
 def render(lanes: np.ndarray, grid: StepGrid, chords: list[Chord | None], melody: np.ndarray,
-           velocity: int = 70, rng: np.random.Generator | None = None
-           ) -> list[tuple[int, int, int, int]]:
+           velocity: int = 70, rng: np.random.Generator | None = None,
+           durations: np.ndarray | None = None) -> list[tuple[int, int, int, int]]:
     """(pitch, start, duration, velocity) piano notes for onset lanes (S, LANES).
+
+    A note lasts its length class (`durations`, (S, LANES)) but not past the next chord;
+    without a class, until the next onset in its hand, the next chord or the bar line.
 
     A right-hand note at or above the melody moves down by octaves under it (left out when
     that would reach the left hand); one a semitone or a major seventh from the melody is left
@@ -264,8 +290,14 @@ def render(lanes: np.ndarray, grid: StepGrid, chords: list[Chord | None], melody
             continue
         hand = 0 if j < LH_LANES else 1
         end = i + 1
-        while end < s and not hand_onsets[hand][end] and not change[end] and not bar_start[end]:
-            end += 1
+        if durations is not None and durations[i, j] >= 0:
+            stop = min(s, i + DURATION_STEPS[int(durations[i, j])])
+            while end < stop and not change[end]:
+                end += 1
+        else:
+            while end < s and not hand_onsets[hand][end] and not change[end] \
+                    and not bar_start[end]:
+                end += 1
         p = lane_pitch(int(j), c)
         sounding = melody[i:end]
         sounding = sounding[sounding >= 0]

@@ -23,10 +23,14 @@ def test_the_piano_lanes_hold_most_of_a_real_piano_part():
     chords = acc.chords_per_step([(a, b, parse_label(x)) for a, b, x in s.chords], grid)
     melody, onset = acc.melody_steps(s.track_notes(0)[:, :3], grid)
     real = s.track_notes(2)[:, :3]
-    rendered = acc.render(acc.piano_lanes(real, grid, chords), grid, chords, melody)
+    lanes, lengths = acc.piano_lanes(real, grid, chords, durations=True)
+    rendered = acc.render(lanes, grid, chords, melody, durations=lengths)
     same = {(p, t) for p, t, _, _ in rendered} & {(p, t) for p, t, _ in real.tolist()}
     assert len(same) > 0.75 * len(real)  # the lanes keep three quarters of the notes exactly
     assert len(rendered) > 0.85 * len(real)
+    real_lengths = {(p, t): d for p, t, d in real.tolist()}
+    ratio = [d / real_lengths[(p, t)] for p, t, d, _ in rendered if (p, t) in real_lengths]
+    assert 0.6 < np.median(ratio) < 1.5  # and their lengths, to a length class
 
 
 def _user_dataset(names=("Melody", "Piano")) -> Dataset:

@@ -67,7 +67,7 @@ def test_suggests_chords_when_none_are_given():
     assert c.originality.longest_run > 0
 
 
-@pytest.mark.parametrize("meter", [(3, 4), (6, 8), (2, 4)])
+@pytest.mark.parametrize("meter", [(3, 4), (6, 8), (2, 4), (7, 4)])
 def test_other_meters_get_bars_of_their_own(meter):
     num, den = meter
     bar = 1920 * num // den
@@ -101,8 +101,8 @@ def test_bad_input_is_refused_and_the_song_untouched():
     drums = Song([Track("Drums", is_drum=True, channel=9, notes=[Note(36, 0, 120)])])
     refused(drums, drums.tracks[0].id, "drum track")
     odd = Song([Track("Melody", notes=[Note(60 + i, i * 480, 480) for i in range(14)])],
-               time_signatures=[TimeSignature(0, 7, 4)])
-    refused(odd, odd.tracks[0].id, "7/4", "not supported")
+               time_signatures=[TimeSignature(0, 7, 32)])
+    refused(odd, odd.tracks[0].id, "7/32", "not a whole number of 16th")
     with pytest.raises(GenerationError, match="only when accompanying"):
         GenerationRequest("harmonize", MODEL, song, (melody.id,), chords="C").check()
 

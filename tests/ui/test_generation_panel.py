@@ -217,7 +217,7 @@ def test_bad_input_shows_the_reason_and_changes_nothing(qtbot, tmp_path):
     # A melody longer than the harmonizer takes at once: the core says why.
     w.open_song(Song([Track("Hymn", notes=[Note(67 + i % 5, i * 480, 480) for i in
                                            range(4 * 80)])]))
-    refused("harmonize at most 64 bars at a time")
+    refused("80 bars of 4/4 long; harmonize at most 64 bars of it at a time")
     # No track at all.
     w.open_song(Song())
     refused("The song has no track yet")

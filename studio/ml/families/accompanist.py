@@ -6,7 +6,8 @@ together:
                    in the bar -> bidirectional GRU -> 24 chords (12 roots x major/minor)
     texture model: per step (16th of a beat), the bar position, the melody (onset, and pitch
                    relative to the chord root) and the chord (kind, change) plus the onsets of
-                   the step before -> GRU -> onsets of 28 chord-relative piano lanes
+                   the step before -> GRU -> onsets of 28 chord-relative piano lanes, and the
+                   length class (1, 2, 4, 8, 16, 24+ steps) of each lane's note
 
 The representation is `studio.ml.accompaniment`. Chord decoding is a Viterbi pass over the
 chord model's probabilities that charges for a change, less on a downbeat or mid-bar, so chords
@@ -104,8 +105,9 @@ def encode_piece(piece: Piece, config: AccompanistConfig) -> dict[str, np.ndarra
     tonic, minor = melody_key(melody)
     beats = len(grid) // 4
     steps = beats * 4
+    lanes, lengths = acc.piano_lanes(piano_rows, grid, chords, durations=True)
     return {"steps": acc.step_features(grid, melody, onset, chords)[:steps].astype(np.uint8),
-            "lanes": acc.piano_lanes(piano_rows, grid, chords)[:steps].astype(np.uint8),
+            "lanes": lanes[:steps].astype(np.uint8), "lengths": lengths[:steps],
             "mask": np.array([c is not None for c in chords[:steps]], np.uint8),
             "beats": (acc.beat_features(grid, melody, tonic, minor) * 4).astype(np.uint8),
             "targets": np.array([acc.chord_class(chords[4 * b], tonic) for b in range(beats)],
@@ -138,7 +140,7 @@ class AccompanistNet(nn.Module):
         self.chord_out = nn.Linear(2 * h, acc.CHORD_CLASSES)
         self.texture_in = nn.Linear(acc.STEP_FEATURES + acc.LANES, h)
         self.texture_rnn = nn.GRU(h, h, batch_first=True)
-        self.texture_out = nn.Linear(h, acc.LANES)
+        self.texture_out = nn.Linear(h, acc.LANES * (1 + len(acc.DURATION_STEPS)))
         self.drop = nn.Dropout(c.dropout)
 
     def chords(self, beats: torch.Tensor) -> torch.Tensor:
@@ -146,9 +148,12 @@ class AccompanistNet(nn.Module):
         return self.chord_out(self.drop(self.chord_rnn(x)[0]))
 
     def texture(self, steps: torch.Tensor, previous: torch.Tensor, state=None):
+        """(onset logits (..., LANES), length logits (..., LANES, classes), state)."""
         x = self.drop(torch.relu(self.texture_in(torch.cat([steps, previous], -1))))
         y, state = self.texture_rnn(x, state)
-        return self.texture_out(self.drop(y)), state
+        out = self.texture_out(self.drop(y))
+        onsets, lengths = out[..., :acc.LANES], out[..., acc.LANES:]
+        return onsets, lengths.reshape(*lengths.shape[:-1], acc.LANES, -1), state
 
 
 class Accompanist(Family):
@@ -158,17 +163,18 @@ class Accompanist(Family):
     summary = ("Suggests chords for a melody and writes a piano accompaniment under it: bass "
                "in the left hand, chords and rhythm in the right, as in POP909.")
     Config = AccompanistConfig
-    representation = "accompaniment/1"
+    representation = "accompaniment/2"
     modes = ("accompany",)
     evaluation_note = ("NLL per beat: the chord model's loss on the annotated chord plus the "
                        "texture model's onset losses over the beat's four steps")
 
     def examples(self, dataset: Dataset, split: str, *, training: bool) -> Examples:
-        key = f"{self.representation}:{self.config.melody_track}:{self.config.accompaniment_track}"
+        key = (f"{self.representation}/lengths:{self.config.melody_track}:"
+               f"{self.config.accompaniment_track}")
         arrays = dataset.cached_arrays(key, lambda: self._encode(dataset))
         w = self.config.window // 4 * 4
-        out: dict[str, list[np.ndarray]] = {k: [] for k in ("steps", "lanes", "mask", "beats",
-                                                           "targets")}
+        out: dict[str, list[np.ndarray]] = {k: [] for k in ("steps", "lanes", "lengths", "mask",
+                                                           "beats", "targets")}
         off, boff = arrays[f"{split}_offsets"], arrays[f"{split}_beat_offsets"]
         pieces = 0
         for i in range(len(off) - 1):
@@ -178,7 +184,7 @@ class Accompanist(Family):
             for s in starts:
                 if arrays[f"{split}_mask"][a + s:a + s + w].mean() < 0.5:
                     continue
-                for k in ("steps", "lanes", "mask"):
+                for k in ("steps", "lanes", "lengths", "mask"):
                     out[k].append(arrays[f"{split}_{k}"][a + s:a + s + w])
                 for k in ("beats", "targets"):
                     out[k].append(arrays[f"{split}_{k}"][ba + s // 4:ba + (s + w) // 4])
@@ -192,8 +198,8 @@ class Accompanist(Family):
     def _encode(self, dataset: Dataset) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         for split in ("train", "valid", "test"):
-            parts: dict[str, list[np.ndarray]] = {k: [] for k in ("steps", "lanes", "mask",
-                                                                  "beats", "targets")}
+            parts: dict[str, list[np.ndarray]] = {k: [] for k in ("steps", "lanes", "lengths",
+                                                                  "mask", "beats", "targets")}
             for piece in dataset.split(split):
                 try:
                     e = encode_piece(piece, self.config)
@@ -205,10 +211,10 @@ class Accompanist(Family):
                     for k in parts:
                         parts[k].append(e[k])
             for k, v in parts.items():
-                width = {"steps": acc.STEP_FEATURES, "lanes": acc.LANES,
+                width = {"steps": acc.STEP_FEATURES, "lanes": acc.LANES, "lengths": acc.LANES,
                          "beats": acc.BEAT_FEATURES}.get(k)
-                empty = np.zeros((0, width) if width else (0,), np.int8 if k == "targets"
-                                 else np.uint8)
+                empty = np.zeros((0, width) if width else (0,), np.int8
+                                 if k in ("targets", "lengths") else np.uint8)
                 out[f"{split}_{k}"] = np.concatenate(v) if v else empty
             out[f"{split}_offsets"] = np.cumsum([0] + [len(x) for x in parts["steps"]])
             out[f"{split}_beat_offsets"] = np.cumsum([0] + [len(x) for x in parts["beats"]])
@@ -227,9 +233,13 @@ class Accompanist(Family):
         steps, lanes = batch["steps"].float(), batch["lanes"].float()
         mask = batch["mask"].float()
         previous = torch.cat([torch.zeros_like(lanes[:, :1]), lanes[:, :-1]], 1)
-        logits, _ = model.texture(steps, previous)
+        logits, length_logits, _ = model.texture(steps, previous)
         bce = F.binary_cross_entropy_with_logits(logits.float(), lanes, reduction="none").sum(-1)
-        tex = (bce * mask).sum()
+        lengths = batch["lengths"].long()
+        has = (lengths >= 0).float() * mask[..., None]
+        length_ce = F.cross_entropy(length_logits.float().reshape(-1, len(acc.DURATION_STEPS)),
+                                    lengths.clamp(min=0).reshape(-1), reduction="none")
+        tex = (bce * mask).sum() + (length_ce * has.reshape(-1)).sum()
         targets = batch["targets"].long()
         chord_logits = model.chords(batch["beats"].float() / 4).float()
         valid = targets >= 0
@@ -248,15 +258,17 @@ class Accompanist(Family):
         return LossOutput(loss, {k: v.detach() for k, v in stats.items()})
 
     # -- generation ---------------------------------------------------------------------------
-    def suggest_chords(self, model: AccompanistNet, grid: acc.StepGrid, melody: np.ndarray
-                       ) -> list[Chord]:
-        """A chord per beat for a melody on `grid` (decoded with the change cost)."""
+    def suggest_chords(self, model: AccompanistNet, grid: acc.StepGrid, melody: np.ndarray,
+                       change_cost: float | None = None) -> list[Chord]:
+        """A chord per beat for a melody on `grid` (decoded with the change cost: the config's,
+        unless `change_cost` is given, e.g. the card's tuned `decoding` value)."""
+        cost_of_change = self.config.change_cost if change_cost is None else change_cost
         tonic, minor = melody_key(melody)
         beats = acc.beat_features(grid, melody, tonic, minor)
         with torch.inference_mode():
             model.eval()
             logp = torch.log_softmax(model.chords(torch.from_numpy(beats)[None]), -1)[0].numpy()
-        cost = np.array([self.config.change_cost * (0.25 if grid.pos[4 * b] == 0 else
+        cost = np.array([cost_of_change * (0.25 if grid.pos[4 * b] == 0 else
                                                     0.6 if grid.pos[4 * b] * 2 ==
                                                     grid.bar_steps[4 * b] else 1.0)
                          for b in range(len(beats))])
@@ -276,19 +288,24 @@ class Accompanist(Family):
         feats = torch.from_numpy(acc.step_features(grid, melody, onset, chords))[None]
         gen = options.generator()
         out = torch.zeros(len(grid), acc.LANES)
+        lengths = torch.full((len(grid), acc.LANES), -1, dtype=torch.long)
         with torch.inference_mode():
             model.eval()
             previous, state = torch.zeros(1, 1, acc.LANES), None
             for i in range(len(grid)):
-                logits, state = model.texture(feats[:, i:i + 1], previous, state)
+                logits, length_logits, state = model.texture(feats[:, i:i + 1], previous, state)
                 p = torch.sigmoid((logits[0, 0].float() + bias) / options.temperature)
                 lanes = (torch.rand(acc.LANES, generator=gen) < p).float()
                 if chords[i] is None:
                     lanes.zero_()
                 out[i] = lanes
+                if lanes.any():
+                    probs = torch.softmax(length_logits[0, 0].float() / options.temperature, -1)
+                    lengths[i] = torch.multinomial(probs, 1, generator=gen)[:, 0]
                 previous = lanes[None, None]
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
-        return acc.render(out.numpy(), grid, chords, melody, velocity, rng)
+        return acc.render(out.numpy(), grid, chords, melody, velocity, rng,
+                          lengths.numpy())
 
 
 def viterbi(logp: np.ndarray, change_cost: np.ndarray) -> np.ndarray:

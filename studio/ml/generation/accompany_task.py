@@ -120,7 +120,9 @@ def plan_accompany(request: GenerationRequest, loaded: LoadedModel) -> Plan:
         chords, layout = given_chords(request.chords, grid, pickup)
         source = "the given chords"
     else:
-        per_beat = loaded.family.suggest_chords(loaded.model, grid, melody)
+        tuned = loaded.card.get("decoding", {}).get("change_cost")
+        per_beat = loaded.family.suggest_chords(loaded.model, grid, melody,
+                                                None if tuned is None else float(tuned))
         chords = [per_beat[min(i // 4, len(per_beat) - 1)] if per_beat else None
                   for i in range(len(grid))]
         layout, source = "", "suggested chords"

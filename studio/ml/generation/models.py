@@ -34,7 +34,7 @@ DEFAULTS = {
     "interpolate": ("vae-melody",),
     "accompany": ("pop-accompanist",),
 }
-ACCOMPANIMENT_REPRESENTATION = "accompaniment/1"
+ACCOMPANIMENT_REPRESENTATION = "accompaniment/"  # any version
 SATB_REPRESENTATION = "satb-roll/1"
 STYLE_LIMIT = 120  # training pieces (or melodies) the style critic is fitted on
 
@@ -95,7 +95,8 @@ def load(model: str | os.PathLike) -> LoadedModel:
 
 
 def is_accompanist(loaded: LoadedModel) -> bool:
-    return loaded.card.get("representation", {}).get("name") == ACCOMPANIMENT_REPRESENTATION
+    return str(loaded.card.get("representation", {}).get("name", "")).startswith(
+        ACCOMPANIMENT_REPRESENTATION)
 
 
 def _accompaniment_lines(loaded: LoadedModel, dataset: Dataset) -> list[tuple[str, np.ndarray]]:
