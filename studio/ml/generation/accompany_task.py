@@ -10,16 +10,20 @@ beats, not seconds); the description says when the song has them.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from studio.ml import accompaniment as acc
 from studio.ml.checkpoint import LoadedModel
 from studio.ml.errors import GenerationError
+from studio.ml.families.accompanist import melody_key
 from studio.ml.generation import material as mat
 from studio.ml.generation.request import GenerationRequest
 from studio.ml.generation.results import Draft, Plan, free_channels, new_track, unique_name
 from studio.music.chords import Chord, ChordSymbolError, parse_progression
 from studio.music.edits import AddTrack
+from studio.music.keys import sharps_for
 from studio.music.song import Note, Song, Track
 
 POLYPHONY_LIMIT = 0.15  # share of melody notes that may start while another still sounds
@@ -78,11 +82,12 @@ def given_chords(text: str, grid: acc.StepGrid, pickup: bool) -> tuple[list[Chor
     return out, words
 
 
-def chord_names(chords: list[Chord | None], grid: acc.StepGrid, limit: int = 16) -> str:
+def chord_names(chords: list[Chord | None], grid: acc.StepGrid, limit: int = 16,
+                prefer_flats: bool = False) -> str:
     """'| C | G | Am F |' for the chords of each bar (the first `limit` bars)."""
     bars: list[str] = []
     for bar in list(dict.fromkeys(grid.bar.tolist()))[:limit]:
-        names = [c.name() if c is not None else "-" for c in
+        names = [c.name(prefer_flats) if c is not None else "-" for c in
                  (chords[i] for i in np.flatnonzero(grid.bar == bar))]
         bars.append(" ".join(dict.fromkeys(names)))
     more = " ..." if len(set(grid.bar.tolist())) > limit else ""
@@ -127,6 +132,8 @@ def plan_accompany(request: GenerationRequest, loaded: LoadedModel) -> Plan:
                   for i in range(len(grid))]
         layout, source = "", "suggested chords"
     velocity = int(np.clip(np.mean([n.velocity for n in track.notes]) * 0.8, 30, 110))
+    flats = sharps_for(*melody_key(melody)) < 0 or bool(
+        request.chords and re.search(r"[A-G]b", request.chords))
     channel = free_channels(song, 1)[0]
     name = unique_name(song, "Piano accompaniment")
     bars = (mat.bar_number(song, int(grid.ticks[0])),
@@ -146,7 +153,7 @@ def plan_accompany(request: GenerationRequest, loaded: LoadedModel) -> Plan:
                                   "temperature")
         values = new_track(name, PIANO_PROGRAM, channel, notes)
         text = (f"Piano accompaniment under {track.name or 'the melody'}, bars {bars[0]}-"
-                f"{bars[1]}, {source}: {chord_names(chords, grid)}")
+                f"{bars[1]}, {source}: {chord_names(chords, grid, prefer_flats=flats)}")
         if extra:
             text += f"; {extra}"
         scored = Song([Track("Piano", PIANO_PROGRAM, notes=[n.copy(False) for n in notes])],
