@@ -156,7 +156,7 @@ def _training_lines(loaded: LoadedModel, dataset: Dataset) -> list[tuple[str, np
                 for n, a in zip(names, arrays) for v in range(4)]
     voices = melody_voices(loaded)
     if all(p.satb is not None for p in pieces):
-        cols = [0] if voices == "soprano" else [0, 1, 2, 3]
+        cols = [0, 1, 2, 3] if voices == "all" else [0]
         return [(p.name, pitches_to_tokens(p.satb[:, v])) for p in pieces for v in cols]
     seqs = mt.sequences(dataset, "train", voices)
     names = [p.name for p in pieces] if len(seqs) == len(pieces) else \
