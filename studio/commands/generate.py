@@ -11,6 +11,11 @@ Modes:
                keeping every note outside them
   interpolate  --steps melodies between two melody tracks (--track A --track B), in one new
                track after the end of the song
+  accompany    a piano accompaniment (bass, chords and rhythm in a pop style) under a melody
+               track (--track; default: a track named Melody, else the first), as a new track;
+               it follows --chords when given ("C G Am F": a chord a bar, repeated if shorter
+               than the song; "| C G | Am F |": the chords of each bar), else the model's own
+               chord suggestion; --from-bar/--to-bar accompany only those bars
 
 Tracks are numbered from 1 as `studio info` lists them; bars from 1 (--to-bar included). With
 --count K above 1, OUTPUT-1.mid ... OUTPUT-K.mid are written. Each result's originality (the
@@ -20,6 +25,7 @@ Examples:
   studio generate harmonize melody.mid -o chorale.mid
   studio generate melody -o tune.mid --bars 16 --key "D minor" --count 3 --seed 7
   studio generate infill chorale.mid -o fixed.mid --track 2 --track 3 --from-bar 5 --to-bar 6
+  studio generate accompany song.mid --track 1 -o band.mid --chords "| C | G | Am | F |"
 """
 
 from __future__ import annotations
@@ -41,10 +47,10 @@ class GenerateArgumentError(ValueError):
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="generate melodies, continuations, harmonizations, "
-                       "infills and interpolations", description=__doc__,
+                       "infills, interpolations and accompaniments", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mode", choices=GENERATION_MODES, metavar="MODE",
-                   help="melody, continue, harmonize, infill or interpolate")
+                   help="melody, continue, harmonize, infill, interpolate or accompany")
     p.add_argument("input", nargs="?", metavar="INPUT.mid", help="your MIDI file (optional "
                    "for melody)")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT.mid")
@@ -69,6 +75,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--key", help='keep new notes in a key, e.g. "D minor" or "Bb major"')
     p.add_argument("--range", dest="pitch_range", metavar="LOW-HIGH",
                    help='pitch range of new notes, e.g. "C4-A5" or "60-81"')
+    p.add_argument("--chords", metavar="TEXT", help='chords for accompany, e.g. "C G Am F" '
+                   'or "| C G | Am F |"')
     p.add_argument("--steps", type=int, default=5, help="melodies between the two ends "
                    "(interpolate; default 5)")
     p.set_defaults(func=run)
@@ -149,6 +157,11 @@ def build_request(args: argparse.Namespace, song):
         pitched = [t for t in song.tracks if t.notes and not t.is_drum]
         if pitched:
             tracks = [pitched[0].id]
+    if not tracks and args.mode == "accompany":
+        pitched = [t for t in song.tracks if t.notes and not t.is_drum]
+        named = [t for t in pitched if t.name.strip().lower().startswith("melody")]
+        if named or pitched:
+            tracks = [(named or pitched)[0].id]
     if not tracks and args.mode == "interpolate":
         tracks = [t.id for t in song.tracks if t.notes and not t.is_drum][:2]
     time_range = None
@@ -164,7 +177,8 @@ def build_request(args: argparse.Namespace, song):
         args.mode, args.model or default_model(args.mode), song, tuple(tracks), time_range,
         args.bars, options, parse_key(args.key) if args.key else None,
         parse_range(args.pitch_range) if args.pitch_range else None, args.steps,
-        bar_tick(song, args.at_bar) if args.at_bar else None, device=args.device)
+        bar_tick(song, args.at_bar) if args.at_bar else None, device=args.device,
+        chords=args.chords)
 
 
 def describe(candidate, path: Path) -> str:

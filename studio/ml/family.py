@@ -186,7 +186,8 @@ class Family:
 
 _MODE_WORDS = {"melody": "write a new melody", "continue": "continue a melody",
                "harmonize": "harmonize a melody", "infill": "fill in a region",
-               "interpolate": "interpolate between melodies"}
+               "interpolate": "interpolate between melodies",
+               "accompany": "accompany a melody"}
 
 
 def classification_stats(logits: torch.Tensor, targets: torch.Tensor, nll: torch.Tensor,

@@ -43,7 +43,7 @@ def piece_melodies(piece: Piece, voices: str) -> tuple[list[np.ndarray], int | n
     """The melodies (token arrays) of one piece and its steps per bar, or (songs with a
     pickup or a change of meter) the bar position of every step."""
     if piece.satb is not None:
-        cols = [0] if voices == "soprano" else range(piece.satb.shape[1])
+        cols = range(piece.satb.shape[1]) if voices == "all" else [0]
         return [pitches_to_tokens(piece.satb[:, v]) for v in cols], 16
     song = piece.song()
     melodies = song_melodies(song, voices)
@@ -56,8 +56,14 @@ def piece_melodies(piece: Piece, voices: str) -> tuple[list[np.ndarray], int | n
 
 def song_melodies(song: Song, voices: str = "soprano") -> list[np.ndarray]:
     """The melodies (token arrays) of a song: the highest line of all its pitched tracks
-    (`voices="soprano"`), or one per pitched track (`"all"`)."""
+    (`voices="soprano"`), one per pitched track (`"all"`), or the track named Melody
+    (`"melody"`; the highest line when there is none)."""
     pitched = [t for t in song.tracks if not t.is_drum and t.notes]
+    if voices == "melody":  # the melody track of a multi-track song (POP909's MELODY)
+        named = [t for t in pitched if t.name.strip().lower().startswith("melody")]
+        if named:
+            return [track_to_tokens(named[0])]
+        voices = "soprano"
     if voices == "soprano":
         merged = Track(name="melody")
         merged.notes = [n for t in pitched for n in t.notes]

@@ -2,4 +2,4 @@
 cards use. A module of its own without torch: `studio --help` lists them without loading the
 engine."""
 
-GENERATION_MODES = ("melody", "continue", "harmonize", "infill", "interpolate")
+GENERATION_MODES = ("melody", "continue", "harmonize", "infill", "interpolate", "accompany")

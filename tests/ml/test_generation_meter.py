@@ -61,3 +61,22 @@ def test_a_range_inside_the_pickup_is_refused():
                                    time_range=(120, 360)))
     assert "pickup bar" in str(info.value)
     assert snapshot(song) == before
+
+
+def test_the_folk_model_continues_a_jig_in_bars_of_six_eight():
+    from studio.data import load_dataset
+
+    piece = next(p for p in load_dataset("folk").split("test")
+                 if (p.song().time_signatures[-1].numerator,
+                     p.song().time_signatures[-1].denominator) == (6, 8))
+    song = piece.song()
+    track = song.tracks[0]
+    bar = mat.bar_start(song, 1440 * 4 + 10)
+    before = snapshot(song)
+    c = generate(GenerationRequest("continue", "folk-lstm", song, (track.id,), bars=2,
+                                   playhead=bar, options=SamplingOptions(seed=2, count=1)))[0]
+    assert snapshot(song) == before
+    old = {n.id for n in track.notes}
+    new = [n for n in c.preview.tracks[0].notes if n.id not in old]
+    assert new and bar <= min(n.start for n in new)
+    assert max(n.start for n in new) < bar + 2 * 1440  # two bars of 6/8

@@ -61,8 +61,9 @@ class AutoencoderConfig:
                            "strong, and every number stays at zero and melodies are forgotten.")
     dropout: float = knob(0.2, low=0.0, high=0.8, help="Fraction of connections switched off "
                           "at random while training, so the model cannot just memorise.")
-    voices: str = knob("soprano", choices=("soprano", "all"), help="Which lines become "
-                       "training melodies: the top line only, or every voice / track.")
+    voices: str = knob("soprano", choices=("soprano", "all", "melody"), help="Which lines "
+                       "become training melodies: the top line only, every voice / track, or "
+                       "the track named Melody (the top line where there is none).")
 
     @property
     def length(self) -> int:

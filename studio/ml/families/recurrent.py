@@ -44,8 +44,9 @@ class RecurrentConfig:
                           "at random while training, so the model cannot just memorise.")
     window: int = knob(128, low=8, high=2048, help="Length of the training excerpts in 16th "
                        "notes (128 = 8 bars of 4/4).")
-    voices: str = knob("soprano", choices=("soprano", "all"), help="Which lines become "
-                       "training melodies: the top line only, or every voice / track.")
+    voices: str = knob("soprano", choices=("soprano", "all", "melody"), help="Which lines "
+                       "become training melodies: the top line only, every voice / track, or "
+                       "the track named Melody (the top line where there is none).")
 
 
 class RecurrentNet(nn.Module):

@@ -44,8 +44,9 @@ class SoftmaxConfig:
                         "the model looks at (16 = one bar of 4/4).")
     bar_position: bool = knob(True, help="Also tell the model where in the bar the next note "
                               "falls, so it can learn that notes start more often on beats.")
-    voices: str = knob("soprano", choices=("soprano", "all"), help="Which lines become "
-                       "training melodies: the top line only, or every voice / track.")
+    voices: str = knob("soprano", choices=("soprano", "all", "melody"), help="Which lines "
+                       "become training melodies: the top line only, every voice / track, or "
+                       "the track named Melody (the top line where there is none).")
 
 
 def context_examples(dataset: Dataset, split: str, voices: str, context: int) -> Examples:

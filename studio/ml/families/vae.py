@@ -52,8 +52,9 @@ class VAEConfig:
                           "to rebuild melodies (0 = full strength from the start).")
     dropout: float = knob(0.2, low=0.0, high=0.8, help="Fraction of connections switched off "
                           "at random while training, so the model cannot just memorise.")
-    voices: str = knob("soprano", choices=("soprano", "all"), help="Which lines become "
-                       "training melodies: the top line only, or every voice / track.")
+    voices: str = knob("soprano", choices=("soprano", "all", "melody"), help="Which lines "
+                       "become training melodies: the top line only, every voice / track, or "
+                       "the track named Melody (the top line where there is none).")
 
     @property
     def length(self) -> int:

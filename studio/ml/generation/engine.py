@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from studio.ml.errors import GenerationError
 from studio.ml.generation import models
+from studio.ml.generation.accompany_task import plan_accompany
 from studio.ml.generation.harmony import Interrupted
 from studio.ml.generation.melody_tasks import plan_continue, plan_interpolate, plan_melody
 from studio.ml.generation.request import MODE_TITLES, MODE_VERBS, Candidate, GenerationRequest
@@ -24,7 +25,8 @@ from studio.ml.generation.satb_tasks import plan_harmonize, plan_infill
 from studio.ml.sampling import torch_threads
 
 PLANNERS = {"melody": plan_melody, "continue": plan_continue, "harmonize": plan_harmonize,
-            "infill": plan_infill, "interpolate": plan_interpolate}
+            "infill": plan_infill, "interpolate": plan_interpolate,
+            "accompany": plan_accompany}
 
 Progress = Callable[[float, str], None]
 

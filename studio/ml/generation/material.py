@@ -60,15 +60,18 @@ def bar_count(song: Song, start: int, end: int) -> int:
     return bar_number(song, end - 1) - bar_number(song, start) + 1
 
 
-def check_length(song: Song, start: int, end: int, what: str, verb: str) -> None:
-    """GenerationError when [start, end) is longer than a model reads in one go (MAX_BARS bars
-    of 4/4, i.e. MAX_BARS * 16 steps), counted and said in the song's own bars."""
+def check_length(song: Song, start: int, end: int, what: str, verb: str,
+                 limit_bars: int | None = None) -> None:
+    """GenerationError when [start, end) is longer than a model reads in one go (`limit_bars`
+    bars of 4/4, by default MAX_BARS, i.e. that many times 16 steps), counted and said in the
+    song's own bars."""
     from studio.ml.generation.request import MAX_BARS
 
-    if (end - start) // STEP <= MAX_BARS * 16:
+    limit = (limit_bars or MAX_BARS) * 16
+    if (end - start) // STEP <= limit:
         return
     bars = bar_count(song, start, end)
-    most = MAX_BARS * 16 // steps_per_bar(song, start)
+    most = limit // steps_per_bar(song, start)
     raise GenerationError(f"{what} is {bars} bars of {meter_words(song, start)} long; {verb} "
                           f"at most {most} bars of it at a time (select a time range)")
 

@@ -31,7 +31,9 @@ DEFAULTS = {
     "melody": ("lstm-melody", "vae-melody"),
     "continue": ("lstm-melody",),
     "interpolate": ("vae-melody",),
+    "accompany": ("pop-accompanist",),
 }
+ACCOMPANIMENT_REPRESENTATION = "accompaniment/"  # any version
 SATB_REPRESENTATION = "satb-roll/1"
 STYLE_LIMIT = 120  # training pieces (or melodies) the style critic is fitted on
 
@@ -59,6 +61,32 @@ def default_model(mode: str) -> str:
         raise GenerationError(f"no model in the library can {mode}; train one first")
     shipped = [e for e in entries if e.shipped]
     return (shipped or entries)[0].name
+
+
+def is_accompanist(loaded: LoadedModel) -> bool:
+    return str(loaded.card.get("representation", {}).get("name", "")).startswith(
+        ACCOMPANIMENT_REPRESENTATION)
+
+
+def _accompaniment_lines(loaded: LoadedModel, dataset: Dataset) -> list[tuple[str, np.ndarray]]:
+    """(piece name, (n, 3) pitch/start/duration) of the training pieces' accompaniments."""
+    from studio.ml.families.accompanist import _track_rows
+
+    out = []
+    for p in dataset.split("train"):
+        number = p.metadata.get("pop909")
+        if number is not None:
+            from studio.data.pop909 import pop909_song
+
+            out.append((p.name, pop909_song(int(number)).track_notes(2)[:, :3]))
+            continue
+        try:
+            rows = _track_rows(p.song(), loaded.family.config.accompaniment_track)
+        except Exception:  # an unreadable piece: nothing to compare with
+            rows = None
+        if rows is not None:
+            out.append((p.name, rows))
+    return out
 
 
 def is_satb(loaded: LoadedModel) -> bool:
@@ -97,7 +125,7 @@ def _training_lines(loaded: LoadedModel, dataset: Dataset) -> list[tuple[str, np
                 for n, a in zip(names, arrays) for v in range(4)]
     voices = melody_voices(loaded)
     if all(p.satb is not None for p in pieces):
-        cols = [0] if voices == "soprano" else [0, 1, 2, 3]
+        cols = [0, 1, 2, 3] if voices == "all" else [0]
         return [(p.name, pitches_to_tokens(p.satb[:, v])) for p in pieces for v in cols]
     seqs = mt.sequences(dataset, "train", voices)
     names = [p.name for p in pieces] if len(seqs) == len(pieces) else \
@@ -117,6 +145,15 @@ def originality_index(loaded: LoadedModel) -> OriginalityIndex | None:
     dataset = training_dataset(loaded)
     if dataset is None:
         return None
+    if is_accompanist(loaded):
+        from studio.ml.generation.run_index import RunIndex
+
+        key = (dataset.fingerprint(), ACCOMPANIMENT_REPRESENTATION,
+               loaded.family.config.accompaniment_track)
+        with _lock:
+            if key not in _indexes:
+                _indexes[key] = RunIndex(_accompaniment_lines(loaded, dataset))
+            return _indexes[key]
     key = _key(loaded, dataset)
     with _lock:
         if key not in _indexes:
@@ -131,7 +168,7 @@ def style_reference(loaded: LoadedModel) -> StyleReference | None:
     from studio.ml.melody_tokens import melody_song
 
     dataset = training_dataset(loaded)
-    if dataset is None:
+    if dataset is None or is_accompanist(loaded):  # no critic of piano parts yet
         return None
     if is_satb(loaded):
         return reference_for_dataset(dataset, limit=STYLE_LIMIT)
@@ -168,6 +205,6 @@ def warm_up(model: str) -> LoadedModel:
     loaded = load(model)
     originality_index(loaded)
     style_reference(loaded)
-    if not is_satb(loaded):
+    if not is_satb(loaded) and not is_accompanist(loaded):
         melody_range(loaded)
     return loaded

@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from studio.music.edits import Edit
 
 MODE_TITLES = {"melody": "New melody", "continue": "Continue", "harmonize": "Harmonize",
-               "infill": "Infill", "interpolate": "Interpolate"}
+               "infill": "Infill", "interpolate": "Interpolate", "accompany": "Accompany"}
 MODE_VERBS = {"melody": "write a new melody", "continue": "continue a melody",
               "harmonize": "harmonize a melody", "infill": "fill in a region",
-              "interpolate": "interpolate between melodies"}
+              "interpolate": "interpolate between melodies", "accompany": "accompany a melody"}
 MAX_BARS = 64  # the longest stretch any mode writes or reads in one go (about 2-4 minutes)
 
 
@@ -33,11 +33,12 @@ MAX_BARS = 64  # the longest stretch any mode writes or reads in one go (about 2
 class GenerationRequest:
     """One generation job.
 
-    mode: "melody" | "continue" | "harmonize" | "infill" | "interpolate".
+    mode: "melody" | "continue" | "harmonize" | "infill" | "interpolate" | "accompany".
     model: a library name or a checkpoint path (as `studio.ml.library.open_model` takes).
     song: the user's song; read, never changed.
     track_ids: continue: the track to continue; harmonize: the melody track; infill: the tracks
-      whose notes in the region are regenerated; interpolate: the two melody tracks; melody: none.
+      whose notes in the region are regenerated; interpolate: the two melody tracks; melody: none;
+      accompany: the melody track.
     time_range: (start, end) ticks. continue: continue from its end; harmonize: (re)harmonize
       only this stretch; infill: the region; interpolate: the stretch of both melodies to use.
     bars: how many bars melody / continue write.
@@ -50,6 +51,8 @@ class GenerationRequest:
     playhead: tick where a new melody starts, or where continue starts without a time range.
     device: where the model runs (`auto`, `cpu`, `cuda`, `cuda:N`, `mps`; see
       `studio.ml.device`); the CPU by default, where the shipped models answer fastest.
+    chords: accompany: chord text to follow (`C G Am F`, `| C G | Am F |`); None = the model
+      suggests chords.
     """
 
     mode: str
@@ -64,6 +67,7 @@ class GenerationRequest:
     interpolation_steps: int = 5
     playhead: int | None = None
     device: str = "cpu"
+    chords: str | None = None
 
     def check(self) -> None:
         """Raise GenerationError for a request no model could serve (before any work)."""
@@ -97,6 +101,8 @@ class GenerationRequest:
             raise GenerationError("top-k and the iterations cannot be negative")
         if not 1 <= self.options.count <= 32:
             raise GenerationError("generate 1 to 32 variations at a time")
+        if self.chords is not None and self.mode != "accompany":
+            raise GenerationError("chords are followed only when accompanying a melody")
         if self.playhead is not None and self.playhead < 0:
             raise GenerationError("the playhead is before the start of the song")
 

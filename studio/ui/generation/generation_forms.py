@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QSpinBox,
@@ -26,7 +27,8 @@ from studio.music.timing import bar_beat, bar_lines
 from studio.ui.generation.generation_inputs import KeyCombo, RangeRow, shrinkable, song_key
 
 MODE_TITLES = {
-    "harmonize": "Accompany (harmonize)",
+    "harmonize": "Harmonize (four voices)",
+    "accompany": "Accompany (pop piano)",
     "melody": "New melody",
     "continue": "Continue",
     "infill": "Infill",
@@ -264,6 +266,39 @@ class HarmonizeForm(ModeForm):
         return out
 
 
+class AccompanyForm(ModeForm):
+    mode = "accompany"
+    note_text = ("A piano part (bass, chords and rhythm) under the current track, as a new "
+                 "track. Leave the chords empty and the model suggests them.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.track = QLabel()
+        self.chords = QLineEdit()
+        self.chords.setObjectName("chords_edit")
+        self.chords.setPlaceholderText("C G Am F  or  | C G | Am F |")
+        self.chords.setToolTip("A chord a bar (repeated when shorter than the melody), or the "
+                               "chords of each bar between bar lines; empty: suggested chords")
+        self.only_range = QCheckBox("Only the selected time range")
+        self.form.addRow("Melody", self.track)
+        self.form.addRow("Chords", self.chords)
+        self.form.addRow(self.only_range)
+
+    def refresh(self, window) -> None:
+        self.track.setText(track_label(window.document.song, window.document.current_track_id))
+
+    def fields(self, window) -> dict:
+        out: dict = {"track_ids": (self.current_track_id(window),),
+                     "chords": self.chords.text().strip() or None}
+        if self.only_range.isChecked():
+            span = self.selection(window)
+            if span is None:
+                raise MissingInput("Select the time range to accompany: drag on the ruler or "
+                                   "select notes (or untick 'Only the selected time range').")
+            out["time_range"] = span
+        return out
+
+
 class InfillForm(ModeForm):
     mode = "infill"
     note_text = ("Rewrites the selected time range of the ticked voices; every note outside it "
@@ -377,4 +412,4 @@ class InterpolateForm(ModeForm):
         return {"track_ids": (first, second), "interpolation_steps": self.steps.value()}
 
 
-FORM_CLASSES = (HarmonizeForm, MelodyForm, ContinueForm, InfillForm, InterpolateForm)
+FORM_CLASSES = (HarmonizeForm, AccompanyForm, MelodyForm, ContinueForm, InfillForm, InterpolateForm)

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from studio.ui.main_window import MainWindow
 
 FORMS = {cls.mode: cls for cls in FORM_CLASSES}
-GENERATE_LABELS = {"harmonize": "Harmonize", "melody": "Generate melody",
+GENERATE_LABELS = {"harmonize": "Harmonize", "accompany": "Accompany",
+                   "melody": "Generate melody",
                    "continue": "Continue", "infill": "Fill in", "interpolate": "Interpolate"}
 
 

@@ -217,7 +217,7 @@ def test_bad_input_shows_the_reason_and_changes_nothing(qtbot, tmp_path):
     # A melody longer than the harmonizer takes at once: the core says why.
     w.open_song(Song([Track("Hymn", notes=[Note(67 + i % 5, i * 480, 480) for i in
                                            range(4 * 80)])]))
-    refused("harmonize at most 64 bars of it at a time")
+    refused("80 bars of 4/4 long; harmonize at most 64 bars of it at a time")
     # No track at all.
     w.open_song(Song())
     refused("The song has no track yet")
@@ -305,6 +305,39 @@ def test_interpolate_between_two_melodies_of_the_song(qtbot, tmp_path):
     qtbot.mouseClick(panel.candidates.accept_button, Qt.MouseButton.LeftButton)
     added = [t for t in doc.song.tracks if t.id in morph.new_track_ids]
     assert len(added) == 1 and min(n.start for n in added[0].notes) >= song_end
+    doc.undo_stack.undo()
+    assert snapshot(doc.song) == before
+    close(w)
+
+
+def test_accompany_a_pop_melody_with_typed_chords(qtbot, tmp_path):
+    from studio.data.pop909 import pop909_song
+
+    w = demo_window(qtbot, tmp_path)
+    panel, doc = w.generation_panel, w.document
+    song = pop909_song(20).song()
+    song.tracks = song.tracks[:1]  # the melody alone, its first eight bars
+    first = min(n.start for n in song.tracks[0].notes)
+    song.tracks[0].notes = [n for n in song.tracks[0].notes if n.start < first + 8 * 1920]
+    song.invalidate()
+    w.open_song(song)
+    doc.set_current_track(doc.song.tracks[0].id)
+    panel.set_mode("accompany")
+    assert panel.model_combo.model_name() == "pop-accompanist"
+    form = panel.forms["accompany"]
+    qtbot.waitUntil(lambda: form.track.text() != "")
+    form.chords.setText("C G Hm F")
+    before = snapshot(doc.song)
+    start(qtbot, panel)
+    wait_done(qtbot, panel)
+    assert "'Hm'" in panel.message.text() and "bar 3" in panel.message.text()
+    assert snapshot(doc.song) == before and not panel.candidates.candidates
+    form.chords.setText("| C | G | Am | F |")
+    start(qtbot, panel)
+    wait_done(qtbot, panel)
+    assert len(panel.candidates.candidates) == 1, panel.message.text()
+    qtbot.mouseClick(panel.candidates.accept_button, Qt.MouseButton.LeftButton)
+    assert doc.song.tracks[-1].name == "Piano accompaniment" and doc.song.tracks[-1].notes
     doc.undo_stack.undo()
     assert snapshot(doc.song) == before
     close(w)

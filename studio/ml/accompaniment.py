@@ -1,0 +1,316 @@
+"""The pop-accompaniment representation (`accompaniment/1`): a melody, chords and a piano part on
+a grid of model steps, and back from predicted onsets to piano notes.
+
+A model step is a 16th of a quarter-note beat (120 ticks): POP909's beats are quarters, four steps
+each. A 6/8 bar is read with eighth-note beats (24 steps of 60 ticks): six beats grouped three and
+three, like the 6-beat bars of POP909's 29 six-beat songs (there the beats are quarters at about
+106 a minute, the melody moving in eighths); 2/4, 3/4, 4/4 and 6/4 keep 16th steps. Bars longer
+than 24 steps (7/4, 15/8, a 12-beat bar in an annotation) are read as groups of four beats.
+
+The piano part is a set of onset lanes relative to the chord, so the same pattern serves every
+chord and key: left hand (below G3) root, third, fifth and seventh in two octaves above the bass
+root (A1-G#2); right hand the same four plus a ninth in four octaves around the chord's root
+nearest below middle C. Rendering turns lanes back into pitches for the chord at that step; each
+note sounds until the next onset in its hand, the next chord or the bar's end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from studio.ml.errors import GenerationError
+from studio.music.chords import Chord
+from studio.music.song import PPQ, TimeSignature
+from studio.music.timing import bar_lines
+
+MAX_BAR_STEPS = 24
+BAR_CLASSES = (8, 12, 16, 24)
+LH_DEGREES, RH_DEGREES = 4, 5  # root, third, fifth, seventh (+ ninth in the right hand)
+LH_OCTAVES, RH_OCTAVES = 2, 4
+LH_LANES = LH_DEGREES * LH_OCTAVES
+LANES = LH_LANES + RH_DEGREES * RH_OCTAVES
+SPLIT_PITCH = 55  # below: left hand
+FAMILY_INDEX = {"maj": 0, "min": 1, "dim": 2, "aug": 3, "sus": 4}
+STEP_FEATURES = MAX_BAR_STEPS + len(BAR_CLASSES) + 1 + 2 + 12 + len(FAMILY_INDEX) + 3
+BEAT_FEATURES = 12 + 6 + 5 + 1
+CHORD_CLASSES = 24  # 12 roots (relative to the key's tonic) x major / minor family
+DURATION_STEPS = (1, 2, 4, 8, 16, 24)  # a note's length class, in steps (the longest: 24+)
+# degree of each interval above the root: 0 root, 1 third, 2 fifth, 3 seventh/sixth, 4 ninth
+_DEGREE = np.array([0, 4, 4, 1, 1, 1, 2, 2, 2, 3, 3, 3])
+
+
+def model_steps(ts: TimeSignature) -> tuple[int, int]:
+    """(steps per bar, ticks per step) for a meter (bars longer than MAX_BAR_STEPS are read
+    by `grid_for` as groups of four beats); GenerationError for bars that are no whole number
+    of 16ths."""
+    if ts.denominator == 8 and ts.numerator * 4 <= MAX_BAR_STEPS:
+        return ts.numerator * 4, PPQ // 8
+    steps = ts.bar_ticks // (PPQ // 4)
+    if steps * (PPQ // 4) != ts.bar_ticks or steps < 1:
+        raise GenerationError(f"bars of {ts.numerator}/{ts.denominator} are not a whole number "
+                              "of 16th notes; the accompanist cannot read them")
+    return steps, PPQ // 4
+
+
+@dataclass
+class StepGrid:
+    """Model steps over a stretch of a song: `ticks` (S + 1,) step starts and the end, `pos`
+    step within its bar (a pickup counts from the end of a full bar), `bar_steps` steps of a
+    full bar of that meter, `bar` the index of the bar each step lies in."""
+
+    ticks: np.ndarray
+    pos: np.ndarray
+    bar_steps: np.ndarray
+    bar: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def nearest(self, ticks: np.ndarray) -> np.ndarray:
+        """Index of the step nearest each tick (clipped into the grid)."""
+        mid = (self.ticks[:-1] + self.ticks[1:]) / 2
+        return np.clip(np.searchsorted(mid, np.asarray(ticks), side="right"), 0,
+                       max(0, len(self) - 1))
+
+
+def grid_for(time_signatures: list[TimeSignature], start: int, end: int) -> StepGrid:
+    """The grid from the bar line at or before `start` to the bar line at or after `end`."""
+    sigs = sorted(time_signatures, key=lambda s: s.tick) or [TimeSignature(0)]
+    lines = bar_lines(end + 8 * PPQ * 4, sigs)
+    first = max([t for t in lines if t <= start], default=0)
+    last = min([t for t in lines if t >= end], default=lines[-1])
+    ticks, pos, full, bar = [], [], [], []
+    pickup = (len(sigs) >= 2 and sigs[0].tick == 0 and sigs[1].tick == sigs[0].bar_ticks
+              and sigs[0].bar_ticks < sigs[1].bar_ticks)
+    bars = [t for t in lines if first <= t < last]
+    for k, t0 in enumerate(bars):
+        t1 = bars[k + 1] if k + 1 < len(bars) else last
+        ts = _sig_at(sigs, t0)
+        if pickup and t0 == 0:
+            ts = sigs[1]  # the pickup: read as the end of a bar of the meter after it
+        steps, step = model_steps(ts)
+        n = max(1, (t1 - t0) // step)
+        ticks.extend(t0 + step * i for i in range(n))
+        bar.extend([k] * n)
+        if steps <= MAX_BAR_STEPS:
+            offset = max(0, steps - n)
+            pos.extend(offset + i for i in range(n))
+            full.extend([steps] * n)
+        else:  # a long bar (7/4, 15/8, an annotated bar of 12 beats): groups of four beats
+            for g in range(0, n, 16):
+                size = min(16, steps - g)
+                part = min(16, n - g)
+                pos.extend(range(part))
+                full.extend([max(1, min(size, MAX_BAR_STEPS))] * part)
+    ticks.append(last)
+    return StepGrid(np.array(ticks, np.int64), np.array(pos), np.array(full), np.array(bar))
+
+
+def _sig_at(sigs: list[TimeSignature], tick: int) -> TimeSignature:
+    current = sigs[0]
+    for s in sigs:
+        if s.tick <= tick:
+            current = s
+    return current
+
+
+def melody_steps(notes: np.ndarray, grid: StepGrid) -> tuple[np.ndarray, np.ndarray]:
+    """(pitch sounding at each step, -1 silent; onset flags) of (n, >=3) pitch/start/duration
+    rows (the highest note wins where notes overlap)."""
+    pitch = np.full(len(grid), -1, np.int64)
+    onset = np.zeros(len(grid), bool)
+    if not len(notes) or not len(grid):
+        return pitch, onset
+    inside = (notes[:, 1] + notes[:, 2] > grid.ticks[0]) & (notes[:, 1] < grid.ticks[-1])
+    for p, s, d in notes[inside][np.argsort(notes[inside][:, 0])][:, :3].tolist():
+        a = int(grid.nearest([s])[0]) if s >= grid.ticks[0] else 0
+        b = max(a + 1, int(grid.nearest([s + d])[0]))
+        if s + d >= grid.ticks[-1]:
+            b = len(grid)
+        pitch[a:b] = p
+        if s >= grid.ticks[0]:
+            onset[a] = True
+    return pitch, onset
+
+
+def chords_per_step(chords: list[tuple[int, int, Chord | None]], grid: StepGrid
+                    ) -> list[Chord | None]:
+    """The chord sounding at each step, from (start tick, end tick, chord) spans."""
+    out: list[Chord | None] = [None] * len(grid)
+    starts = grid.ticks[:-1]
+    for a, b, chord in chords:
+        lo, hi = np.searchsorted(starts, [a, b], side="left")
+        for i in range(lo, hi):
+            out[i] = chord
+    return out
+
+
+def step_features(grid: StepGrid, melody: np.ndarray, onset: np.ndarray,
+                  chords: list[Chord | None]) -> np.ndarray:
+    """(S, STEP_FEATURES) conditioning of the texture model."""
+    s = len(grid)
+    f = np.zeros((s, STEP_FEATURES), np.float32)
+    f[np.arange(s), np.minimum(grid.pos, MAX_BAR_STEPS - 1)] = 1
+    o = MAX_BAR_STEPS
+    cls = np.array([BAR_CLASSES.index(b) if b in BAR_CLASSES else len(BAR_CLASSES)
+                    for b in grid.bar_steps], np.int64)
+    f[np.arange(s), o + cls] = 1
+    o += len(BAR_CLASSES) + 1
+    f[:, o] = onset
+    f[:, o + 1] = melody >= 0
+    o += 2
+    for i, c in enumerate(chords):
+        if c is not None and melody[i] >= 0:
+            f[i, o + (melody[i] - c.root) % 12] = 1
+    o += 12
+    previous = None
+    for i, c in enumerate(chords):
+        if c is None:
+            f[i, o + len(FAMILY_INDEX) + 2] = 1
+        else:
+            f[i, o + FAMILY_INDEX[c.family]] = 1
+            f[i, o + len(FAMILY_INDEX)] = len(c.pitch_classes) > 3
+        f[i, o + len(FAMILY_INDEX) + 1] = c != previous
+        previous = c
+    return f
+
+
+def beat_features(grid: StepGrid, melody: np.ndarray, tonic: int, minor: bool
+                  ) -> np.ndarray:
+    """(S // 4, BEAT_FEATURES) melody pitch classes per beat (relative to the tonic) and the
+    beat's place in its bar: what the chord model reads."""
+    beats = len(grid) // 4
+    f = np.zeros((beats, BEAT_FEATURES), np.float32)
+    for b in range(beats):
+        seg = melody[4 * b:4 * b + 4]
+        for p in seg[seg >= 0]:
+            f[b, (p - tonic) % 12] += 0.25
+        f[b, 12 + min(5, grid.pos[4 * b] // 4)] = 1
+        per_bar = grid.bar_steps[4 * b] // 4
+        f[b, 18 + {2: 0, 3: 1, 4: 2, 6: 3}.get(per_bar, 4)] = 1
+        f[b, 23] = minor
+    return f
+
+
+def chord_class(chord: Chord | None, tonic: int) -> int:
+    """The chord model's class of a chord (-1: no chord)."""
+    if chord is None:
+        return -1
+    return ((chord.root - tonic) % 12) * 2 + (chord.family in ("min", "dim"))
+
+
+def class_chord(index: int, tonic: int) -> Chord:
+    return Chord((index // 2 + tonic) % 12, "min" if index % 2 else "maj")
+
+
+def _bases(chord: Chord) -> tuple[int, int]:
+    lh = 33 + (chord.root - 33) % 12  # A1..G#2
+    rh = 60 - (60 - chord.root) % 12  # the root at or below middle C
+    return lh, rh
+
+
+def _intervals(chord: Chord) -> list[int]:
+    """Semitones above the root of root, third, fifth, seventh and ninth for this chord."""
+    pcs = [(p - chord.root) % 12 for p in chord.pitch_classes]
+    third = next((i for i in pcs if i in (3, 4)), next((i for i in pcs if i in (2, 5)), 4))
+    fifth = next((i for i in pcs if i in (6, 7, 8)), 7)
+    seventh = next((i for i in pcs if i in (9, 10, 11)), 12)
+    return [0, third, fifth, seventh, 14]
+
+
+def duration_class(steps: int) -> int:
+    """The DURATION_STEPS class of a length in steps (nearest on a log scale)."""
+    return int(np.argmin(np.abs(np.log2(max(1, steps)) - np.log2(DURATION_STEPS))))
+
+
+def piano_lanes(notes: np.ndarray, grid: StepGrid, chords: list[Chord | None], *,
+                durations: bool = False):
+    """(S, LANES) onsets of a piano part's (n, >=3) pitch/start/duration rows; with
+    `durations`, also (S, LANES) the length class of each onset's note (-1: no onset)."""
+    lanes = np.zeros((len(grid), LANES), np.float32)
+    lengths = np.full((len(grid), LANES), -1, np.int8)
+    if not len(notes):
+        return (lanes, lengths) if durations else lanes
+    inside = (notes[:, 1] >= grid.ticks[0]) & (notes[:, 1] < grid.ticks[-1])
+    rows = notes[inside]
+    starts = grid.nearest(rows[:, 1]) if len(rows) else np.zeros(0, np.int64)
+    ends = grid.nearest(rows[:, 1] + rows[:, 2]) if len(rows) else starts
+    ends = np.where(rows[:, 1] + rows[:, 2] >= grid.ticks[-1], len(grid), ends)
+    for p, i, e in zip(rows[:, 0].tolist(), starts.tolist(), ends.tolist()):
+        c = chords[i]
+        if c is None:
+            continue
+        lh, rh = _bases(c)
+        degree = int(_DEGREE[(p - c.root) % 12])
+        if p < SPLIT_PITCH:
+            degree = min(degree, 3) if degree < 4 else 0
+            iv = _intervals(c)[degree]
+            o = int(np.clip(round((p - lh - iv) / 12), 0, LH_OCTAVES - 1))
+            lane = degree * LH_OCTAVES + o
+        else:
+            iv = _intervals(c)[degree]
+            o = int(np.clip(round((p - rh - iv) / 12) + 1, 0, RH_OCTAVES - 1))
+            lane = LH_LANES + degree * RH_OCTAVES + o
+        lanes[i, lane] = 1
+        lengths[i, lane] = max(lengths[i, lane], duration_class(e - i))
+    return (lanes, lengths) if durations else lanes
+
+
+def lane_pitch(lane: int, chord: Chord) -> int:
+    lh, rh = _bases(chord)
+    iv = _intervals(chord)
+    if lane < LH_LANES:
+        return lh + iv[lane // LH_OCTAVES] + 12 * (lane % LH_OCTAVES)
+    k = lane - LH_LANES
+    return rh + iv[k // RH_OCTAVES] + 12 * (k % RH_OCTAVES - 1)
+
+
+def render(lanes: np.ndarray, grid: StepGrid, chords: list[Chord | None], melody: np.ndarray,
+           velocity: int = 70, rng: np.random.Generator | None = None,
+           durations: np.ndarray | None = None) -> list[tuple[int, int, int, int]]:
+    """(pitch, start, duration, velocity) piano notes for onset lanes (S, LANES).
+
+    A note lasts its length class (`durations`, (S, LANES)) but not past the next chord;
+    without a class, until the next onset in its hand, the next chord or the bar line.
+
+    A right-hand note at or above the melody moves down by octaves under it (left out when
+    that would reach the left hand); one a semitone or a major seventh from the melody is left
+    out; a left-hand note that would clash plays the chord's root instead. Velocities: accents
+    on the bar line and the beats, the right hand a little softer, a little spread (`rng`)."""
+    out = []
+    s = len(grid)
+    hand_onsets = [lanes[:, :LH_LANES].any(1), lanes[:, LH_LANES:].any(1)]
+    change = np.array([i == 0 or chords[i] != chords[i - 1] for i in range(s)])
+    bar_start = np.r_[True, grid.bar[1:] != grid.bar[:-1]]
+    for i, j in zip(*np.nonzero(lanes)):
+        c = chords[i]
+        if c is None:
+            continue
+        hand = 0 if j < LH_LANES else 1
+        end = i + 1
+        if durations is not None and durations[i, j] >= 0:
+            stop = min(s, i + DURATION_STEPS[int(durations[i, j])])
+            while end < stop and not change[end]:
+                end += 1
+        else:
+            while end < s and not hand_onsets[hand][end] and not change[end] \
+                    and not bar_start[end]:
+                end += 1
+        p = lane_pitch(int(j), c)
+        sounding = melody[i:end]
+        sounding = sounding[sounding >= 0]
+        clash = any((p - m) % 12 in (1, 11) for m in set(sounding.tolist()))
+        if hand == 1 and len(sounding):
+            while p >= sounding.min() - 1 and p - 12 >= SPLIT_PITCH:
+                p -= 12
+            if clash or p >= sounding.min() - 1:
+                continue
+        if hand == 0 and clash:
+            p = _bases(c)[0]
+        accent = 10 if grid.pos[i] == 0 else 4 if grid.pos[i] % 4 == 0 else 0
+        spread = float(rng.normal(0, 6)) if rng is not None else 0.0
+        v = int(np.clip(round(velocity + accent - (0 if hand == 0 else 6) + spread), 1, 127))
+        out.append((int(p), int(grid.ticks[i]), int(grid.ticks[end] - grid.ticks[i]), v))
+    return sorted(set(out), key=lambda n: (n[1], n[0]))

@@ -1,0 +1,329 @@
+"""Pop accompanist: chords for a melody, then a piano part (left-hand bass, right-hand chords
+and rhythm) in the style it learned (POP909 by default), in two small recurrent networks trained
+together:
+
+    chord model:   per beat, the melody's pitch classes (relative to its key) and the beat's place
+                   in the bar -> bidirectional GRU -> 24 chords (12 roots x major/minor)
+    texture model: per step (16th of a beat), the bar position, the melody (onset, and pitch
+                   relative to the chord root) and the chord (kind, change) plus the onsets of
+                   the step before -> GRU -> onsets of 28 chord-relative piano lanes, and the
+                   length class (1, 2, 4, 8, 16, 24+ steps) of each lane's note
+
+The representation is `studio.ml.accompaniment`. Chord decoding is a Viterbi pass over the
+chord model's probabilities that charges for a change, less on a downbeat or mid-bar, so chords
+last as long as the melody allows. The texture is drawn step by step (temperature applies).
+
+Training data: for POP909 pieces the annotated chords, melody (MELODY) and piano (PIANO);
+for the user's own multi-track pieces the tracks named by the `melody_track` and
+`accompaniment_track` settings, with chords recognised from the accompaniment beat by beat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from studio.ml import accompaniment as acc
+from studio.ml.errors import DatasetTooSmallError, GenerationError, is_unreadable_piece
+from studio.ml.family import Examples, Family, LossOutput, SamplingOptions
+from studio.ml.knobs import knob
+from studio.music.chords import Chord, parse_label, recognise_chord
+from studio.music.keys import estimate_key, pitch_class_histogram
+
+if TYPE_CHECKING:
+    from studio.data import Dataset, Piece
+
+
+@dataclass
+class AccompanistConfig:
+    hidden: int = knob(96, low=16, high=512, help="Memory cells of each of the two networks "
+                       "(chords and texture).")
+    window: int = knob(64, low=16, high=256, help="Training excerpt in steps (16ths of a "
+                       "beat): 64 = four bars of 4/4.")
+    dropout: float = knob(0.1, low=0.0, high=0.7, help="Share of cells silenced while "
+                          "training, against learning the songs by heart.")
+    change_cost: float = knob(2.0, low=0.0, high=10.0, help="How much a chord change must be "
+                              "worth before the suggested chords change (mid-beat changes cost "
+                              "more than changes on the bar line).")
+    melody_track: str = knob("MELODY", help="In your own datasets: the name the melody "
+                             "track starts with.")
+    accompaniment_track: str = knob("PIANO", help="In your own datasets: the name the "
+                                    "accompaniment track starts with.")
+
+
+def _track_rows(song, prefix: str) -> np.ndarray | None:
+    for t in song.tracks:
+        if not t.is_drum and t.name.strip().upper().startswith(prefix.strip().upper()):
+            a = t.arrays()
+            return np.stack([a["pitch"], a["start"], a["duration"]], 1)
+    return None
+
+
+def melody_key(melody: np.ndarray) -> tuple[int, bool]:
+    """(tonic, minor) estimated from per-step melody pitches."""
+    sounding = melody[melody >= 0]
+    if not len(sounding):
+        return 0, False
+    tonic, minor, _ = estimate_key(pitch_class_histogram(sounding))
+    return tonic, minor
+
+
+def encode_piece(piece: Piece, config: AccompanistConfig) -> dict[str, np.ndarray] | None:
+    """Per-step features and lanes, per-beat features and chord classes of one piece."""
+    number = piece.metadata.get("pop909")
+    if number is not None:
+        from studio.data.pop909 import pop909_song
+        from studio.music.timing import meter_from_downbeats
+
+        s = pop909_song(int(number))
+        melody_rows, piano_rows = s.track_notes(0)[:, :3], s.track_notes(2)[:, :3]
+        sigs = meter_from_downbeats(s.beats, s.downbeats)
+        spans = [(a, b, parse_label(lab)) for a, b, lab in s.chords]
+    else:
+        song = piece.song()
+        melody_rows = _track_rows(song, config.melody_track)
+        piano_rows = _track_rows(song, config.accompaniment_track)
+        if melody_rows is None or piano_rows is None:
+            return None
+        sigs, spans = song.time_signatures, None
+    if not len(melody_rows) or not len(piano_rows):
+        return None
+    end = int(max((melody_rows[:, 1] + melody_rows[:, 2]).max(),
+                  (piano_rows[:, 1] + piano_rows[:, 2]).max()))
+    try:
+        grid = acc.grid_for(list(sigs), 0, end)
+    except GenerationError:  # a meter the representation does not read
+        return None
+    melody, onset = acc.melody_steps(melody_rows, grid)
+    chords = acc.chords_per_step(spans, grid) if spans is not None \
+        else recognised_chords(piano_rows, grid)
+    tonic, minor = melody_key(melody)
+    beats = len(grid) // 4
+    steps = beats * 4
+    lanes, lengths = acc.piano_lanes(piano_rows, grid, chords, durations=True)
+    return {"steps": acc.step_features(grid, melody, onset, chords)[:steps].astype(np.uint8),
+            "lanes": lanes[:steps].astype(np.uint8), "lengths": lengths[:steps],
+            "mask": np.array([c is not None for c in chords[:steps]], np.uint8),
+            "beats": (acc.beat_features(grid, melody, tonic, minor) * 4).astype(np.uint8),
+            "targets": np.array([acc.chord_class(chords[4 * b], tonic) for b in range(beats)],
+                                np.int8)}
+
+
+def recognised_chords(rows: np.ndarray, grid: acc.StepGrid) -> list[Chord | None]:
+    """The chord an accompaniment spells on each beat (for pieces without chord labels)."""
+    pitch = np.full((len(grid), 128), False)
+    for p, s, d in rows.tolist():
+        a = int(grid.nearest([s])[0])
+        b = max(a + 1, int(grid.nearest([s + d])[0]))
+        pitch[a:b, p] = True
+    out: list[Chord | None] = []
+    for b in range(0, len(grid), 4):
+        seg = pitch[b:b + 4].sum(0)
+        weights = np.bincount(np.arange(128) % 12, weights=seg, minlength=12)
+        low = np.flatnonzero(seg)
+        chord = recognise_chord(weights, int(low[0]) % 12 if len(low) else None)
+        out.extend([chord] * len(pitch[b:b + 4]))
+    return out
+
+
+class AccompanistNet(nn.Module):
+    def __init__(self, c: AccompanistConfig) -> None:
+        super().__init__()
+        h = c.hidden
+        self.chord_in = nn.Linear(acc.BEAT_FEATURES, h)
+        self.chord_rnn = nn.GRU(h, h, batch_first=True, bidirectional=True)
+        self.chord_out = nn.Linear(2 * h, acc.CHORD_CLASSES)
+        self.texture_in = nn.Linear(acc.STEP_FEATURES + acc.LANES, h)
+        self.texture_rnn = nn.GRU(h, h, batch_first=True)
+        self.texture_out = nn.Linear(h, acc.LANES * (1 + len(acc.DURATION_STEPS)))
+        self.drop = nn.Dropout(c.dropout)
+
+    def chords(self, beats: torch.Tensor) -> torch.Tensor:
+        x = self.drop(torch.relu(self.chord_in(beats)))
+        return self.chord_out(self.drop(self.chord_rnn(x)[0]))
+
+    def texture(self, steps: torch.Tensor, previous: torch.Tensor, state=None):
+        """(onset logits (..., LANES), length logits (..., LANES, classes), state)."""
+        x = self.drop(torch.relu(self.texture_in(torch.cat([steps, previous], -1))))
+        y, state = self.texture_rnn(x, state)
+        out = self.texture_out(self.drop(y))
+        onsets, lengths = out[..., :acc.LANES], out[..., acc.LANES:]
+        return onsets, lengths.reshape(*lengths.shape[:-1], acc.LANES, -1), state
+
+
+class Accompanist(Family):
+    name = "accompanist"
+    models = {"accompanist": {}}
+    title = "pop accompanist (chords + piano texture)"
+    summary = ("Suggests chords for a melody and writes a piano accompaniment under it: bass "
+               "in the left hand, chords and rhythm in the right, as in POP909.")
+    Config = AccompanistConfig
+    representation = "accompaniment/2"
+    modes = ("accompany",)
+    evaluation_note = ("NLL per beat: the chord model's loss on the annotated chord plus the "
+                       "texture model's onset losses over the beat's four steps")
+
+    def examples(self, dataset: Dataset, split: str, *, training: bool) -> Examples:
+        key = (f"{self.representation}/lengths:{self.config.melody_track}:"
+               f"{self.config.accompaniment_track}")
+        arrays = dataset.cached_arrays(key, lambda: self._encode(dataset))
+        w = self.config.window // 4 * 4
+        out: dict[str, list[np.ndarray]] = {k: [] for k in ("steps", "lanes", "lengths", "mask",
+                                                           "beats", "targets")}
+        off, boff = arrays[f"{split}_offsets"], arrays[f"{split}_beat_offsets"]
+        pieces = 0
+        for i in range(len(off) - 1):
+            a, b, ba = int(off[i]), int(off[i + 1]), int(boff[i])
+            starts = range(0, b - a - w + 1, w)
+            pieces += bool(len(starts))
+            for s in starts:
+                if arrays[f"{split}_mask"][a + s:a + s + w].mean() < 0.5:
+                    continue
+                for k in ("steps", "lanes", "lengths", "mask"):
+                    out[k].append(arrays[f"{split}_{k}"][a + s:a + s + w])
+                for k in ("beats", "targets"):
+                    out[k].append(arrays[f"{split}_{k}"][ba + s // 4:ba + (s + w) // 4])
+        if not out["steps"]:
+            raise DatasetTooSmallError(
+                f"the {split} split of dataset {dataset.name!r} has no piece with a melody track "
+                f"({self.config.melody_track!r}) and an accompaniment track "
+                f"({self.config.accompaniment_track!r}) of {w // 16} bars or more")
+        return Examples({k: torch.from_numpy(np.stack(v)) for k, v in out.items()}, pieces)
+
+    def _encode(self, dataset: Dataset) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for split in ("train", "valid", "test"):
+            parts: dict[str, list[np.ndarray]] = {k: [] for k in ("steps", "lanes", "lengths",
+                                                                  "mask", "beats", "targets")}
+            for piece in dataset.split(split):
+                try:
+                    e = encode_piece(piece, self.config)
+                except Exception as err:  # an unreadable piece is left out, as elsewhere
+                    if not is_unreadable_piece(err):
+                        raise
+                    e = None
+                if e is not None:
+                    for k in parts:
+                        parts[k].append(e[k])
+            for k, v in parts.items():
+                width = {"steps": acc.STEP_FEATURES, "lanes": acc.LANES, "lengths": acc.LANES,
+                         "beats": acc.BEAT_FEATURES}.get(k)
+                empty = np.zeros((0, width) if width else (0,), np.int8
+                                 if k in ("targets", "lengths") else np.uint8)
+                out[f"{split}_{k}"] = np.concatenate(v) if v else empty
+            out[f"{split}_offsets"] = np.cumsum([0] + [len(x) for x in parts["steps"]])
+            out[f"{split}_beat_offsets"] = np.cumsum([0] + [len(x) for x in parts["beats"]])
+        return out
+
+    def representation_card(self) -> dict:
+        return {"name": self.representation, "step": "16th of a beat (6/8: 32nd)",
+                "lanes": acc.LANES, "chord_classes": "12 roots relative to the melody's key "
+                "x major/minor", "melody_track": self.config.melody_track,
+                "accompaniment_track": self.config.accompaniment_track}
+
+    def build(self) -> AccompanistNet:
+        return AccompanistNet(self.config)
+
+    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> LossOutput:
+        steps, lanes = batch["steps"].float(), batch["lanes"].float()
+        mask = batch["mask"].float()
+        previous = torch.cat([torch.zeros_like(lanes[:, :1]), lanes[:, :-1]], 1)
+        logits, length_logits, _ = model.texture(steps, previous)
+        bce = F.binary_cross_entropy_with_logits(logits.float(), lanes, reduction="none").sum(-1)
+        lengths = batch["lengths"].long()
+        has = (lengths >= 0).float() * mask[..., None]
+        length_ce = F.cross_entropy(length_logits.float().reshape(-1, len(acc.DURATION_STEPS)),
+                                    lengths.clamp(min=0).reshape(-1), reduction="none")
+        tex = (bce * mask).sum() + (length_ce * has.reshape(-1)).sum()
+        targets = batch["targets"].long()
+        chord_logits = model.chords(batch["beats"].float() / 4).float()
+        valid = targets >= 0
+        ce = F.cross_entropy(chord_logits.reshape(-1, acc.CHORD_CLASSES),
+                             targets.clamp(min=0).reshape(-1), reduction="none")
+        ce = ce * valid.reshape(-1)
+        n_steps, n_beats = mask.sum().clamp(min=1), valid.sum().clamp(min=1)
+        loss = tex / n_steps + ce.sum() / n_beats
+        with torch.no_grad():
+            predicted = (logits > 0).float() * mask[..., None]
+            truth = lanes * mask[..., None]
+            stats = {"nll": ce.sum() + tex / n_steps * 4 * n_beats, "count": n_beats.float(),
+                     "correct": ((chord_logits.argmax(-1) == targets) & valid).sum().float(),
+                     "onset_tp": (predicted * truth).sum(), "onset_fp": (predicted * (1 - truth)).sum(),
+                     "onset_fn": ((1 - predicted) * truth).sum()}
+        return LossOutput(loss, {k: v.detach() for k, v in stats.items()})
+
+    # -- generation ---------------------------------------------------------------------------
+    def suggest_chords(self, model: AccompanistNet, grid: acc.StepGrid, melody: np.ndarray,
+                       change_cost: float | None = None) -> list[Chord]:
+        """A chord per beat for a melody on `grid` (decoded with the change cost: the config's,
+        unless `change_cost` is given, e.g. the card's tuned `decoding` value)."""
+        cost_of_change = self.config.change_cost if change_cost is None else change_cost
+        tonic, minor = melody_key(melody)
+        beats = acc.beat_features(grid, melody, tonic, minor)
+        with torch.inference_mode():
+            model.eval()
+            logp = torch.log_softmax(model.chords(torch.from_numpy(beats)[None]), -1)[0].numpy()
+        cost = np.array([cost_of_change * (0.25 if grid.pos[4 * b] == 0 else
+                                                    0.6 if grid.pos[4 * b] * 2 ==
+                                                    grid.bar_steps[4 * b] else 1.0)
+                         for b in range(len(beats))])
+        path = viterbi(logp, cost)
+        return [acc.class_chord(int(c), tonic) for c in path]
+
+    def accompany(self, model: AccompanistNet, grid: acc.StepGrid, melody: np.ndarray,
+                  onset: np.ndarray, chords: list[Chord | None], options: SamplingOptions,
+                  velocity: int = 70, busyness: float = 0.0) -> list[tuple[int, int, int, int]]:
+        """Piano notes (pitch, start, duration, velocity) over `grid` for the melody and the
+        chord of each step. `busyness` is added to the right hand's onset logits: drawn step by
+        step without the real part to lean on, the model plays sparser than in training, and
+        the model card's `decoding` block holds the value that brings the notes per bar of the
+        validation songs back to the real parts' (benchmarks/bench_accompaniment.py --tune)."""
+        bias = torch.zeros(acc.LANES)
+        bias[acc.LH_LANES:] = busyness
+        feats = torch.from_numpy(acc.step_features(grid, melody, onset, chords))[None]
+        gen = options.generator()
+        out = torch.zeros(len(grid), acc.LANES)
+        lengths = torch.full((len(grid), acc.LANES), -1, dtype=torch.long)
+        with torch.inference_mode():
+            model.eval()
+            previous, state = torch.zeros(1, 1, acc.LANES), None
+            for i in range(len(grid)):
+                logits, length_logits, state = model.texture(feats[:, i:i + 1], previous, state)
+                p = torch.sigmoid((logits[0, 0].float() + bias) / options.temperature)
+                lanes = (torch.rand(acc.LANES, generator=gen) < p).float()
+                if chords[i] is None:
+                    lanes.zero_()
+                out[i] = lanes
+                if lanes.any():
+                    probs = torch.softmax(length_logits[0, 0].float() / options.temperature, -1)
+                    lengths[i] = torch.multinomial(probs, 1, generator=gen)[:, 0]
+                previous = lanes[None, None]
+        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+        return acc.render(out.numpy(), grid, chords, melody, velocity, rng,
+                          lengths.numpy())
+
+
+def viterbi(logp: np.ndarray, change_cost: np.ndarray) -> np.ndarray:
+    """The best class path through per-beat log-probabilities (beats, classes) when moving to
+    another class at beat b costs `change_cost[b]`."""
+    n, k = logp.shape
+    if n == 0:
+        return np.zeros(0, np.int64)
+    score = logp[0].copy()
+    back = np.zeros((n, k), np.int64)
+    for b in range(1, n):
+        best = int(score.argmax())
+        stay, move = score, score[best] - change_cost[b]
+        back[b] = np.where(stay >= move, np.arange(k), best)
+        score = np.maximum(stay, move) + logp[b]
+    path = np.zeros(n, np.int64)
+    path[-1] = int(score.argmax())
+    for b in range(n - 1, 0, -1):
+        path[b - 1] = back[b, path[b]]
+    return path
+
