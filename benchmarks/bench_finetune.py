@@ -6,6 +6,9 @@ the parent as it is and a model trained from scratch on the same 30 songs with t
 - Harmonizers (trained on Bach's chorales): 30 four-voice pieces of Palestrina from music21's
   corpus (reduced to soprano, alto, tenor and bass), scored on 20 others. Needs music21
   (`pip install music21`); converted once into a cache folder.
+- Pop and folk models: a held-back slice of POP909 (30 songs of its valid split, scored on 20
+  of its test split); the pop models were trained on its train split, the folk melody model on
+  folk tunes only.
 
 Reports test NLL per prediction of (a) the parent, (b) scratch, (c) the fine-tuned child, and
 the child's gain over each (target: at least 10 % better than both, with a run under 5 minutes
@@ -42,6 +45,7 @@ from studio.ml.trainer import Trainer  # noqa: E402
 
 MELODY = ("lstm-melody", "vae-melody")
 SATB = ("cnn-harmonizer", "minibach-harmonizer")
+POP = ("pop-accompanist", "pop-lstm", "folk-lstm")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "studio-bench"
 
 
@@ -52,6 +56,17 @@ def folk_data(songs: int) -> Dataset:
     pieces = ([_as(p, "train") for p in train[valid_n:]] + [_as(p, "valid") for p in
               train[:valid_n]] + [_as(p, "test") for p in folk.split("test")[:40]])
     return Dataset(f"folk-{songs}", pieces, "folk tunes")
+
+
+def pop_data(songs: int) -> Dataset:
+    """A held-back slice of POP909: songs of its valid split to learn from, of its test split to
+    score on (the pop models were trained on its train split only)."""
+    pop = load_dataset("pop909")
+    learn = pop.split("valid")[:songs]
+    valid_n = max(3, songs // 6)
+    pieces = ([_as(p, "train") for p in learn[valid_n:]] + [_as(p, "valid") for p in
+              learn[:valid_n]] + [_as(p, "test") for p in pop.split("test")[:20]])
+    return Dataset(f"pop909-held-{songs}", pieces, "POP909 (held back)")
 
 
 def _as(piece: Piece, split: str) -> Piece:
@@ -165,7 +180,7 @@ def bench(parent: str, data: Dataset, epochs: int, steps: int, work: Path) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--models", default=",".join(MELODY + SATB))
+    parser.add_argument("--models", default=",".join(MELODY + SATB + POP))
     parser.add_argument("--songs", type=int, default=30)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--steps", type=int, default=20, help="steps per epoch")
@@ -183,7 +198,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     notes = []
     for parent in args.models.split(","):
-        data = folk_data(args.songs) if parent in MELODY else palestrina_data(args.songs)
+        data = folk_data(args.songs) if parent in MELODY else \
+            pop_data(args.songs) if parent in POP else palestrina_data(args.songs)
         r = bench(parent, data, args.epochs, args.steps, work)
         s = r["scores"]
         a, b, c = s["parent"], s["scratch"], s["fine-tuned"]

@@ -86,6 +86,15 @@ def test_a_fine_tuned_child_starts_from_its_parent_and_keeps_frozen_layers(piano
     assert set(scores) == {"parent", "child"} and all(v > 0 for v in scores.values())
 
 
+def pop_songs() -> Dataset:
+    """Six POP909 songs of its valid split (melody and piano tracks), not in any training."""
+    from studio.data import load_dataset
+
+    songs = load_dataset("pop909").split("valid")[:6]
+    return Dataset("pop-six", [Piece(p.name, s, p.source, p.satb, p.metadata, p.loader)
+                               for p, s in zip(songs, ["train"] * 5 + ["test"])], "pop")
+
+
 def _built(start):
     model = start.family.build()
     start.apply(model)
@@ -197,10 +206,11 @@ def test_warnings_for_undertrained_and_overfitting_runs():
 
 
 @pytest.mark.parametrize("parent", ["lstm-melody", "vae-melody", "cnn-harmonizer",
-                                    "minibach-harmonizer"])
+                                    "minibach-harmonizer", "pop-lstm", "folk-lstm",
+                                    "pop-accompanist"])
 def test_every_shipped_generative_model_fine_tunes(parent, piano_songs, tmp_path):
     start = starting_point(parent)
-    data = with_validation(piano_songs)
+    data = with_validation(piano_songs if parent != "pop-accompanist" else pop_songs())
     result = Trainer(start.family, data, config(start, epochs=1, steps_per_epoch=1),
                      start_from=start, output=tmp_path / "child").run()
     assert result.status == "completed"
