@@ -52,7 +52,7 @@ def test_locks_of_killed_sessions_are_swept_and_live_ones_kept(tmp_path):
 
 
 def test_a_deeply_nested_autosave_does_not_hide_the_real_ones(qapp):
-    from studio.ui.recovery import find_recoverable
+    from studio.ui.project.recovery import find_recoverable
 
     folder = paths.recovery_dir()
     save_project(folder / "session-real.studio", Project(generated_song(2, 1, 7)),
