@@ -44,7 +44,7 @@ def train_in_worker(model: str, device: str, steps: int, dataset, home: Path) ->
 
     from studio.ml.knobs import config_from_dict
     from studio.ml.train_config import TrainConfig
-    from studio.ui.training_worker import TrainingJob, TrainingThread
+    from studio.ui.training.training_worker import TrainingJob, TrainingThread
 
     QCoreApplication.instance() or QCoreApplication([])
     training = config_from_dict(TrainConfig, {"epochs": 1, "steps_per_epoch": steps,
