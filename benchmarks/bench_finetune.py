@@ -182,6 +182,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default=",".join(MELODY + SATB + POP))
     parser.add_argument("--songs", type=int, default=30)
+    parser.add_argument("--style", choices=("folk", "pop", "palestrina"), help="the new style "
+                        "for every model (default: one each model was not trained on)")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--steps", type=int, default=20, help="steps per epoch")
     parser.add_argument("--threads", type=int, default=2)
@@ -198,15 +200,17 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     notes = []
     for parent in args.models.split(","):
-        data = folk_data(args.songs) if parent in MELODY else \
-            pop_data(args.songs) if parent in POP else palestrina_data(args.songs)
+        style = args.style or ("folk" if parent in MELODY else "pop" if parent in POP else
+                               "palestrina")
+        data = {"folk": folk_data, "pop": pop_data, "palestrina": palestrina_data}[style](
+            args.songs)
         r = bench(parent, data, args.epochs, args.steps, work)
         s = r["scores"]
         a, b, c = s["parent"], s["scratch"], s["fine-tuned"]
         print(f"| {parent} | {data.description} | {a:.3f} | {b:.3f} | {c:.3f} | "
               f"{(a - c) / a:+.0%} | {(b - c) / b:+.0%} | {r['seconds']:.0f} s, "
               f"{r['epochs']} epochs |", flush=True)
-        if parent in MELODY and not args.no_generation:
+        if style == "folk" and not args.no_generation:
             from studio.ml.library import find_model
 
             notes.append(f"{parent}, 24 generated 8-bar melodies each:")
