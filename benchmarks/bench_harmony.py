@@ -164,7 +164,7 @@ def engine_speed(name: str, pieces: list[np.ndarray], threads: int) -> tuple[flo
             t0 = time.perf_counter()
             generate(GenerationRequest("harmonize", name, song, (song.tracks[0].id,),
                                        options=SamplingOptions(seed=i, count=count)),
-                     on_candidate=lambda c: marks.append(time.perf_counter() - t0))
+                     on_candidate=lambda c, m=marks, t=t0: m.append(time.perf_counter() - t))
             bucket.append(time.perf_counter() - t0)
             if count == 4:
                 first.append(marks[0])
@@ -220,8 +220,9 @@ def tune(model: str, limit: int, write: bool) -> None:
     loaded = load(model)
     base = hm.settings_for(loaded)
     cnn = loaded.family.name == "coconet"
-    grid = {"end_temperature": (0.2, 0.4, 0.6), "parallel": (1.0, 3.0),
-            "sonority": (0.0, 0.3) if cnn else (0.5, 1.0), "steps": (24,) if cnn else (40,)}
+    grid = ({"end_temperature": (0.2, 0.4, 0.6), "parallel": (1.0, 3.0), "sonority": (0.0, 0.3)}
+            if cnn else {"end_temperature": (0.3, 0.5), "parallel": (3.0, 6.0),
+                         "sonority": (0.7, 1.0)})
     print(f"tuning {model} on {len(pieces)} valid chorales; Bach: "
           + ", ".join(f"{k} {v:.2f}" for k, v in bach.items()), flush=True)
     best = None

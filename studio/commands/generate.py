@@ -65,6 +65,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--at-bar", type=int, metavar="N", help="where a new melody starts, or "
                    "where continue starts (instead of the end of the track)")
     p.add_argument("--key", help='keep new notes in a key, e.g. "D minor" or "Bb major"')
+    p.add_argument("--chromatic", action="store_true", help="harmonize/infill with --key: "
+                   "also allow new notes outside the key's scale")
     p.add_argument("--range", dest="pitch_range", metavar="LOW-HIGH",
                    help='pitch range of new notes, e.g. "C4-A5" or "60-81"')
     p.add_argument("--steps", type=int, default=5, help="melodies between the two ends "
@@ -162,7 +164,7 @@ def build_request(args: argparse.Namespace, song):
         args.mode, args.model or default_model(args.mode), song, tuple(tracks), time_range,
         args.bars, options, parse_key(args.key) if args.key else None,
         parse_range(args.pitch_range) if args.pitch_range else None, args.steps,
-        bar_tick(song, args.at_bar) if args.at_bar else None)
+        bar_tick(song, args.at_bar) if args.at_bar else None, args.chromatic)
 
 
 def describe(candidate, path: Path) -> str:

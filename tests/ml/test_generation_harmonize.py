@@ -9,7 +9,8 @@ import pytest
 from studio.midi import read_song, write_song
 from studio.ml.family import SamplingOptions
 from studio.ml.generation import GenerationRequest, default_model, generate
-from studio.ml.generation.harmony import HarmonySettings, write_voices
+from studio.ml.generation.chord_gibbs import GibbsSettings
+from studio.ml.generation.harmony import write_voices
 from studio.ml.generation.material import voice_view
 from studio.ml.generation.models import load
 from studio.music.grids import VOICE_RANGES
@@ -72,7 +73,8 @@ def test_harmonize_adds_three_voice_tracks_as_one_undoable_edit(tmp_path):
 
 
 def test_decoding_leads_voices_better_than_plain_gibbs():
-    """The voice-leading search against the CNN's own Gibbs sampler on the same melodies."""
+    """The studio's chord-aware decoding (costs for parallels, no crossing) against the CNN
+    family's plain Gibbs sampler on the same melodies."""
     loaded = load("cnn-harmonizer")
     decoded, gibbs = [], []
     for i in range(3):
@@ -148,13 +150,13 @@ def test_harmonize_a_real_midi_melody(name, track, program):
     assert len(c.preview.tracks) == len(song.tracks) + 3
 
 
-def test_harmonizing_settings_without_gibbs_still_decode():
+def test_harmonizing_with_only_the_voice_by_voice_pass_still_decodes():
     loaded = load("cnn-harmonizer")
     a = chorale(5, 2)
     free = np.zeros(a.shape, bool)
     free[:, 1:] = True
     out = write_voices(loaded, a, free, SamplingOptions(), seed=0,
-                       settings=HarmonySettings(gibbs_steps=0))
+                       settings=GibbsSettings(steps=0))
     np.testing.assert_array_equal(out[:, 0], a[:, 0])
     assert (out[a[:, 0] >= 0, 1:] >= 0).all()
 

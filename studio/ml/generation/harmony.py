@@ -43,11 +43,18 @@ class Interrupted(Exception):
     """Raised inside a candidate when the caller cancelled; the engine stops there."""
 
 
+# MiniBach's voices hear neither each other nor their own neighbouring steps: the sonority
+# prior makes its chords, the costs of changing pitch its rhythm, higher parallel costs its
+# voice leading
+MINIBACH_SETTINGS = GibbsSettings(sonority=1.0, parallel=6.0, change=0.5, change_off_beat=1.0,
+                                  change_off_eighth=1.0)
+
+
 def settings_for(loaded) -> GibbsSettings:
     """A model's decoding settings: the defaults, with the values its card's `decoding` block
     holds (written by `benchmarks/bench_harmony.py --tune --write`)."""
     block = loaded.card.get("decoding") or {}
-    base = GibbsSettings(sonority=0.0 if loaded.family.name == "coconet" else 1.0)
+    base = GibbsSettings() if loaded.family.name == "coconet" else MINIBACH_SETTINGS
     known = {f.name: type(getattr(base, f.name)) for f in fields(GibbsSettings)}
     return replace(base, **{k: known[k](v) for k, v in block.items() if k in known})
 
@@ -171,7 +178,7 @@ def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOp
         raise GenerationError("nothing to generate: the region is empty")
     check_range(satb, ~free)
     family, model = loaded.family, loaded.model
-    if family.name == "coconet" or hasattr(family, "voice_logits"):
+    if writes_chains(loaded):
         return write_chains(loaded, satb, free, options, key=key, pitch_range=pitch_range,
                             chromatic=chromatic, settings=settings, seed=seed, chains=1,
                             cancel=cancel)[0]
@@ -183,6 +190,11 @@ def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOp
         allowed_pitches = [p for p in (allowed_pitches or range(128)) if p % 12 in scale]
     return np.asarray(family.infill(model, satb, free, one, allowed_pitches=allowed_pitches)[0],
                       np.int64)
+
+
+def writes_chains(loaded) -> bool:
+    """Whether `write_chains` serves this model (the SATB-roll harmonizers)."""
+    return loaded.family.name == "coconet" or hasattr(loaded.family, "voice_logits")
 
 
 def write_chains(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOptions, *,
