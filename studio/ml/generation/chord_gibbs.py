@@ -32,7 +32,7 @@ then `steps` passes each redraw a random share of the free cells, from `start_sh
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -52,20 +52,23 @@ class Interrupted(Exception):
 
 @dataclass(frozen=True)
 class GibbsSettings:
-    steps: int = 40  # annealed passes after the first, voice-by-voice one
+    """Defaults: the CNN's, chosen on JSB validation chorales (`bench_harmony.py --tune`)."""
+
+    steps: int = 24  # annealed passes after the first, voice-by-voice one
     start_temperature: float = 1.0
-    end_temperature: float = 0.3
+    end_temperature: float = 0.8
     start_share: float = 0.9  # of the free cells redrawn per pass
     end_share: float = 0.1
-    parallel: float = 2.0  # nats per parallel fifth or octave a cell would make
+    parallel: float = 5.0  # nats per parallel fifth or octave a cell would make
     spacing: float = 1.0  # nats for more than an octave between soprano-alto or alto-tenor
-    sonority: float = 0.0  # weight of the sonority prior
+    sonority: float = 0.3  # weight of the sonority prior
     out_of_key: float = 0.0  # nats per new note outside the preferred scale (soft)
-    # nats per change of pitch within a voice, more off the beat and off the eighth: for models
-    # whose steps do not hear each other (MiniBach), so that voices hold notes as Bach's do
+    # nats per change of pitch within a voice, more off the beat and off the eighth (the CNN
+    # needs only the last, against isolated 16ths; MiniBach, whose steps do not hear each
+    # other, all three, so that its voices hold notes as Bach's do)
     change: float = 0.0
     change_off_beat: float = 0.0
-    change_off_eighth: float = 0.0
+    change_off_eighth: float = 1.0
 
 
 def _pitch_of(classes: torch.Tensor) -> torch.Tensor:
@@ -206,12 +209,20 @@ def anneal(conditional: Conditional, given: torch.Tensor, free: torch.Tensor,
         if not block.any():
             continue
         _draw(x, block, conditional(x, block), ok, s, temperature, generator, bits, prefer)
-    for v in (1, 2, 3):  # settle any crossing two simultaneous draws left
-        crossed = free_b[..., v] & ~torch.gather(_crossing_limits(x, v), -1,
-                                                  x[..., v, None])[..., 0]
-        if crossed.any():
+    # Settle what two simultaneous draws can leave and neither saw: crossings, and parallels
+    # (redrawn one voice at a time, so each cell's costs see the others as they end up)
+    only_parallels = replace(s, spacing=0.0, sonority=0.0, change=0.0, change_off_beat=0.0,
+                             change_off_eighth=0.0)
+    for v in (1, 2, 3, 1, 2, 3):
+        if cancel is not None and cancel():
+            raise Interrupted
+        crossed = ~torch.gather(_crossing_limits(x, v), -1, x[..., v, None])[..., 0]
+        parallel = torch.gather(cell_scores(x, v, only_parallels, bits), -1,
+                                x[..., v, None])[..., 0] < 0
+        redo = free_b[..., v] & (crossed | parallel)
+        if redo.any():
             block = torch.zeros_like(free_b)
-            block[..., v] = crossed
+            block[..., v] = redo
             _draw(x, block, conditional(x, block), ok, s, s.end_temperature, generator, bits,
                   prefer)
     return x

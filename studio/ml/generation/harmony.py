@@ -46,8 +46,8 @@ class Interrupted(Exception):
 # MiniBach's voices hear neither each other nor their own neighbouring steps: the sonority
 # prior makes its chords, the costs of changing pitch its rhythm, higher parallel costs its
 # voice leading
-MINIBACH_SETTINGS = GibbsSettings(sonority=1.0, parallel=6.0, change=0.5, change_off_beat=1.0,
-                                  change_off_eighth=1.0)
+MINIBACH_SETTINGS = GibbsSettings(steps=40, end_temperature=0.3, sonority=1.0, parallel=6.0,
+                                  change=0.5, change_off_beat=1.0, change_off_eighth=1.0)
 
 
 def settings_for(loaded) -> GibbsSettings:
