@@ -171,7 +171,8 @@ def engine_speed(name: str, pieces: list[np.ndarray], threads: int) -> tuple[flo
     return float(np.median(first)), float(np.median(one)), float(np.median(four))
 
 
-def report(limit: int | None, orderings: int, threads: int, speed_pieces: int) -> None:
+def report(limit: int | None, orderings: int, threads: int, speed_pieces: int,
+           only: list[str] | None = None) -> None:
     pieces = [p.satb.astype(np.int64) for p in load_dataset("jsb").split("test")][:limit]
     torch.set_num_threads(threads)
     print(f"machine: {machine()}; torch {torch.__version__}, {threads} thread(s); "
@@ -180,7 +181,7 @@ def report(limit: int | None, orderings: int, threads: int, speed_pieces: int) -
     columns: dict[str, dict[str, float]] = {"Bach": bach}
     extra: dict[str, dict[str, str]] = {"Bach": {}}
     for entry in list_models("harmonize"):
-        if not entry.shipped or entry.problem:
+        if not entry.shipped or entry.problem or (only and entry.name not in only):
             continue
         loaded = load(entry.path)
         variations, seconds = harmonize_all(loaded, pieces)
@@ -260,13 +261,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--model", default="cnn-harmonizer", help="the model --tune tunes")
+    parser.add_argument("--only", action="append", help="report only this shipped model "
+                        "(repeatable)")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.tune:
         tune(args.model, args.limit or 30, args.write)
     else:
-        report(args.limit, args.orderings, args.threads, args.speed_pieces)
+        report(args.limit, args.orderings, args.threads, args.speed_pieces, args.only)
 
 
 if __name__ == "__main__":

@@ -54,3 +54,51 @@ def log_prior() -> torch.Tensor:
 
     pieces = [np.asarray(p.satb) for p in load_dataset("jsb").split("train")]
     return torch.as_tensor(count_sonorities(pieces))
+
+
+def final_notes(melody: np.ndarray) -> tuple[slice, slice] | None:
+    """The frames of a melody's last note and of the note before it (runs of one sounding
+    pitch; trailing rests skipped); None for fewer than two notes."""
+    m = np.asarray(melody)
+    sounding = np.nonzero(m >= 0)[0]
+    if not len(sounding):
+        return None
+    end = int(sounding[-1]) + 1
+    start = end - 1
+    while start > 0 and m[start - 1] == m[end - 1]:
+        start -= 1
+    before = start - 1
+    while before >= 0 and m[before] < 0:
+        before -= 1
+    if before < 0:
+        return None
+    first = before
+    while first > 0 and m[first - 1] == m[before]:
+        first -= 1
+    return slice(first, before + 1), slice(start, end)
+
+
+def count_cadences(pieces: list[np.ndarray]) -> np.ndarray:
+    """(2, 12) log-probabilities of the bass's degree (pitch class above the tonic of the
+    soprano's key) under the soprano's last note (row 0) and the note before it (row 1)."""
+    from studio.music.keys import estimate_key, pitch_class_histogram
+
+    counts = np.full((2, 12), 0.5)
+    for p in pieces:
+        p = np.asarray(p)
+        spans = final_notes(p[:, 0])
+        if spans is None:
+            continue
+        tonic = estimate_key(pitch_class_histogram(p[:, 0][p[:, 0] >= 0]))[0]
+        for row, span in ((0, spans[1]), (1, spans[0])):
+            bass = p[span, 3]
+            np.add.at(counts[row], (bass[bass >= 0] - tonic) % 12, 1.0)
+    return np.log(counts / counts.sum(1, keepdims=True)).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def cadence_prior() -> np.ndarray:
+    """`count_cadences` on the JSB training split (computed once, then cached)."""
+    from studio.data import load_dataset
+
+    return count_cadences([np.asarray(p.satb) for p in load_dataset("jsb").split("train")])

@@ -63,6 +63,7 @@ class GibbsSettings:
     spacing: float = 1.0  # nats for more than an octave between soprano-alto or alto-tenor
     sonority: float = 0.3  # weight of the sonority prior
     out_of_key: float = 0.0  # nats per new note outside the preferred scale (soft)
+    cadence: float = 2.0  # weight of the bass's cadence prior under the melody's last notes
     # nats per change of pitch within a voice, more off the beat and off the eighth (the CNN
     # needs only the last, against isolated 16ths; MiniBach, whose steps do not hear each
     # other, all three, so that its voices hold notes as Bach's do)
@@ -94,21 +95,21 @@ def cell_scores(x: torch.Tensor, voice: int, s: GibbsSettings, bits: torch.Tenso
     sounding = torch.arange(sr.CLASSES, device=x.device)[None, None, :] > 0
     score = torch.zeros(p.shape[0], p.shape[1], sr.CLASSES, device=x.device)
     if s.parallel > 0:
-        for u in range(4):
-            if u == voice:
-                continue
-            for by in (-1, 1):  # the move into this step, and out of it
-                near_v = _shift(p[..., voice], by)[..., None]
-                near_u = _shift(p[..., u], by)[..., None]
-                here_u = p[..., u, None]
-                ok = sounding & (near_v >= 0) & (near_u >= 0) & (here_u >= 0)
-                move_v = (cand - near_v) * -by  # motion from earlier to later step
-                move_u = (here_u - near_u) * -by
-                similar = (torch.sign(move_v) == torch.sign(move_u)) & (move_v != 0)
-                before = (near_v - near_u).abs() % 12
-                after = (cand - here_u).abs() % 12
-                perfect = ((before == 7) & (after == 7)) | ((before == 0) & (after == 0))
-                score -= s.parallel * (ok & similar & perfect)
+        others = [u for u in range(4) if u != voice]
+        here_u = p[..., others, None]  # chains, T, 3, 1
+        c = cand[..., None, :]  # 1, 1, 1, C
+        for by in (-1, 1):  # the move into this step, and out of it
+            near = _shift(p, by)
+            near_v = near[..., voice, None, None]  # chains, T, 1, 1
+            near_u = near[..., others, None]
+            ok = sounding[..., None, :] & (near_v >= 0) & (near_u >= 0) & (here_u >= 0)
+            move_v = (c - near_v) * -by  # motion from the earlier to the later step
+            move_u = (here_u - near_u) * -by
+            similar = (torch.sign(move_v) == torch.sign(move_u)) & (move_v != 0)
+            before = (near_v - near_u).abs() % 12
+            after = (c - here_u).abs() % 12
+            perfect = (before == after) & ((after == 7) | (after == 0))
+            score -= s.parallel * (ok & similar & perfect).sum(2)
     if s.change or s.change_off_beat or s.change_off_eighth:
         t = torch.arange(p.shape[1], device=x.device)
         cost = s.change + s.change_off_beat * (t % 4 != 0) + s.change_off_eighth * (t % 2 != 0)
@@ -158,13 +159,16 @@ def _crossing_limits(x: torch.Tensor, voice: int) -> torch.Tensor:
 
 def _draw(x: torch.Tensor, block: torch.Tensor, logp: torch.Tensor, allowed: torch.Tensor,
           s: GibbsSettings, temperature: float, generator: torch.Generator,
-          bits: torch.Tensor, prefer: torch.Tensor | None, cross: bool = True) -> None:
+          bits: torch.Tensor, prefer: torch.Tensor | None, bias: torch.Tensor | None,
+          cross: bool = True) -> None:
     """Redraw the cells of `block` (chains, T, 4) in place."""
     for v in range(4):
         cells = block[..., v]
         if not cells.any():
             continue
         energy = logp[..., v, :] + cell_scores(x, v, s, bits)
+        if bias is not None:
+            energy = energy + bias[None, :, v, :]
         if prefer is not None and s.out_of_key > 0:
             energy = energy - s.out_of_key * (~prefer[v])[None, None, :]
         ok = allowed[..., v, :]
@@ -178,10 +182,12 @@ def _draw(x: torch.Tensor, block: torch.Tensor, logp: torch.Tensor, allowed: tor
 
 def anneal(conditional: Conditional, given: torch.Tensor, free: torch.Tensor,
            allowed: torch.Tensor, settings: GibbsSettings, generator: torch.Generator, *,
-           prefer: torch.Tensor | None = None, cancel: Cancel | None = None) -> torch.Tensor:
+           prefer: torch.Tensor | None = None, bias: torch.Tensor | None = None,
+           cancel: Cancel | None = None) -> torch.Tensor:
     """(chains, T, 4) classes: `given` (chains, T, 4) classes with its `free` (T, 4) cells
     written. `allowed` (T, 4, classes) bool: what each cell may take (range, key, rests);
-    `prefer` (4, classes) bool: the preferred scale for the soft `out_of_key` cost."""
+    `prefer` (4, classes) bool: the preferred scale for the soft `out_of_key` cost; `bias`
+    (T, 4, classes): log-scores added to each cell's (the cadence prior)."""
     s = settings
     bits = log_prior() if s.sonority > 0 else torch.zeros(SETS)
     x = given.clone().long()
@@ -198,7 +204,7 @@ def anneal(conditional: Conditional, given: torch.Tensor, free: torch.Tensor,
         hidden[..., v + 1:] = False
         block = free_b & (torch.arange(4) == v)
         _draw(x, block, conditional(x, hidden), ok, s, s.start_temperature, generator, bits,
-              prefer)
+              prefer, bias)
     for n in range(s.steps):
         if cancel is not None and cancel():
             raise Interrupted
@@ -208,7 +214,7 @@ def anneal(conditional: Conditional, given: torch.Tensor, free: torch.Tensor,
         block = free_b & (torch.rand(free_b.shape, generator=generator) < share)
         if not block.any():
             continue
-        _draw(x, block, conditional(x, block), ok, s, temperature, generator, bits, prefer)
+        _draw(x, block, conditional(x, block), ok, s, temperature, generator, bits, prefer, bias)
     # Settle what two simultaneous draws can leave and neither saw: crossings, and parallels
     # (redrawn one voice at a time, so each cell's costs see the others as they end up)
     only_parallels = replace(s, spacing=0.0, sonority=0.0, change=0.0, change_off_beat=0.0,
@@ -224,5 +230,5 @@ def anneal(conditional: Conditional, given: torch.Tensor, free: torch.Tensor,
             block = torch.zeros_like(free_b)
             block[..., v] = redo
             _draw(x, block, conditional(x, block), ok, s, s.end_temperature, generator, bits,
-                  prefer)
+                  prefer, bias)
     return x

@@ -27,6 +27,7 @@ from studio.ml.errors import GenerationError
 from studio.ml.family import SamplingOptions
 from studio.ml.generation.chord_gibbs import GibbsSettings, anneal
 from studio.ml.generation.chord_gibbs import Interrupted as GibbsInterrupted
+from studio.ml.sonority_prior import cadence_prior, final_notes
 from studio.music.grids import VOICE_RANGES
 from studio.music.keys import (
     estimate_key,
@@ -46,7 +47,7 @@ class Interrupted(Exception):
 # MiniBach's voices hear neither each other nor their own neighbouring steps: the sonority
 # prior makes its chords, the costs of changing pitch its rhythm, higher parallel costs its
 # voice leading
-MINIBACH_SETTINGS = GibbsSettings(steps=40, end_temperature=0.3, sonority=1.0, parallel=6.0,
+MINIBACH_SETTINGS = GibbsSettings(steps=24, end_temperature=0.3, sonority=1.0, parallel=6.0,
                                   change=0.5, change_off_beat=1.0, change_off_eighth=1.0)
 
 
@@ -151,6 +152,26 @@ def cell_limits(satb: np.ndarray, free: np.ndarray, allowed: np.ndarray,
     return torch.as_tensor(out)
 
 
+def cadence_bias(satb: np.ndarray, free: np.ndarray, weight: float) -> torch.Tensor | None:
+    """(T, 4, classes) log-scores for the bass under a given melody's last two notes: how often
+    Bach's bass takes each degree of the melody's key there (`sonority_prior.cadence_prior`:
+    mostly the tonic under the last note, the dominant under the one before). None when
+    there is nothing to bias (no weight, a free soprano, a given bass)."""
+    if weight <= 0 or free[:, 0].any() or not free[:, 3].any():
+        return None
+    melody = satb[:, 0]
+    spans = final_notes(melody)
+    if spans is None:
+        return None
+    tonic = estimate_key(pitch_class_histogram(melody[melody >= 0]))[0]
+    prior = cadence_prior()
+    degrees = (np.arange(sr.LOWEST, sr.HIGHEST + 1) - tonic) % 12
+    bias = np.zeros((len(satb), 4, sr.CLASSES), np.float32)
+    for row, span in ((0, spans[1]), (1, spans[0])):
+        bias[span, 3, 1:] = weight * prior[row][degrees]
+    return torch.as_tensor(bias)
+
+
 def prefer_scale(scale: frozenset[int]) -> torch.Tensor:
     """(4, classes) bool: the classes whose pitch is in `scale` (silence counts as in it)."""
     inside = np.isin(np.arange(sr.LOWEST, sr.HIGHEST + 1) % 12, np.array(sorted(scale)))
@@ -225,9 +246,11 @@ def write_chains(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOp
     prefer = None if key is not None else prefer_scale(
         scale_for(np.where(free[:, 0], -1, satb[:, 0]), None))
     given = torch.as_tensor(sr.to_classes(np.where(free, -1, satb))).long()
+    bias = cadence_bias(satb, free, settings.cadence)
     try:
         x = anneal(conditional, given[None].repeat(chains, 1, 1), torch.as_tensor(free), limits,
-                   settings, torch.Generator().manual_seed(seed), prefer=prefer, cancel=cancel)
+                   settings, torch.Generator().manual_seed(seed), prefer=prefer, bias=bias,
+                   cancel=cancel)
     except GibbsInterrupted:
         raise Interrupted from None
     return np.where(free[None], sr.to_pitches(x).astype(np.int64), satb[None])
