@@ -95,7 +95,7 @@ def test_chromatic_run_and_extreme_melodies_get_a_harmonization_or_a_reason():
     assert "octave" in c.description and len(c.preview.tracks) == 4
     with pytest.raises(GenerationError, match="no note of"):
         write_voices(load("cnn-harmonizer"), chorale(0, 2), lower_free(chorale(0, 2)),
-                     SamplingOptions(), key=(0, False), pitch_range=(49, 51), seed=0)
+                     SamplingOptions(), key=(0, False), pitch_range=(66, 66), seed=0)
 
 
 def test_shipped_cnn_knows_chorales():
@@ -106,7 +106,7 @@ def test_shipped_cnn_knows_chorales():
     pieces = [chorale(i, 16) for i in range(3)]
     lower = np.mean([orderless_nll(loaded.model, sr.to_classes(a), orderings=8, given_soprano=True)
                      for a in pieces])
-    assert lower < 1.5  # nats per frame for alto, tenor and bass (count baseline: 2.18)
+    assert lower < 1.75  # nats per frame, alto-tenor-bass (count chain 2.18, the old CNN 1.78)
     scrambled = sr.to_classes(pieces[0])[:, [0, 3, 1, 2]]  # voices in the wrong order
     assert orderless_nll(loaded.model, scrambled, orderings=8, given_soprano=True) > lower + 1
     outs = [write_voices(loaded, a, lower_free(a), SamplingOptions(), seed=i)
