@@ -135,9 +135,10 @@ def plan_harmonize(request: GenerationRequest, loaded: LoadedModel) -> Plan:
         return as_draft(write_voices(loaded, satb, free, request.options, seed=seed,
                                      vary=index > 0, cancel=cancel, **limits))
 
-    def batch(n: int, seed: int) -> list[Draft]:  # the chains run side by side
+    def batch(n: int, seed: int, cancel=None) -> list[Draft]:  # chains side by side
         return [as_draft(r) for r in write_chains(loaded, satb, free, request.options,
-                                                  seed=seed, chains=n, **limits)]
+                                                  seed=seed, chains=n, cancel=cancel,
+                                                  **limits)]
 
     return Plan(draft, request.options.count, batch if writes_chains(loaded) else None)
 
