@@ -59,7 +59,7 @@ class GibbsSettings:
     end_temperature: float = 0.8
     start_share: float = 0.9  # of the free cells redrawn per pass
     end_share: float = 0.1
-    parallel: float = 5.0  # nats per parallel fifth or octave a cell would make
+    parallel: float = 8.0  # nats per parallel fifth or octave a cell would make
     spacing: float = 1.0  # nats for more than an octave between soprano-alto or alto-tenor
     sonority: float = 0.3  # weight of the sonority prior
     out_of_key: float = 0.0  # nats per new note outside the preferred scale (soft)
