@@ -59,11 +59,9 @@ class CoconetConfig:
                               "notes.")
     gibbs_steps: int = knob(32, low=1, high=1000, help="Default number of Gibbs steps when "
                             "generating: more refine the harmony, but take longer.")
-    pitch_view: str = knob("full", choices=("full", "local"), help="full: every layer hears "
-                           "all four voices at all pitches at once (1-D convolutions over time; "
-                           "fast, and the bass hears the soprano); local: 3x3 convolutions over "
-                           "time and pitch, each note sees only nearby pitches (the first "
-                           "Studio CNN).")
+    pitch_view: str = knob("full", choices=("full", "local"), help="full: each layer hears "
+                           "every voice at every pitch (fast; the bass hears the soprano). "
+                           "local: 3x3 convolutions over time and pitch (the first Studio CNN).")
     soprano_masks: float = knob(0.35, low=0.0, high=1.0, help="Share of training excerpts "
                                 "where the soprano stays given and random alto, tenor and bass "
                                 "notes are hidden (as when harmonizing a melody).")
