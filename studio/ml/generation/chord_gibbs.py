@@ -52,7 +52,8 @@ class Interrupted(Exception):
 
 @dataclass(frozen=True)
 class GibbsSettings:
-    """Defaults: the CNN's, chosen on JSB validation chorales (`bench_harmony.py --tune`)."""
+    """Defaults: the CNN's, chosen by hand on 8-20 JSB validation chorales with bench_harmony's
+    measures (`bench_harmony.py --tune` runs a small grid around them)."""
 
     steps: int = 24  # annealed passes after the first, voice-by-voice one
     start_temperature: float = 1.0
