@@ -73,6 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--at-bar", type=int, metavar="N", help="where a new melody starts, or "
                    "where continue starts (instead of the end of the track)")
     p.add_argument("--key", help='keep new notes in a key, e.g. "D minor" or "Bb major"')
+    p.add_argument("--chromatic", action="store_true", help="harmonize/infill with --key: "
+                   "also allow new notes outside the key's scale")
     p.add_argument("--range", dest="pitch_range", metavar="LOW-HIGH",
                    help='pitch range of new notes, e.g. "C4-A5" or "60-81"')
     p.add_argument("--chords", metavar="TEXT", help='chords for accompany, e.g. "C G Am F" '
@@ -178,7 +180,7 @@ def build_request(args: argparse.Namespace, song):
         args.bars, options, parse_key(args.key) if args.key else None,
         parse_range(args.pitch_range) if args.pitch_range else None, args.steps,
         bar_tick(song, args.at_bar) if args.at_bar else None, device=args.device,
-        chords=args.chords)
+        chords=args.chords, chromatic=args.chromatic)
 
 
 def describe(candidate, path: Path) -> str:

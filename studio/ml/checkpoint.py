@@ -229,7 +229,11 @@ class LoadedModel:
 def family_from_card(card: dict[str, Any], where: str = "") -> Family:
     try:
         fam = family_class(card["family"])
-        return fam(config_from_dict(fam.Config, card["config"], strict=True))
+        config = card["config"]
+        upgrade = getattr(fam, "upgrade_config", None)
+        if upgrade is not None and isinstance(config, dict):
+            config = upgrade(config)
+        return fam(config_from_dict(fam.Config, config, strict=True))
     except StudioMLError as e:
         raise CheckpointError(f"{where}: {e}") from None
 

@@ -86,8 +86,10 @@ def pieces(dataset: Dataset, split: str) -> list[np.ndarray]:
 def crops(dataset: Dataset, split: str, window: int, *, training: bool) -> Examples:
     """`classes` (n, window, 4) crops and `valid` (n, window) steps that count.
 
-    Training crops start every quarter of a window and skip pieces shorter than it; evaluation
-    crops tile each piece, the last one padded with silence that does not count.
+    Training crops start every quarter of a window, plus one that ends with the piece (so the
+    model learns how chorales end: the final cadence, then nothing); pieces shorter than a
+    window are skipped. Evaluation crops tile each piece, the last one padded with silence that
+    does not count.
     """
     stride = max(1, window // 4) if training else window
     out, valid, used, skipped = [], [], 0, 0
@@ -99,7 +101,10 @@ def crops(dataset: Dataset, split: str, window: int, *, training: bool) -> Examp
             continue
         used += 1
         last = n - window if training else n - 1
-        for s in range(0, last + 1, stride):
+        starts = list(range(0, last + 1, stride))
+        if training and starts[-1] != last:
+            starts.append(last)
+        for s in starts:
             e = min(s + window, n)
             crop = np.zeros((window, VOICES), np.int8)
             crop[:e - s] = c[s:e]

@@ -118,9 +118,11 @@ def test_out_of_memory_is_a_clear_error_and_writes_nothing(tmp_path):
               "vm = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
               "resource.setrlimit(resource.RLIMIT_AS, (vm + 3 * 2**30, resource.RLIM_INFINITY))\n"
               "sys.exit(main(sys.argv[1:]))\n")
+    # the local pitch view's (time x pitch) feature maps need far more memory than 3 GB
     out = subprocess.run([sys.executable, "-c", script, "train", "--model", "cnn", "--channels",
                           "256", "--layers", "4", "--window", "64", "--batch-size", "2048",
-                          "--threads", "1", "--output", str(tmp_path / "big")],
+                          "--pitch-view", "local", "--threads", "1",
+                          "--output", str(tmp_path / "big")],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, out.stderr
     assert out.stderr.strip().splitlines()[-1] == (

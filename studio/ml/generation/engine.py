@@ -62,7 +62,10 @@ def generate(request: GenerationRequest, *, on_candidate: Callable[[Candidate], 
             started = time.perf_counter()
             if i and plan.batch is not None and left > 1:
                 report(0.05 + 0.95 * i / plan.count, f"writing variations {i + 1}-{plan.count}")
-                drafts = plan.batch(left, (base + i) % 2**31)
+                try:
+                    drafts = plan.batch(left, (base + i) % 2**31, stopped)
+                except Interrupted:
+                    break
             else:
                 report(0.05 + 0.95 * i / plan.count, f"writing variation {i + 1} of "
                        f"{plan.count}")

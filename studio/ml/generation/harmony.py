@@ -1,28 +1,23 @@
-"""Four-part writing for the harmonize and infill modes: the model's per-step voice
-probabilities, decoded into well-led voices.
+"""Four-part writing for the harmonize and infill modes: a model's conditionals decoded into
+whole chords.
 
-Sampling a Coconet-style CNN cell by cell (Gibbs) gives harmony whose voices move in parallel
-fifths and octaves several times as often as Bach's. So each model here only supplies, for every
-16th step, a probability for each pitch of each free voice, and
-`studio.music.harmony_search.decode` (Viterbi with voice-leading penalties) picks the whole path:
+For the SATB-roll harmonizers (the Coconet CNN and MiniBach) the free cells are written by
+`studio.ml.generation.chord_gibbs.anneal`: annealed blocked Gibbs sampling that redraws each
+cell from the network's prediction given every other voice, plus soft voice-leading costs
+(parallels, spacing) and, for models whose voices do not hear each other, a prior over whole
+sonorities. The musician's hard limits (each voice's range and the pitch range, the key unless
+chromatic notes are allowed, no voice crossing, rests under the soprano's rests) shape what each
+cell may take, so they always hold. Each variation is its own chain from its own seed.
 
-- CNN (Coconet family): a few annealed Gibbs passes draw a full four-voice context; then, for
-  each free voice, the net predicts that voice with it hidden and the others as drawn (its
-  conditional given a plausible harmony), mixed with its prediction from the melody alone.
-  Each variation runs its own Gibbs chain, so variations differ in harmony, not only in detail.
-- MiniBach MLP: its per-step softmaxes for alto, tenor and bass (one forward pass).
-- Any other family with harmonize/infill: its own method.
-
-Variations add Gumbel noise, drawn once per beat, to the emissions (perturb-and-MAP, scaled by
-the temperature).
-`HarmonySettings` holds the knobs, tuned on the JSB validation split by
-`benchmarks/bench_harmony.py --tune` (the test split only reports).
+`settings_for` reads a model's decoding settings from its card's `decoding` block (tuned on the
+JSB validation split by `benchmarks/bench_harmony.py --tune`; the test split only reports).
+Any other family with harmonize/infill uses its own method.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 
 import numpy as np
 import torch
@@ -30,12 +25,18 @@ import torch
 from studio.ml import satb_roll as sr
 from studio.ml.errors import GenerationError
 from studio.ml.family import SamplingOptions
-from studio.ml.sampling import filter_logits
+from studio.ml.generation.chord_gibbs import GibbsSettings, anneal
+from studio.ml.generation.chord_gibbs import Interrupted as GibbsInterrupted
+from studio.ml.sonority_prior import cadence_prior, final_notes
 from studio.music.grids import VOICE_RANGES
-from studio.music.harmony_search import VoiceLeadingPenalties, decode
-from studio.music.keys import estimate_key, pitch_class_histogram, pitch_name, scale_pitch_classes
+from studio.music.keys import (
+    estimate_key,
+    key_name,
+    pitch_class_histogram,
+    pitch_name,
+    scale_pitch_classes,
+)
 
-IMPOSSIBLE = -1e4  # log-probability of a pitch a voice may not take
 Cancel = Callable[[], bool]
 
 
@@ -43,31 +44,29 @@ class Interrupted(Exception):
     """Raised inside a candidate when the caller cancelled; the engine stops there."""
 
 
-@dataclass(frozen=True)
-class HarmonySettings:
-    gibbs_steps: int = 6  # annealed Gibbs passes before reading the conditionals (CNN)
-    conditional_weight: float = 0.7  # conditionals vs prediction from the melody alone (CNN)
-    search_width: int = 4  # likeliest pitches per voice and step that the search weighs
-    perturbation: float = 0.5  # Gumbel noise (nats) per unit of temperature, for variations
-    beat_smoothing: float = 0.0  # share of each step's probabilities taken from its beat's mean
-    penalties: VoiceLeadingPenalties = field(default_factory=VoiceLeadingPenalties)
+# MiniBach's voices hear neither each other nor their own neighbouring steps: the sonority
+# prior makes its chords, the costs of changing pitch its rhythm, higher parallel costs its
+# voice leading
+MINIBACH_SETTINGS = GibbsSettings(steps=24, end_temperature=0.3, sonority=1.0, parallel=6.0,
+                                  change=0.5, change_off_beat=1.0, change_off_eighth=1.0)
 
 
-DEFAULT_SETTINGS = HarmonySettings()
-
-
-def settings_for(loaded) -> HarmonySettings:
-    """The decoding settings of a model: the defaults, with the values its card's `decoding`
-    block holds (written by `benchmarks/bench_harmony.py --tune --write`, tuned on the
-    validation split)."""
+def settings_for(loaded) -> GibbsSettings:
+    """A model's decoding settings: the defaults, with the values its card's `decoding` block
+    holds (written by `benchmarks/bench_harmony.py --tune --write`)."""
     block = loaded.card.get("decoding") or {}
-    own = {f.name for f in fields(HarmonySettings)} - {"penalties"}
-    costs = {f.name for f in fields(VoiceLeadingPenalties)}
-    penalties = replace(DEFAULT_SETTINGS.penalties, **{
-        k: type(getattr(DEFAULT_SETTINGS.penalties, k))(v) for k, v in block.items()
-        if k in costs})
-    return replace(DEFAULT_SETTINGS, penalties=penalties, **{
-        k: type(getattr(DEFAULT_SETTINGS, k))(v) for k, v in block.items() if k in own})
+    base = GibbsSettings() if loaded.family.name == "coconet" else MINIBACH_SETTINGS
+    known = {f.name: type(getattr(base, f.name)) for f in fields(GibbsSettings)}
+    return replace(base, **{k: known[k](v) for k, v in block.items() if k in known})
+
+
+def key_pitch_classes(key: tuple[int, bool]) -> frozenset[int]:
+    """The pitch classes of a key: its major scale, or for a minor key the natural minor with
+    the raised sixth and seventh (melodic and harmonic minor: the leading tone belongs to the
+    key, or no minor cadence could close)."""
+    tonic, minor = int(key[0]) % 12, bool(key[1])
+    return scale_pitch_classes(tonic, minor) | ({(tonic + 9) % 12, (tonic + 11) % 12}
+                                                if minor else frozenset())
 
 
 def scale_for(melody: np.ndarray, key: tuple[int, bool] | None) -> frozenset[int]:
@@ -105,170 +104,93 @@ def check_range(satb: np.ndarray, given: np.ndarray) -> None:
                               f"({pitch_name(sr.LOWEST)} to {pitch_name(sr.HIGHEST)})")
 
 
-# -- model probabilities -------------------------------------------------------------------------
-def _cnn_forward(model, x: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
-    """(b, t, 4, classes) log-probabilities."""
-    return torch.log_softmax(model(x, hidden).float(), -1).permute(0, 2, 1, 3)
+# -- conditionals ------------------------------------------------------------------------------
+def cnn_conditional(model) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The CNN's log-probabilities (chains, T, 4, classes) of every cell given the shown ones."""
+    model.eval()
+
+    def conditional(x: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return torch.log_softmax(model(x, hidden).float(), -1).permute(0, 2, 1, 3)
+    return conditional
 
 
-def cnn_logp(model, satb: np.ndarray, free: np.ndarray, allowed: np.ndarray,
-             settings: HarmonySettings, generator: torch.Generator, temperature: float,
-             cancel: Cancel | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(T, 4, 128) log-probabilities of every voice and the Gibbs draw (T, 4) pitches."""
-    device = next(model.parameters()).device
-    classes = torch.as_tensor(sr.to_classes(np.where(free, -1, satb)), device=device)[None].long()
-    hidden = torch.as_tensor(free, device=device)[None]
-    penalty = np.full((4, sr.CLASSES), -np.inf, np.float32)
-    penalty[:, 0] = 0.0  # silence stays possible for the sampler
-    penalty[:, 1:] = np.where(allowed[:, sr.LOWEST:sr.HIGHEST + 1], 0.0, -np.inf)
-    pen = torch.as_tensor(penalty, device=device)
+def minibach_conditional(family, model, soprano: np.ndarray
+                         ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """MiniBach's softmaxes for alto, tenor and bass under the soprano: the same whatever the
+    other voices hold (the soprano row is never drawn)."""
+    logp = torch.zeros(len(soprano), 4, sr.CLASSES)
     with torch.inference_mode():
-        alone = _cnn_forward(model, classes, hidden)[0]  # every free cell hidden
-        x = classes.clone()
-        steps = settings.gibbs_steps
-        for n in range(steps):
-            if cancel is not None and cancel():
-                raise Interrupted
-            if n == 0:
-                logits = alone[None]
-                block = hidden
-            else:
-                share = max(0.05, 1.0 - n * 0.95 / max(1e-9, 0.75 * steps))
-                pick = torch.rand(hidden.shape, generator=generator).to(device) < share
-                block = hidden & pick
-                if not block.any():
-                    continue
-                logits = _cnn_forward(model, x, block)
-            probs = torch.softmax(logits / temperature + pen[None, None], -1)
-            drawn = torch.multinomial(probs[block].cpu(), 1, generator=generator)[:, 0]
-            x[block] = drawn.to(device, x.dtype)
-        logp = alone
-        if steps and settings.conditional_weight > 0:
-            voices = [v for v in range(4) if free[:, v].any()]
-            masks = torch.zeros((len(voices),) + hidden.shape[1:], dtype=torch.bool,
-                                device=device)
-            for i, v in enumerate(voices):
-                masks[i, :, v] = hidden[0, :, v]
-            cond = _cnn_forward(model, x.expand(len(voices), -1, -1), masks)
-            w = settings.conditional_weight
-            logp = alone.clone()
-            for i, v in enumerate(voices):
-                mixed = w * cond[i, :, v].exp() + (1 - w) * alone[:, v].exp()
-                logp[:, v] = mixed.clamp(min=1e-12).log()
-    full = np.full((len(satb), 4, 128), IMPOSSIBLE, np.float32)
-    full[:, :, sr.LOWEST:sr.HIGHEST + 1] = logp[:, :, 1:].cpu().numpy()
-    return full, sr.to_pitches(x[0])
+        logp[:, 1:] = family.voice_logits(model, soprano).float()
+
+    def conditional(x: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        return logp[None].expand(len(x), -1, -1, -1)
+    return conditional
 
 
-def minibach_logp(family, model, soprano: np.ndarray) -> np.ndarray:
-    """(T, 4, 128) log-probabilities (soprano row unused) from the MLP's softmaxes."""
-    logp = family.voice_logits(model, soprano).numpy()  # T, 3, classes
-    full = np.full((len(soprano), 4, 128), IMPOSSIBLE, np.float32)
-    full[:, 1:, sr.LOWEST:sr.HIGHEST + 1] = logp[:, :, 1:]
-    return full
+def cell_limits(satb: np.ndarray, free: np.ndarray, allowed: np.ndarray,
+                key: tuple[int, bool] | None, chromatic: bool) -> torch.Tensor:
+    """(T, 4, classes) bool: what each free cell may take. Its voice's range (and the pitch
+    range), in the key's scale when a key is chosen and chromatic notes are not allowed; under
+    a given soprano's rest only silence, under its notes never silence."""
+    limits = np.zeros((4, sr.CLASSES), bool)
+    limits[:, 1:] = allowed[:, sr.LOWEST:sr.HIGHEST + 1]
+    if key is not None and not chromatic:
+        scale = np.array(sorted(key_pitch_classes(key)))
+        limits[:, 1:] &= np.isin(np.arange(sr.LOWEST, sr.HIGHEST + 1) % 12, scale)[None]
+        for v in range(4):
+            if free[:, v].any() and not limits[v].any():
+                raise GenerationError(
+                    f"the {('soprano', 'alto', 'tenor', 'bass')[v]} has no note of "
+                    f"{key_name(int(key[0]) % 12, bool(key[1]))} within its range; widen the "
+                    "pitch range or allow chromatic notes")
+    out = np.repeat(limits[None], len(satb), axis=0)
+    if not free[:, 0].all():
+        rests = (satb[:, 0] < 0) & ~free[:, 0]
+        out[rests, 1:, 1:] = False
+        out[rests, 1:, 0] = True
+    return torch.as_tensor(out)
 
 
-# -- decoding ------------------------------------------------------------------------------------
-def smooth_beats(logp: np.ndarray, weight: float, steps_per_beat: int = 4) -> np.ndarray:
-    """Each step's probabilities mixed with the mean over its beat (quarter note).
-
-    A network unsure of a voice gives flat probabilities whose likeliest few pitches change
-    from one 16th to the next; the search only weighs those few, so a held note would be forced
-    to move whenever its pitch drops out of them, and the voice flickers. Sharing part of the
-    beat's probabilities keeps the same choices within a beat: voices then move mostly on
-    beats and eighths, as chorale voices do."""
-    if weight <= 0:
-        return logp
-    p = np.exp(np.asarray(logp, np.float64))
-    steps = len(p)
-    pad = -steps % steps_per_beat
-    beats = np.concatenate([p, np.repeat(p[-1:], pad, axis=0)]) if pad else p
-    mean = beats.reshape(-1, steps_per_beat, *p.shape[1:]).mean(axis=1)
-    mixed = (1 - weight) * p + weight * np.repeat(mean, steps_per_beat, axis=0)[:steps]
-    return np.log(np.maximum(mixed, 1e-30)).astype(np.float32)
-
-
-def beat_noise(shape: tuple[int, ...], scale: float, rng: np.random.Generator,
-               steps_per_beat: int = 4) -> np.ndarray:
-    """Gumbel noise drawn once per beat and kept for its steps: added to the log-probabilities
-    it makes variations (perturb-and-MAP) that differ in their choice of notes, where noise
-    drawn per 16th would only make the voices flicker."""
-    if scale <= 0:
-        return np.zeros(shape)
-    beats = -(-shape[0] // steps_per_beat)
-    noise = rng.gumbel(size=(beats, *shape[1:]))
-    return scale * np.repeat(noise, steps_per_beat, axis=0)[:shape[0]]
+def cadence_bias(satb: np.ndarray, free: np.ndarray, weight: float) -> torch.Tensor | None:
+    """(T, 4, classes) log-scores for the bass under a given melody's last two notes: how often
+    Bach's bass takes each degree of the melody's key there (`sonority_prior.cadence_prior`:
+    mostly the tonic under the last note, the dominant under the one before). None when
+    there is nothing to bias (no weight, a free soprano, a given bass)."""
+    if weight <= 0 or free[:, 0].any() or not free[:, 3].any():
+        return None
+    melody = satb[:, 0]
+    spans = final_notes(melody)
+    if spans is None:
+        return None
+    tonic = estimate_key(pitch_class_histogram(melody[melody >= 0]))[0]
+    prior = cadence_prior()
+    degrees = (np.arange(sr.LOWEST, sr.HIGHEST + 1) - tonic) % 12
+    bias = np.zeros((len(satb), 4, sr.CLASSES), np.float32)
+    for row, span in ((0, spans[1]), (1, spans[0])):
+        bias[span, 3, 1:] = weight * prior[row][degrees]
+    return torch.as_tensor(bias)
 
 
-def decode_voices(satb: np.ndarray, free: np.ndarray, logp: np.ndarray, allowed: np.ndarray,
-                  scale: frozenset[int], options: SamplingOptions, settings: HarmonySettings,
-                  rng: np.random.Generator) -> np.ndarray:
-    """(T, 4) pitches: the given cells kept, the free alto/tenor/bass cells decoded. The soprano
-    must be given (or already drawn) in `satb`. Where the soprano rests, free voices rest."""
-    satb = np.asarray(satb, np.int64)
-    logp = smooth_beats(logp, settings.beat_smoothing, settings.penalties.steps_per_quarter)
-    lp = np.where(allowed[None, 1:], logp[:, 1:], IMPOSSIBLE).astype(np.float64)
-    if options.top_k or options.top_p < 1.0:
-        t = torch.as_tensor(lp.reshape(-1, 128))
-        lp = filter_logits(t, 1.0, options.top_k, options.top_p).numpy().reshape(lp.shape)
-        lp = np.maximum(lp, IMPOSSIBLE)
-    fixed = np.where(free, -2, satb)
-    fixed[:, 0] = satb[:, 0]
-    rests = satb[:, 0] < 0
-    fixed[:, 1:] = np.where(rests[:, None] & free[:, 1:], -1, fixed[:, 1:])
-    width = settings.search_width if not options.top_k else min(settings.search_width,
-                                                                 max(1, options.top_k))
-    lp = lp + beat_noise(lp.shape, settings.perturbation * options.temperature, rng,
-                         settings.penalties.steps_per_quarter)
-    return decode(satb[:, 0], lp, fixed, top_k=width, penalties=settings.penalties, scale=scale)
-
-
-def decode_line(logp: np.ndarray, fixed: np.ndarray, scale: frozenset[int],
-                settings: HarmonySettings, temperature: float,
-                rng: np.random.Generator) -> np.ndarray:
-    """(T,) pitches of one voice (the soprano, when infill rewrites it): Viterbi over its
-    likeliest pitches per step with the same costs as the four-voice search has for one voice
-    (changing pitch, off the beat more; leaps; notes out of the key). `fixed` holds -2 where the
-    voice is free, else the pitch (or -1) to keep."""
-    pen = settings.penalties
-    lp = np.array(smooth_beats(logp, settings.beat_smoothing, pen.steps_per_quarter), np.float64)
-    lp = lp + beat_noise(lp.shape, settings.perturbation * temperature, rng, pen.steps_per_quarter)
-    k = settings.search_width
-    cand = np.argpartition(-lp, k - 1, axis=1)[:, :k]
-    emit = np.take_along_axis(lp, cand, axis=1)
-    emit -= pen.out_of_key * ~np.isin(cand % 12, np.array(sorted(scale)))
-    is_fixed = fixed != -2
-    cand = np.where(is_fixed[:, None], fixed[:, None], cand)
-    emit = np.where(is_fixed[:, None], 0.0, emit)
-    q = pen.steps_per_quarter
-    score, back = emit[0].copy(), np.zeros(cand.shape, np.int64)
-    for t in range(1, len(cand)):
-        change = pen.change + (pen.change_off_quarter if t % q else 0.0) + \
-            (pen.change_off_eighth if t % max(1, q // 2) else 0.0)
-        a, b = cand[t - 1][:, None], cand[t][None, :]
-        leap = np.abs(b - a) * ((a >= 0) & (b >= 0))
-        cost = change * (a != b) + pen.leap_over_octave * (leap > 12) + \
-            pen.leap_over_fifth * ((leap > 7) & (leap <= 12))
-        total = score[:, None] - cost
-        back[t] = total.argmax(0)
-        score = total[back[t], np.arange(k)] + emit[t]
-    path = np.empty(len(cand), np.int64)
-    path[-1] = int(score.argmax())
-    for t in range(len(cand) - 1, 0, -1):
-        path[t - 1] = back[t, path[t]]
-    return cand[np.arange(len(cand)), path]
+def prefer_scale(scale: frozenset[int]) -> torch.Tensor:
+    """(4, classes) bool: the classes whose pitch is in `scale` (silence counts as in it)."""
+    inside = np.isin(np.arange(sr.LOWEST, sr.HIGHEST + 1) % 12, np.array(sorted(scale)))
+    out = np.ones((4, sr.CLASSES), bool)
+    out[:, 1:] = inside[None]
+    return torch.as_tensor(out)
 
 
 def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOptions, *,
                  key: tuple[int, bool] | None = None, pitch_range: tuple[int, int] | None = None,
-                 settings: HarmonySettings | None = None, seed: int, vary: bool = True,
-                 cancel: Cancel | None = None) -> np.ndarray:
+                 chromatic: bool = False, settings: GibbsSettings | None = None, seed: int,
+                 vary: bool = True, cancel: Cancel | None = None) -> np.ndarray:
     """One (T, 4) result of the model `loaded` (a LoadedModel) writing the `free` cells of
-    `satb` (pitches, -1 silent; free cells ignored). `seed` makes it reproducible; `settings`
-    default to the model's own (`settings_for`). Without `vary` (the first variation), the
-    CNN's search takes the likeliest well-led path under its own Gibbs draw (which the seed
-    already varies); with it, and for models that draw nothing themselves, the probabilities
-    are perturbed first."""
+    `satb` (pitches, -1 silent; free cells ignored). `seed` makes it reproducible (each
+    variation has its own); `settings` default to the model's own (`settings_for`); the
+    temperature scales the annealing's temperatures. With a `key`, new notes stay in its scale
+    unless `chromatic`; without one they lean (softly) to the melody's key. `vary` is kept for
+    callers: every variation is decoded alike, from its own seed."""
+    del vary
     satb = np.asarray(satb, np.int64)
     free = np.asarray(free, bool)
     if satb.ndim != 2 or satb.shape[1] != 4 or free.shape != satb.shape:
@@ -276,38 +198,59 @@ def write_voices(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOp
     if not free.any():
         raise GenerationError("nothing to generate: the region is empty")
     check_range(satb, ~free)
-    settings = settings if settings is not None else settings_for(loaded)
-    if options.iterations > 0:  # the musician's number of Gibbs passes
-        settings = replace(settings, gibbs_steps=options.iterations)
-    if not vary and loaded.family.name == "coconet":
-        settings = replace(settings, perturbation=0.0)
     family, model = loaded.family, loaded.model
-    allowed = voice_masks(pitch_range)
-    generator = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    name = family.name
-    if name == "coconet":
-        logp, _ = cnn_logp(model, satb, free, allowed, settings, generator,
-                           options.temperature, cancel)
-        scale = scale_for(np.where(free[:, 0], -1, satb[:, 0]), key)
-        if free[:, 0].any():  # a new soprano first, then the voices under it
-            fixed = np.where(free[:, 0], -2, satb[:, 0])
-            soprano_lp = np.where(allowed[0], logp[:, 0], IMPOSSIBLE)
-            satb = satb.copy()
-            satb[:, 0] = decode_line(soprano_lp, fixed, scale, settings, options.temperature,
-                                     rng)
-            free = free.copy()
-            free[:, 0] = False
-        return decode_voices(satb, free, logp, allowed, scale, options, settings, rng)
-    if hasattr(family, "voice_logits"):  # MiniBach: the lower voices under a given soprano
-        if free[:, 0].any():
-            raise GenerationError(f"a {family.title} cannot rewrite the soprano; choose the "
-                                  "lower voices only")
-        logp = minibach_logp(family, model, satb[:, 0])
-        scale = scale_for(satb[:, 0], key)
-        return decode_voices(satb, free, logp, allowed, scale, options, settings, rng)
+    if writes_chains(loaded):
+        return write_chains(loaded, satb, free, options, key=key, pitch_range=pitch_range,
+                            chromatic=chromatic, settings=settings, seed=seed, chains=1,
+                            cancel=cancel)[0]
     one = SamplingOptions(options.temperature, options.top_k, options.top_p, seed, 1,
                           options.iterations)
     allowed_pitches = None if pitch_range is None else range(pitch_range[0], pitch_range[1] + 1)
+    if key is not None and not chromatic:
+        scale = key_pitch_classes(key)
+        allowed_pitches = [p for p in (allowed_pitches or range(128)) if p % 12 in scale]
     return np.asarray(family.infill(model, satb, free, one, allowed_pitches=allowed_pitches)[0],
                       np.int64)
+
+
+def writes_chains(loaded) -> bool:
+    """Whether `write_chains` serves this model (the SATB-roll harmonizers)."""
+    return loaded.family.name == "coconet" or hasattr(loaded.family, "voice_logits")
+
+
+def write_chains(loaded, satb: np.ndarray, free: np.ndarray, options: SamplingOptions, *,
+                 key: tuple[int, bool] | None = None, pitch_range: tuple[int, int] | None = None,
+                 chromatic: bool = False, settings: GibbsSettings | None = None, seed: int,
+                 chains: int = 1, cancel: Cancel | None = None) -> np.ndarray:
+    """(chains, T, 4): `chains` independent harmonizations by an SATB-roll harmonizer (the
+    CNN or MiniBach), run side by side (one batched forward pass per Gibbs pass)."""
+    satb = np.asarray(satb, np.int64)
+    free = np.asarray(free, bool)
+    check_range(satb, ~free)
+    settings = settings if settings is not None else settings_for(loaded)
+    if options.iterations > 0:  # the musician's number of Gibbs passes
+        settings = replace(settings, steps=options.iterations)
+    if options.temperature != 1.0:
+        settings = replace(settings,
+                           start_temperature=settings.start_temperature * options.temperature,
+                           end_temperature=settings.end_temperature * options.temperature)
+    family, model = loaded.family, loaded.model
+    if family.name == "coconet":
+        conditional = cnn_conditional(model)
+    else:  # MiniBach: the lower voices under a given soprano
+        if free[:, 0].any():
+            raise GenerationError(f"a {family.title} cannot rewrite the soprano; choose the "
+                                  "lower voices only")
+        conditional = minibach_conditional(family, model, satb[:, 0])
+    limits = cell_limits(satb, free, voice_masks(pitch_range), key, chromatic)
+    prefer = None if key is not None else prefer_scale(
+        scale_for(np.where(free[:, 0], -1, satb[:, 0]), None))
+    given = torch.as_tensor(sr.to_classes(np.where(free, -1, satb))).long()
+    bias = cadence_bias(satb, free, settings.cadence)
+    try:
+        x = anneal(conditional, given[None].repeat(chains, 1, 1), torch.as_tensor(free), limits,
+                   settings, torch.Generator().manual_seed(seed), prefer=prefer, bias=bias,
+                   cancel=cancel)
+    except GibbsInterrupted:
+        raise Interrupted from None
+    return np.where(free[None], sr.to_pitches(x).astype(np.int64), satb[None])

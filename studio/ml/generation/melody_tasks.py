@@ -54,7 +54,7 @@ def _plan(sample: Callable[[int, int], np.ndarray], make: Callable[[np.ndarray],
             raise GenerationError("the model wrote only rests; try a higher temperature")
         return made
 
-    def batch(n: int, seed: int) -> list[Draft]:
+    def batch(n: int, seed: int, cancel=None) -> list[Draft]:
         return [d for d in (make(t) for t in sample(n, seed)) if d is not None]
 
     return Plan(draft, count, batch)

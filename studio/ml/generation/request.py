@@ -45,6 +45,9 @@ class GenerationRequest:
     options: temperature, top-k, top-p, seed, count (number of variations), iterations.
     key: (tonic pitch class, minor) to keep new notes in that scale; None = free (harmonize
       then prefers the key estimated from the melody).
+    chromatic: harmonize/infill with a key: also allow new notes outside its scale (secondary
+      dominants, chromatic passing notes); without it every new note is in the key (a minor key
+      includes its raised sixth and seventh).
     pitch_range: (lowest, highest) MIDI pitch of new melody notes (melody, continue), or of the
       voices a harmonizer writes.
     interpolation_steps: melodies between the two ends (interpolate).
@@ -68,6 +71,7 @@ class GenerationRequest:
     playhead: int | None = None
     device: str = "cpu"
     chords: str | None = None
+    chromatic: bool = False
 
     def check(self) -> None:
         """Raise GenerationError for a request no model could serve (before any work)."""

@@ -106,13 +106,14 @@ class Draft:
 @dataclass
 class Plan:
     """A mode's reading of one request: `draft(index, seed, cancel)` writes one variation;
-    `count` variations are asked. `batch(n, seed)`, where a model writes several variations
-    in about the time of one (the melody models), writes n at once: the engine writes the
-    first variation alone, so it is on screen early, and the rest in one batch."""
+    `count` variations are asked. `batch(n, seed, cancel)`, where a model writes several
+    variations in much less than n times the time of one (the melody models, the harmonizers'
+    parallel chains), writes n at once: the engine writes the first variation alone, so it is
+    on screen early, and the rest in one batch. Both may raise `Interrupted` on cancel."""
 
     draft: Callable[[int, int, Callable[[], bool] | None], Draft]
     count: int
-    batch: Callable[[int, int], list[Draft]] | None = None
+    batch: Callable[[int, int, Callable[[], bool] | None], list[Draft]] | None = None
 
 
 def add_notes(track: Track | TrackValues, notes: Sequence[Note], what: str) -> AddNotes:

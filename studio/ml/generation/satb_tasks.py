@@ -14,7 +14,7 @@ from studio.ml import satb_roll as sr
 from studio.ml.checkpoint import LoadedModel
 from studio.ml.errors import GenerationError
 from studio.ml.generation import material as mat
-from studio.ml.generation.harmony import write_voices
+from studio.ml.generation.harmony import write_chains, write_voices, writes_chains
 from studio.ml.generation.request import GenerationRequest
 from studio.ml.generation.results import (
     Draft,
@@ -108,10 +108,10 @@ def plan_harmonize(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     bars = (mat.bar_number(song, a), mat.bar_number(song, max(a, b - 1)))
     words = _key_words(melody, request.key)
 
-    def draft(index: int, seed: int, cancel) -> Draft:
-        result = write_voices(loaded, satb, free, request.options, key=request.key,
-                              pitch_range=_shifted_range(request.pitch_range, shift), seed=seed,
-                              vary=index > 0, cancel=cancel)
+    limits = {"key": request.key, "chromatic": request.chromatic,
+              "pitch_range": _shifted_range(request.pitch_range, shift)}
+
+    def as_draft(result: np.ndarray) -> Draft:
         voices = np.where(result >= 0, result - shift, -1)
         voices[:, 0] = melody
         tracks, lines = [], []
@@ -129,7 +129,16 @@ def plan_harmonize(request: GenerationRequest, loaded: LoadedModel) -> Plan:
         return Draft(edits, text, tuple(t.id for t in tracks), scored, lines,
                      sum(len(x) for x in lines))
 
-    return Plan(draft, request.options.count)
+    def draft(index: int, seed: int, cancel) -> Draft:
+        return as_draft(write_voices(loaded, satb, free, request.options, seed=seed,
+                                     vary=index > 0, cancel=cancel, **limits))
+
+    def batch(n: int, seed: int, cancel=None) -> list[Draft]:  # chains side by side
+        return [as_draft(r) for r in write_chains(loaded, satb, free, request.options,
+                                                  seed=seed, chains=n, cancel=cancel,
+                                                  **limits)]
+
+    return Plan(draft, request.options.count, batch if writes_chains(loaded) else None)
 
 
 def _shifted_range(pitch_range, shift: int):
@@ -200,6 +209,7 @@ def _plan_region(request: GenerationRequest, loaded: LoadedModel, voices: list[T
 
     def draft(index: int, seed: int, cancel) -> Draft:
         result = write_voices(loaded, given, free, request.options, key=request.key,
+                              chromatic=request.chromatic,
                               pitch_range=request.pitch_range, seed=seed, vary=index > 0,
                               cancel=cancel)
         edits, lines, added = [], [], 0

@@ -232,11 +232,16 @@ class HarmonizeForm(ModeForm):
         self.key = KeyCombo()
         self.key.setCurrentIndex(self.key.findData("estimated"))
         self.range = RangeRow(36, 74, optional=True)
+        self.chromatic = QCheckBox("Chromatic notes")
+        self.chromatic.setToolTip("Let the new voices use notes outside the key (secondary "
+                                  "dominants, chromatic passing notes), as Bach does; unticked, "
+                                  "every new note is in the key")
         self.only_range = QCheckBox()
         self.only_range.setToolTip("Re-harmonize only the range selected on the ruler (or the "
                                    "selected notes' extent); the rest stays as it is")
         self.form.addRow("Melody", self.track)
         self.form.addRow("Key", self.key)
+        self.form.addRow("", self.chromatic)
         self.form.addRow("Range", self.range)
         self.form.addRow(self.only_range)
 
@@ -256,7 +261,7 @@ class HarmonizeForm(ModeForm):
     def fields(self, window) -> dict:
         track_id = self.current_track_id(window)
         out = {"track_ids": (track_id,), "key": self.key.key(),
-               "pitch_range": self.range.pitch_range()}
+               "pitch_range": self.range.pitch_range(), "chromatic": self.chromatic.isChecked()}
         if self.only_range.isChecked():
             span = self.selection(window)
             if span is None:

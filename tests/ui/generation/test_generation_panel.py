@@ -214,6 +214,12 @@ def test_bad_input_shows_the_reason_and_changes_nothing(qtbot, tmp_path):
     panel.forms["harmonize"].only_range.setChecked(True)
     refused("Select the time range to re-harmonize")
     panel.forms["harmonize"].only_range.setChecked(False)
+    # With a key, new notes stay in it unless the musician ticks "Chromatic notes"
+    form = panel.forms["harmonize"]
+    assert form.fields(w)["chromatic"] is False
+    form.chromatic.setChecked(True)
+    assert form.fields(w)["chromatic"] is True
+    form.chromatic.setChecked(False)
     # A melody longer than the harmonizer takes at once: the core says why.
     w.open_song(Song([Track("Hymn", notes=[Note(67 + i % 5, i * 480, 480) for i in
                                            range(4 * 80)])]))
