@@ -41,5 +41,11 @@ def run_app(open_path: str | None = None) -> int:
     app = application()
     window = create_window(open_path)
     code = app.exec()
+    # Join the background workers now, before the interpreter's exit handlers: torch registers
+    # its own, and a worker still importing torch while they run printed a traceback when the
+    # window was closed a moment after launch.
+    from studio.ui.worker_thread import join_running_threads
+
+    join_running_threads()
     del window
     return code
