@@ -168,10 +168,7 @@ def bench(parent: str, data: Dataset, epochs: int, steps: int, work: Path) -> di
     seconds = time.perf_counter() - t0
     scratch = Trainer(create_family(model, dict(vars(start.family.config))), data,
                       scratch_cfg).run()
-    fresh = starting_point(parent)
-    parent_model = fresh.family.build()
-    fresh.apply(parent_model)
-    scores = compare_models({"parent": (fresh.family, parent_model),
+    scores = compare_models({"parent": (start.family, start.parent_model()),
                              "scratch": (scratch.family, scratch.model),
                              "fine-tuned": (child.family, child.model)}, data, "test")
     return {"scores": scores, "seconds": seconds, "epochs": len(child.history),

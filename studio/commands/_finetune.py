@@ -28,13 +28,14 @@ def prepare(args: argparse.Namespace, settings_from_args, open_dataset,
             resume_info: dict | None):
     """(starting point, family, training settings, dataset, warnings) for a fine-tune run."""
     from studio.ml.errors import ConfigError
-    from studio.ml.finetune import check_fit, fine_tune_training, starting_point, with_validation
+    from studio.ml.finetune import fine_tune_setup, fine_tune_training
     from studio.ml.knobs import config_to_dict
     from studio.ml.registry import model_name_of
 
     parent = resume_info["parent"]["name"] if resume_info else args.parent
     freeze = resume_info["parent"]["freeze"] if resume_info else args.freeze
-    start = starting_point(parent, freeze, resume=resume_info is not None)
+    start, dataset, warnings = fine_tune_setup(parent, open_dataset(args.dataset), freeze,
+                                               resume=resume_info is not None)
     model = model_name_of(start.family)
     if args.model and model_name_of_family(args.model) != start.family.name:
         raise ConfigError(f"{parent} is a {model} model; fine-tuning keeps its kind (leave out "
@@ -50,8 +51,6 @@ def prepare(args: argparse.Namespace, settings_from_args, open_dataset,
         train_settings = {**resume_info["training"], **train_settings}
     else:
         train_settings = fine_tune_training(start, train_settings)
-    dataset = with_validation(open_dataset(args.dataset))
-    warnings = check_fit(start, dataset)
     return start, train_settings, dataset, warnings
 
 

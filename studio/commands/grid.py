@@ -70,11 +70,14 @@ def run(args: argparse.Namespace) -> int:
     from studio.ml.train_config import TrainConfig
 
     start = None
+    dataset = open_dataset(args.dataset)
     if args.parent:
-        from studio.ml.finetune import fine_tune_training, starting_point, with_validation
+        from studio.ml.finetune import fine_tune_setup, fine_tune_training
         from studio.ml.registry import model_name_of
 
-        start = starting_point(args.parent)
+        start, dataset, notes = fine_tune_setup(args.parent, dataset)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
         args.model = model_name_of(start.family)
     elif not args.model:
         raise StudioMLError("choose a model with --model, or a model to fine-tune with --from")
@@ -87,9 +90,6 @@ def run(args: argparse.Namespace) -> int:
     if weights_path(output).exists() and not args.force:
         raise StudioMLError(f"{weights_path(output)} exists; choose another --output or "
                             "--force to replace it")
-    dataset = open_dataset(args.dataset)
-    if start is not None:
-        dataset = with_validation(dataset)
     total = len(expand_grid(grid))
 
     class RunHeader(GridCallback):

@@ -67,6 +67,17 @@ class StartingPoint:
             if name in self.frozen:
                 p.requires_grad_(False)
 
+    def parent_model(self) -> torch.nn.Module:
+        """The parent as it is, in eval mode (read from its file again when resuming)."""
+        if self.weights is None:
+            from studio.ml.checkpoint import load_checkpoint
+            from studio.ml.library import find_model
+
+            return load_checkpoint(find_model(self.parent)).model
+        model = self.family.build()
+        model.load_state_dict(self.weights, strict=True)
+        return model.eval()
+
     def refrozen(self, freeze: int) -> StartingPoint:
         """The same parent with another number of frozen layer groups (a grid over freeze)."""
         return dataclasses.replace(self, freeze=freeze,
@@ -117,6 +128,16 @@ def starting_point(parent: str, freeze: int = 0, *, resume: bool = False) -> Sta
     return StartingPoint(loaded.name,
                          str(loaded.card.get("weights", {}).get("sha256", "")), loaded.family,
                          weights, freeze, frozen, dict(loaded.card.get("training", {})))
+
+
+def fine_tune_setup(parent: str, dataset: Dataset, freeze: int = 0, *, resume: bool = False
+                    ) -> tuple[StartingPoint, Dataset, list[str]]:
+    """The one way into a fine-tune (`studio train|grid --from`, the Training panel): the parent
+    checked, validation songs held back when there are none, the songs checked against the
+    parent (a FineTuneError, or notes for songs it reads only in part)."""
+    start = starting_point(parent, freeze, resume=resume)
+    dataset = with_validation(dataset)
+    return start, dataset, check_fit(start, dataset)
 
 
 def fine_tune_command(start: StartingPoint, config: Any, dataset: str,
@@ -288,9 +309,7 @@ def compare_with_parent(start: StartingPoint, result: TrainResult, dataset: Data
     """After a fine-tune: the parent as it is, the child and (with `scratch`) a model trained
     from scratch on the same songs with the same settings, scored on the same songs; with the
     run's warnings. {"split", "songs", "scores": {label: NLL}, "warnings"}."""
-    from studio.ml.checkpoint import load_checkpoint
     from studio.ml.knobs import config_to_dict
-    from studio.ml.library import find_model
     from studio.ml.registry import create_family, model_name_of
     from studio.ml.trainer import Trainer
 
@@ -299,8 +318,7 @@ def compare_with_parent(start: StartingPoint, result: TrainResult, dataset: Data
     out["songs"] = len(dataset.split(out["split"]))
     if result.model is None or not result.history or result.status == "cancelled":
         return out
-    parent = load_checkpoint(find_model(start.parent))
-    models = {f"{start.parent} (parent, as it is)": (parent.family, parent.model),
+    models = {f"{start.parent} (parent, as it is)": (start.family, start.parent_model()),
               "fine-tuned": (result.family, result.model)}
     if scratch:
         fresh = Trainer(create_family(model_name_of(start.family),

@@ -81,7 +81,7 @@ def test_a_fine_tuned_child_starts_from_its_parent_and_keeps_frozen_layers(piano
     assert card["parent"]["sha256"] == read_card(find_model("lstm-melody"))["weights"]["sha256"]
     assert card["training"]["lr"] == pytest.approx(0.5 * start.parent_training["lr"])
     parent = starting_point("lstm-melody")
-    scores = compare_models({"parent": (parent.family, _built(parent)),
+    scores = compare_models({"parent": (parent.family, parent.parent_model()),
                              "child": (child.family, child.model)}, data)
     assert set(scores) == {"parent", "child"} and all(v > 0 for v in scores.values())
 
@@ -93,12 +93,6 @@ def pop_songs() -> Dataset:
     songs = load_dataset("pop909").split("valid")[:6]
     return Dataset("pop-six", [Piece(p.name, s, p.source, p.satb, p.metadata, p.loader)
                                for p, s in zip(songs, ["train"] * 5 + ["test"])], "pop")
-
-
-def _built(start):
-    model = start.family.build()
-    start.apply(model)
-    return model
 
 
 def test_cli_from_a_shipped_model_lands_in_the_library_beside_it(piano_songs, tmp_path,

@@ -82,8 +82,9 @@ class SatbRollFamily(Family):
 
     def fill(self, model: nn.Module, satb: np.ndarray, regenerate: np.ndarray,
              options: SamplingOptions, allowed_pitches: Sequence[int] | None) -> np.ndarray:
-        """`infill` once the request is checked."""
-        raise NotImplementedError
+        """`infill` once the request is checked; a family that writes no region says so, as the
+        base family does for every mode it lacks."""
+        raise self._cannot("infill")
 
 
 def check_region(satb: np.ndarray, regenerate: np.ndarray, what: str = "fill") -> None:

@@ -235,9 +235,7 @@ class TrainingThread(WorkerThread):
         from studio.ml.trainer import Trainer
 
         job = self.job
-        start = F.starting_point(job.parent, job.freeze)
-        dataset = F.with_validation(dataset)
-        notes = F.check_fit(start, dataset)
+        start, dataset, notes = F.fine_tune_setup(job.parent, dataset, job.freeze)
         result = Trainer(start.family, dataset, job.training, callbacks=callbacks,
                          control=self.control, output=job.output, start_from=start,
                          command=F.fine_tune_command(start, job.training, dataset.name,
