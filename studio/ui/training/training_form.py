@@ -117,6 +117,8 @@ def control_for(knob: Knob) -> QWidget:
         return box
     if knob.type is bool:
         return QCheckBox()
+    if knob.type is str and knob.name.endswith("_track"):
+        return TrackBox()
     if knob.type is str:
         return QLineEdit()
     if knob.type is int:
@@ -127,7 +129,30 @@ def control_for(knob: Knob) -> QWidget:
     return NumberBox(knob)
 
 
+class TrackBox(QComboBox):
+    """A track setting (e.g. which track is the melody): type a name, or pick one of the track
+    names of the chosen dataset (`set_names`, filled by the training set-up)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+
+    def set_names(self, names: list[tuple[str, str]]) -> None:
+        """Offer (track name, description) pairs; the text typed or chosen stays."""
+        text = self.currentText()
+        self.blockSignals(True)
+        self.clear()
+        for name, description in names:
+            self.addItem(name, name)
+            self.setItemData(self.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.setCurrentText(text)
+        self.blockSignals(False)
+
+
 def get_value(control: QWidget) -> Any:
+    if isinstance(control, TrackBox):
+        return control.currentText().strip()
     if isinstance(control, QComboBox):
         return control.currentData()
     if isinstance(control, QCheckBox):
@@ -138,7 +163,9 @@ def get_value(control: QWidget) -> Any:
 
 
 def set_value(control: QWidget, value: Any) -> None:
-    if isinstance(control, QComboBox):
+    if isinstance(control, TrackBox):
+        control.setCurrentText(str(value))
+    elif isinstance(control, QComboBox):
         control.setCurrentIndex(max(0, control.findData(value)))
     elif isinstance(control, QCheckBox):
         control.setChecked(bool(value))
@@ -149,6 +176,8 @@ def set_value(control: QWidget, value: Any) -> None:
 
 
 def changed_signal(control: QWidget):
+    if isinstance(control, TrackBox):
+        return control.currentTextChanged
     if isinstance(control, QComboBox):
         return control.currentIndexChanged
     if isinstance(control, QCheckBox):
@@ -220,3 +249,7 @@ class KnobForm(QWidget):
     def reset(self) -> None:
         """Every control back to its default."""
         self.set_values(self.defaults)
+
+    def track_boxes(self) -> dict[str, TrackBox]:
+        """The controls of track settings (knobs named *_track), by knob name."""
+        return {n: c for n, c in self.controls.items() if isinstance(c, TrackBox)}

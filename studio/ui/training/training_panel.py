@@ -233,6 +233,7 @@ class TrainingPanel(QWidget):
 
     def shutdown(self) -> None:
         """Stop training, let it save, and wait for the thread (the window is closing)."""
+        self.setup.shutdown()
         if self.runner.is_running():
             self._status("Stopping training and saving the model…")
             self.runner.shutdown()

@@ -38,6 +38,7 @@ from studio.ml.tensorboard_log import INSTALL_HINT, tensorboard_available
 from studio.ml.train_config import TrainConfig
 from studio.ui.training.training_form import KnobForm, knob_tooltip
 from studio.ui.training.training_start_from import StartFromBox
+from studio.ui.training.training_tracks import DatasetTracks
 from studio.ui.training.training_worker import TrainingJob
 
 if TYPE_CHECKING:
@@ -130,6 +131,13 @@ class TrainingSetup(QWidget):
         self.start_from.parent_changed.connect(self._parent_chosen)
         self.family_box = QGroupBox("Model settings")
         self.family_layout = QVBoxLayout(self.family_box)
+        self.track_hint = QLabel()
+        self.track_hint.setObjectName("track_hint")
+        self.track_hint.setWordWrap(True)
+        self.track_hint.setStyleSheet("color: #8a929e;")
+        self.track_hint.setVisible(False)
+        self.family_layout.addWidget(self.track_hint)
+        self.tracks = DatasetTracks(self.track_hint, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(data_box)
@@ -140,6 +148,7 @@ class TrainingSetup(QWidget):
         self.refresh_datasets()
         self.model_box.currentIndexChanged.connect(self._model_chosen)
         self.dataset_box.currentIndexChanged.connect(self._suggest_name)
+        self.dataset_box.currentIndexChanged.connect(self._refresh_tracks)
         self.training_form.changed.connect(self.changed)
         self._model_chosen()
 
@@ -205,13 +214,22 @@ class TrainingSetup(QWidget):
         self.family_form = KnobForm(knobs_of(family_class.Config), defaults, fixed=overrides)
         self.family_form.setObjectName("family_form")
         self.family_form.changed.connect(self.changed)
-        self.family_layout.addWidget(self.family_form)
+        self.family_layout.insertWidget(0, self.family_form)
         self.family_box.setTitle(f"{name} settings")
         self.summary.setText(family_class.summary)
         self.start_from.refresh(name)
+        self._refresh_tracks()
         self._suggest_name()
         self.model_changed.emit(name)
         self.changed.emit()
+
+    def _refresh_tracks(self, *_) -> None:
+        if self.family_form is not None and self.dataset_name:
+            self.tracks.refresh(self.dataset(), self.family_form)
+
+    def shutdown(self) -> None:
+        """Wait for the reading of track names (the panel is closing)."""
+        self.tracks.shutdown()
 
     def _parent_chosen(self, entry: Any) -> None:
         """A parent fixes the model settings to its own and suggests fine-tuning defaults."""
