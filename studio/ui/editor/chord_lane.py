@@ -62,6 +62,8 @@ class ChordEditor(QLineEdit):
             self.lane.close_editor()
             return
         super().keyPressEvent(e)
+        if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            e.accept()   # not on to the lane, where Enter would open the editor again
 
     def focusOutEvent(self, e) -> None:  # noqa: N802
         super().focusOutEvent(e)
