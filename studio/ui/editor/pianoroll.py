@@ -21,9 +21,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QLabel,
+    QMenu,
     QScrollBar,
     QSplitter,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -137,11 +139,20 @@ class PianoRoll(QWidget):
         corner.setFixedWidth(self.keyboard.width())
         grid.addWidget(corner, 0, 0)
         grid.addWidget(self.ruler, 0, 1)
-        self._chord_label = chords = QLabel("Chords", notes)
-        chords.setObjectName("chord_lane_label")
-        chords.setFixedWidth(self.keyboard.width())
-        chords.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        chords.setToolTip(self.chord_lane.toolTip())
+        self._chord_label = chords = QToolButton(notes)   # "Chords ▾": suggest, hide
+        chords.setText("Chords")
+        chords.setObjectName("chord_lane_button")
+        chords.setStyleSheet("QToolButton { padding: 0px; } "
+                             "QToolButton::menu-indicator { image: none; width: 0px; }")
+        chords.setFixedSize(self.keyboard.width(), self.chord_lane.height())
+        chords.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        chords.setToolTip(self.chord_lane.toolTip() + "\nClick here to suggest chords for the "
+                          "melody or to hide the lane")
+        menu = QMenu(chords)
+        self.suggest_chords_action = menu.addAction("Suggest Chords",
+                                                    self.chord_lane.suggest_requested.emit)
+        menu.addAction(self.chord_lane_action)
+        chords.setMenu(menu)
         grid.addWidget(chords, 1, 0)
         grid.addWidget(self.chord_lane, 1, 1)
         grid.addWidget(self.keyboard, 2, 0)
