@@ -9,7 +9,8 @@ What other features use (`window.piano_roll`):
   loop_region() -> (start, end) | None
   selection_range() -> (start, end) | None   the ruler range, else the selected notes' extent
   set_ghost(song | {track id: notes} | None, label)  show a candidate as ghost notes (G hides)
-  chord_lane, chord_lane_action       the chord lane and its View toggle (chord_lane.suggest_requested)
+  chord_lane, chord_lane_action       the chord lane and its View toggle; chord_lane.suggest_requested
+                                      (its menu, suggest_chords_action) asks for Suggest Chords
 """
 
 from __future__ import annotations
