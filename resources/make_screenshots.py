@@ -256,6 +256,38 @@ SHOTS += [("training_curves", training_curves_shot), ("training_setup", training
           ("training_grid", training_grid_shot), ("training_library", training_library_shot)]
 
 
+def chord_lane_shot(window) -> QWidget:
+    """The chord lane over a POP909 song's melody: its chords suggested by the pop accompanist
+    (Song > Suggest Chords), one being typed in the lane's editor."""
+    from studio.data.pop909 import pop909_song
+    from studio.ml.generation.chord_suggestion import suggest_chords, suggestion_edit
+    from studio.ml.generation.material import bar_start
+
+    for dock in window.docks.values():
+        dock.hide()
+    window.resize(1300, 820)
+    song = pop909_song(20).song()
+    song.title = "POP909 song 20"
+    window.open_song(song)
+    roll, doc = window.piano_roll, window.document
+    melody = song.tracks[0]
+    start = bar_start(song, min(n.start for n in melody.notes))
+    doc.apply(suggestion_edit(song, suggest_chords(song, melody.id, start, start + 8 * 1920)))
+    doc.set_current_track(melody.id)
+    QApplication.processEvents()
+    roll.geom.key_height = 12
+    roll.geom.show_ticks(start, start + 6 * 1920)
+    roll.geom.centre_on_pitch(sum(n.pitch for n in melody.notes) / len(melody.notes) - 8)
+    lane = roll.chord_lane
+    lane.select(song.chords[2].tick)
+    lane.open_editor(start + 5 * 1920 + 960, existing=False)
+    lane.editor.setText("G7/B")
+    return roll
+
+
+SHOTS.append(("chord_lane", chord_lane_shot))
+
+
 # ---- the whole window at the two sizes the default layout is designed for ----------------------
 def window_at(size: tuple[int, int]) -> Callable:
     def shot(window) -> QWidget:

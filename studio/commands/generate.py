@@ -14,8 +14,13 @@ Modes:
   accompany    a piano accompaniment (bass, chords and rhythm in a pop style) under a melody
                track (--track; default: a track named Melody, else the first), as a new track;
                it follows --chords when given ("C G Am F": a chord a bar, repeated if shorter
-               than the song; "| C G | Am F |": the chords of each bar), else the model's own
-               chord suggestion; --from-bar/--to-bar accompany only those bars
+               than the song; "| C G | Am F |": the chords of each bar), else the file's chord
+               symbols (marker events, as Studio writes its chord lane) when it has them in
+               those bars, else the model's own chord suggestion; --from-bar/--to-bar
+               accompany only those bars
+  chords       suggest chord symbols for a melody track (--track; default as for accompany),
+               printed bar by bar; with -o, the file is written with them as chord markers
+               (replacing its chord symbols in those bars); --from-bar/--to-bar: only those bars
 
 Tracks are numbered from 1 as `studio info` lists them; bars from 1 (--to-bar included). With
 --count K above 1, OUTPUT-1.mid ... OUTPUT-K.mid are written. Each result's originality (the
@@ -26,6 +31,7 @@ Examples:
   studio generate melody -o tune.mid --bars 16 --key "D minor" --count 3 --seed 7
   studio generate infill chorale.mid -o fixed.mid --track 2 --track 3 --from-bar 5 --to-bar 6
   studio generate accompany song.mid --track 1 -o band.mid --chords "| C | G | Am | F |"
+  studio generate chords song.mid --track 1 -o song-with-chords.mid
 """
 
 from __future__ import annotations
@@ -49,11 +55,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="generate melodies, continuations, harmonizations, "
                        "infills, interpolations and accompaniments", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=GENERATION_MODES, metavar="MODE",
-                   help="melody, continue, harmonize, infill, interpolate or accompany")
+    p.add_argument("mode", choices=(*GENERATION_MODES, "chords"), metavar="MODE",
+                   help=", ".join(GENERATION_MODES) + " or chords (suggest chord symbols)")
     p.add_argument("input", nargs="?", metavar="INPUT.mid", help="your MIDI file (optional "
                    "for melody)")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT.mid")
+    p.add_argument("-o", "--output", metavar="OUTPUT.mid", help="where the result goes "
+                   "(needed by every mode but chords)")
     p.add_argument("--model", help="a model name from `studio models` or a model file "
                    "(default: the best shipped model for the mode)")
     p.add_argument("--bars", type=int, default=8, help="bars to write (melody, continue; "
@@ -78,7 +85,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--range", dest="pitch_range", metavar="LOW-HIGH",
                    help='pitch range of new notes, e.g. "C4-A5" or "60-81"')
     p.add_argument("--chords", metavar="TEXT", help='chords for accompany, e.g. "C G Am F" '
-                   'or "| C G | Am F |"')
+                   'or "| C G | Am F |" (default: the file\'s chord markers, if any, else '
+                   'suggested chords)')
     p.add_argument("--steps", type=int, default=5, help="melodies between the two ends "
                    "(interpolate; default 5)")
     p.set_defaults(func=run)
@@ -159,7 +167,7 @@ def build_request(args: argparse.Namespace, song):
         pitched = [t for t in song.tracks if t.notes and not t.is_drum]
         if pitched:
             tracks = [pitched[0].id]
-    if not tracks and args.mode == "accompany":
+    if not tracks and args.mode in ("accompany", "chords"):
         pitched = [t for t in song.tracks if t.notes and not t.is_drum]
         named = [t for t in pitched if t.name.strip().lower().startswith("melody")]
         if named or pitched:
@@ -180,7 +188,17 @@ def build_request(args: argparse.Namespace, song):
         args.bars, options, parse_key(args.key) if args.key else None,
         parse_range(args.pitch_range) if args.pitch_range else None, args.steps,
         bar_tick(song, args.at_bar) if args.at_bar else None, device=args.device,
-        chords=args.chords, chromatic=args.chromatic)
+        chords=args.chords or lane_text(args, song, tracks, time_range),
+        chromatic=args.chromatic)
+
+
+def lane_text(args: argparse.Namespace, song, tracks: list[int], time_range) -> str | None:
+    """Accompany without --chords: the file's chord symbols in those bars, as chord text."""
+    if args.mode != "accompany" or not tracks:
+        return None
+    from studio.ml.generation.chord_suggestion import lane_chord_text
+
+    return lane_chord_text(song, tracks[0], time_range)
 
 
 def describe(candidate, path: Path) -> str:
@@ -202,6 +220,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.input is None and args.mode != "melody":
         raise GenerateArgumentError(f"{args.mode} needs an input MIDI file")
+    if args.output is None and args.mode != "chords":
+        raise GenerateArgumentError(f"{args.mode} needs an output file (-o OUTPUT.mid)")
+    if args.mode == "chords":
+        from studio.commands._chords import run_chords
+
+        return run_chords(args, build_request)
     song = read_song(args.input) if args.input else Song()
     request = build_request(args, song)
     paths = output_paths(Path(args.output), args.count)

@@ -2,7 +2,8 @@
 
 Reading goes through the isolated parser process (see `studio.midi.isolation`) and raises only
 `MidiReadError`. Writing produces a type-1 file at 480 PPQ: a conductor track with tempo, time and
-key signatures, then one track per instrument with its name and program change, drums on channel
+key signatures and the chord lane's symbols (as marker events, which other sequencers show and
+`read_song` reads back), then one track per instrument with its name and program change, drums on channel
 10. The writer encodes events with numpy (no per-event Python objects) and replaces the target
 file atomically (`studio.storage.write_atomically`), so a failed write never leaves half a
 file, and the file gets the permissions the umask gives.
@@ -177,6 +178,9 @@ def _conductor_body(song: Song) -> bytes:
     for t in song.tempos:
         mspq = min(0xFFFFFF, max(1, t.microseconds_per_quarter))
         events.append((t.tick, 3, bytes([0xFF, 0x51, 3]) + mspq.to_bytes(3, "big")))
+    for c in song.chords:
+        text = c.label.encode("ascii")
+        events.append((c.tick, 4, bytes([0xFF, 0x06]) + _varlen(len(text)) + text))
     events.sort(key=lambda e: (e[0], e[1]))
     out, last = bytearray(), 0
     for tick, _, payload in events:

@@ -24,6 +24,9 @@ MAX_TEMPOS = 100_000
 MAX_SIGNATURES = 10_000  # time signatures, and key signatures, each
 # Events symusic keeps but Studio does not use (lyrics, markers, text), bounded in the parser.
 MAX_OTHER_EVENTS = 1_000_000
+# Marker events kept as possible chord symbols (short texts only; the rest are dropped).
+MAX_CHORD_MARKERS = 100_000
+MAX_MARKER_CHARS = 32
 # At 480 PPQ this is over 24 hours at 120 qpm; larger end times come from corrupt delta times.
 MAX_TICKS = MAX_TICK
 MAX_PPQ = 32767

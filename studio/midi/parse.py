@@ -18,6 +18,7 @@ import numpy as np
 
 from studio.midi import limits
 from studio.midi.prescan import prescan, scan_track, unwrap_riff
+from studio.music.chord_lane import normalised, symbol_or_none
 from studio.music.song import (
     PPQ,
     ControlChange,
@@ -56,12 +57,14 @@ class ParsedMidi:
     tempos: list[tuple[int, int]]  # (tick, microseconds per quarter)
     time_signatures: list[tuple[int, int, int]]
     key_signatures: list[tuple[int, int, int]]  # (tick, sharps, minor)
+    markers: list[tuple[int, str]] = field(default_factory=list)  # short marker texts (chords)
 
     # ---- serialisation (no pickle) --------------------------------------------------------------
     # A 4-byte length, a small JSON head (resolution, format, counts, track names and flags), then
     # little-endian int32 arrays: tempos (n, 2), time signatures (n, 3), key signatures (n, 3),
     # and per track its notes (n, 4), controllers (n, 3) and bends (n, 2). Meta events used to
     # be in the JSON head (slow to encode for a tempo map); `from_bytes` reads both layouts.
+    # Marker texts (possible chord symbols, short and bounded in number) are in the head.
     def to_bytes(self) -> bytes:
         events = (self.tempos, self.time_signatures, self.key_signatures)
         meta = {
@@ -72,6 +75,8 @@ class ParsedMidi:
                         "controls": len(t.controls), "bends": len(t.bends)}
                        for t in self.tracks],
         }
+        if self.markers:
+            meta["markers"] = [[int(t), str(x)] for t, x in self.markers]
         head = json.dumps(meta).encode()
         parts = [len(head).to_bytes(4, "little"), head]
         for e in events:
@@ -109,7 +114,8 @@ class ParsedMidi:
             arrays = [rows(tm["notes"], 4), rows(tm["controls"], 3), rows(tm["bends"], 2)]
             tracks.append(ParsedTrack(tm["name"], tm["program"], tm["is_drum"], *arrays,
                                       channel=tm.get("channel")))
-        return cls(meta["ppq"], meta["format"], tracks, tempos, sigs, keys)
+        markers = [(int(t), str(x)) for t, x in meta.get("markers", [])]
+        return cls(meta["ppq"], meta["format"], tracks, tempos, sigs, keys, markers)
 
 
 def _rescale(ticks: np.ndarray, ppq: int) -> np.ndarray:
@@ -226,13 +232,14 @@ def _collect(scores, scan_groups, ppq: int, midi_format: int) -> ParsedMidi:
     track per chunk with notes (so each gets its chunk's channel); for a single chunk, every
     track of that chunk. Chunks without notes but with channel events become tracks of their
     own, in their place. No groups: tracks as the parser gave them, channels unknown."""
-    tempos, sigs, keys = [], [], []
+    tempos, sigs, keys, markers = [], [], [], []
     meta_ticks: list[tuple[int, int]] = []
     tracks: list[ParsedTrack] = []
     for i, score in enumerate(scores):
         tempos += _tempos(score, ppq, meta_ticks)
         sigs += _time_signatures(score, ppq, meta_ticks)
         keys += _key_signatures(score, ppq, meta_ticks)
+        markers += _markers(score, ppq, meta_ticks, limits.MAX_CHORD_MARKERS - len(markers))
         new = _tracks(score.tracks, ppq)
         scans = scan_groups[i] if i < len(scan_groups) else []
         if len(scans) == 1:  # one chunk
@@ -255,7 +262,7 @@ def _collect(scores, scan_groups, ppq: int, midi_format: int) -> ParsedMidi:
     for first, last in meta_ticks:
         if first < 0 or last > limits.MAX_TICKS:
             raise ParseError("meta events lie absurdly late (huge delta times)")
-    return ParsedMidi(ppq, midi_format, tracks, tempos, sigs, keys)
+    return ParsedMidi(ppq, midi_format, tracks, tempos, sigs, keys, markers)
 
 
 def _scanned_track(scan, ppq: int) -> ParsedTrack:
@@ -334,6 +341,17 @@ def _key_signatures(score, ppq: int, meta_ticks: list) -> list[tuple[int, int, i
     return out
 
 
+def _markers(score, ppq: int, meta_ticks: list, room: int) -> list[tuple[int, str]]:
+    """Short marker texts (chord symbols), at most `room`; all markers were counted before."""
+    out = []
+    for e in score.markers:
+        text = str(e.text).strip()
+        if 0 < len(text) <= limits.MAX_MARKER_CHARS and len(out) < room:
+            out.append((_tick(int(e.time), ppq), text))
+    _note_ticks(meta_ticks, [t for t, _ in out])
+    return out
+
+
 def _tracks(sym_tracks, ppq: int) -> list[ParsedTrack]:
     """The parser's tracks as arrays: the notes of all tracks rescaled and checked together
     (a few numpy calls per file instead of a few dozen per track)."""
@@ -395,6 +413,7 @@ def song_from_parsed(parsed: ParsedMidi, title: str = "") -> Song:
     song.time_signatures = [TimeSignature(*s) for s in _dedupe(parsed.time_signatures)] or \
         [TimeSignature(0, 4, 4)]
     song.key_signatures = [KeySignature(t, k, bool(m)) for t, k, m in _dedupe(parsed.key_signatures)]
+    song.chords = normalised(c for c in (symbol_or_none(t, x) for t, x in parsed.markers) if c)
     used = {pt.channel for pt in parsed.tracks if pt.channel is not None}
     free = (ch for ch in list(range(9)) + list(range(10, 16)) + list(range(16)) * 64
             if ch not in used)

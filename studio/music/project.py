@@ -2,7 +2,8 @@
 view state: colour, mute, solo, visibility) and free-form settings.
 
     {"format": "studio-project", "version": 1, "app_version": "...",
-     "song": {"title", "ppq", "tempos", "time_signatures", "key_signatures"},
+     "song": {"title", "ppq", "tempos", "time_signatures", "key_signatures",
+              "chords": [[tick, "Am7"], ...]},
      "tracks": [{"name", "program", "is_drum", "channel",
                  "notes": {"pitch": [...], "start": [...], "duration": [...], "velocity": [...]},
                  "controls": [[tick, number, value]], "pitch_bends": [[tick, value]],
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from studio.music.chord_lane import MAX_CHORDS, normalised, symbol_or_none
 from studio.music.song import (
     MAX_QPM,
     MAX_TICK,
@@ -112,6 +114,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
                                 for x in song.time_signatures],
             "key_signatures": [[int(x.tick), int(x.sharps), bool(x.minor)]
                                for x in song.key_signatures],
+            "chords": [[int(c.tick), c.label] for c in song.chords],
         },
         "tracks": tracks,
         "settings": project.settings,
@@ -258,7 +261,8 @@ def _song_from_dict(head: dict, tracks: list) -> tuple[Song, list[dict[str, Any]
         raise ValueError("a key signature has more than 7 sharps or flats")
     song = Song(tempos=tempos or [TempoChange(0, 120.0)],
                 time_signatures=sigs or [TimeSignature(0, 4, 4)],
-                key_signatures=keys, title=str(head.get("title", "")))
+                key_signatures=keys, title=str(head.get("title", "")),
+                chords=_chords(head.get("chords", []), tick))
     views = []
     for i, td in enumerate(tracks):
         td = _table(td, f"track {i + 1}")
@@ -279,6 +283,21 @@ def _song_from_dict(head: dict, tracks: list) -> tuple[Song, list[dict[str, Any]
         view = td.get("view", {})
         views.append(dict(view) if isinstance(view, dict) else {})
     return song, views
+
+
+def _chords(rows: Any, tick) -> list:
+    """The chord lane: [[tick, "Am7"], ...]; a symbol that does not read is damage."""
+    if not isinstance(rows, list) or len(rows) > MAX_CHORDS:
+        raise ValueError("the chord symbols are damaged")
+    out = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) != 2 or not isinstance(row[1], str):
+            raise ValueError("a chord symbol is damaged")
+        found = symbol_or_none(tick(row[0]), row[1])
+        if found is None:
+            raise ValueError(f"{row[1][:40]!r} is not a chord symbol")
+        out.append(found)
+    return normalised(out)
 
 
 def _whole(x: Any, what: str) -> int:

@@ -1,4 +1,5 @@
-"""The Qt-free score model: `Note`, `Track`, `Song`, and the song-wide meta events.
+"""The Qt-free score model: `Note`, `Track`, `Song`, and the song-wide meta events (tempo, meter,
+key, and the chord symbols of the chord lane).
 
 Times are integer ticks at `PPQ` = 480 ticks per quarter note everywhere in the studio; a MIDI file
 with another resolution is rescaled when it is read. Every note and track carries a stable `id`
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+
+from studio.music.chords import Chord
 
 PPQ = 480
 # The latest tick a song may use: over 24 hours at 120 qpm (480 PPQ). Later times come from
@@ -100,6 +103,19 @@ class KeySignature(NamedTuple):
         return key_name(self.tonic, self.minor, prefer_flats=self.sharps < 0)
 
 
+class ChordSymbol(NamedTuple):
+    """A chord symbol of the chord lane: it starts at `tick` and lasts until the next one.
+    `flats`: spelled with flats (Bb, not A#), as the musician wrote it or the key has it."""
+
+    tick: int
+    chord: Chord
+    flats: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.chord.name(self.flats)
+
+
 @dataclass(eq=False)
 class Track:
     """An instrument part: its notes (kept sorted by start on demand), program and channel."""
@@ -145,13 +161,15 @@ class Track:
 
 @dataclass(eq=False)
 class Song:
-    """A piece: tracks plus the tempo map, time signatures and key signatures (all in ticks)."""
+    """A piece: tracks plus the tempo map, time signatures, key signatures and chord symbols
+    (all in ticks; `chords` sorted by tick, at most one per tick)."""
 
     tracks: list[Track] = field(default_factory=list)
     tempos: list[TempoChange] = field(default_factory=lambda: [TempoChange(0, 120.0)])
     time_signatures: list[TimeSignature] = field(default_factory=lambda: [TimeSignature(0, 4, 4)])
     key_signatures: list[KeySignature] = field(default_factory=list)
     title: str = ""
+    chords: list[ChordSymbol] = field(default_factory=list)
 
     ppq = PPQ
 
@@ -232,9 +250,20 @@ class Song:
                 current = ts
         return current
 
+    def chord_at(self, tick: int) -> ChordSymbol | None:
+        """The chord symbol in force at `tick` (the last one at or before it), None before the
+        first."""
+        current = None
+        for c in self.chords:
+            if c.tick > tick:
+                break
+            current = c
+        return current
+
     def copy(self, keep_ids: bool = True) -> Song:
         return Song([t.copy(keep_ids) for t in self.tracks], list(self.tempos),
-                    list(self.time_signatures), list(self.key_signatures), self.title)
+                    list(self.time_signatures), list(self.key_signatures), self.title,
+                    list(self.chords))
 
     def same_content(self, other: Song) -> bool:
         return (len(self.tracks) == len(other.tracks)

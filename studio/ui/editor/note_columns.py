@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from studio.music.chord_lane import SetChords
 from studio.music.edits import (
     AddNotes,
     ChangeNotes,
@@ -146,7 +147,7 @@ def _touched(edit, song: Song) -> set[int] | None:
             return None
     if isinstance(edit, MoveNotesToTrack):
         return {edit.track_id}
-    if isinstance(edit, (ChangeTrack, ChangeSong)):
+    if isinstance(edit, (ChangeTrack, ChangeSong, SetChords)):
         return set()
     if isinstance(edit, Compound):
         out: set[int] = set()

@@ -1,5 +1,5 @@
-"""The piano roll: toolbar, ruler, keyboard, note canvas, velocity lane and scroll bars around one
-shared view geometry, bound to the window's `Document`.
+"""The piano roll: toolbar, ruler, chord lane, keyboard, note canvas, velocity lane and scroll bars
+around one shared view geometry, bound to the window's `Document`.
 
 What other features use (`window.piano_roll`):
   audition_requested(pitch, velocity)  a key was clicked, a note drawn or its pitch dragged
@@ -9,20 +9,24 @@ What other features use (`window.piano_roll`):
   loop_region() -> (start, end) | None
   selection_range() -> (start, end) | None   the ruler range, else the selected notes' extent
   set_ghost(song | {track id: notes} | None, label)  show a candidate as ghost notes (G hides)
+  chord_lane, chord_lane_action       the chord lane and its View toggle; chord_lane.suggest_requested
+                                      (its menu, suggest_chords_action) asks for Suggest Chords
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QActionGroup, QColor, QWheelEvent
+from PySide6.QtGui import QAction, QActionGroup, QColor, QWheelEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
     QLabel,
+    QMenu,
     QScrollBar,
     QSplitter,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +34,7 @@ from PySide6.QtWidgets import (
 from studio.music.song import PPQ
 from studio.ui import palette
 from studio.ui.document import Document
+from studio.ui.editor.chord_lane import ChordLane
 from studio.ui.editor.editor_actions import EditorActions
 from studio.ui.editor.ghost_notes import Candidate, GhostTrack, ghost_tracks
 from studio.ui.editor.note_columns import NoteColumns, touched_track_ids
@@ -70,6 +75,13 @@ class PianoRoll(QWidget):
 
         self.canvas = NoteCanvas(self)
         self.ruler = Ruler(self)
+        self.chord_lane = ChordLane(self)
+        self.chord_lane_action = QAction("&Chord Lane", self)
+        self.chord_lane_action.setObjectName("action_chord_lane")
+        self.chord_lane_action.setCheckable(True)
+        self.chord_lane_action.setChecked(True)
+        self.chord_lane_action.setStatusTip("Show or hide the chord symbols above the notes")
+        self.chord_lane_action.toggled.connect(self.show_chord_lane)
         self.keyboard = Keyboard(self)
         self.velocity_lane = VelocityLane(self)
         self.hbar = QScrollBar(Qt.Orientation.Horizontal, self)
@@ -128,11 +140,27 @@ class PianoRoll(QWidget):
         corner.setFixedWidth(self.keyboard.width())
         grid.addWidget(corner, 0, 0)
         grid.addWidget(self.ruler, 0, 1)
-        grid.addWidget(self.keyboard, 1, 0)
-        grid.addWidget(self.canvas, 1, 1)
-        grid.addWidget(self.vbar, 1, 2)
+        self._chord_label = chords = QToolButton(notes)   # "Chords ▾": suggest, hide
+        chords.setText("Chords")
+        chords.setObjectName("chord_lane_button")
+        chords.setStyleSheet("QToolButton { padding: 0px; } "
+                             "QToolButton::menu-indicator { image: none; width: 0px; }")
+        chords.setFixedSize(self.keyboard.width(), self.chord_lane.height())
+        chords.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        chords.setToolTip(self.chord_lane.toolTip() + "\nClick here to suggest chords for the "
+                          "melody or to hide the lane")
+        menu = QMenu(chords)
+        self.suggest_chords_action = menu.addAction("Suggest Chords",
+                                                    self.chord_lane.suggest_requested.emit)
+        menu.addAction(self.chord_lane_action)
+        chords.setMenu(menu)
+        grid.addWidget(chords, 1, 0)
+        grid.addWidget(self.chord_lane, 1, 1)
+        grid.addWidget(self.keyboard, 2, 0)
+        grid.addWidget(self.canvas, 2, 1)
+        grid.addWidget(self.vbar, 2, 2)
         grid.setColumnStretch(1, 1)
-        grid.setRowStretch(1, 1)
+        grid.setRowStretch(2, 1)
         lane = QWidget(self)
         lane_row = QGridLayout(lane)
         lane_row.setContentsMargins(0, 0, 0, 0)
@@ -170,6 +198,7 @@ class PianoRoll(QWidget):
         ids = None if change is None else touched_track_ids(*change, self.document.song)
         self.columns.invalidate(ids)
         self.revision += 1
+        self.chord_lane.song_changed()
         self._fit_keyboard()
         self._show_new_velocity()
         self._update_scroll_ranges()
@@ -190,7 +219,7 @@ class PianoRoll(QWidget):
         """A drum track (current) gets the wider keyboard that names its drums."""
         width = DRUM_WIDTH if self.keyboard.drums() else WIDTH
         if self.keyboard.width() != width:
-            for w in (self.keyboard, self._corner, self._velocity_label):
+            for w in (self.keyboard, self._corner, self._velocity_label, self._chord_label):
                 w.setFixedWidth(width)
             self._bottom.setContentsMargins(width, 0, self.vbar.sizeHint().width(), 0)
 
@@ -203,6 +232,7 @@ class PianoRoll(QWidget):
         self.set_ghost(None)
         self.canvas.gesture = None
         self.canvas.track_velocity.clear()
+        self.chord_lane.song_replaced()
         self._fit_keyboard()
         self._show_new_velocity()
         self._selection_changed()
@@ -215,8 +245,14 @@ class PianoRoll(QWidget):
         self.velocity_lane.update()
 
     def refresh(self) -> None:
-        for w in (self.canvas, self.ruler, self.keyboard, self.velocity_lane):
+        for w in (self.canvas, self.ruler, self.chord_lane, self.keyboard, self.velocity_lane):
             w.update()
+
+    def show_chord_lane(self, on: bool) -> None:
+        """Show or hide the chord lane (View > Chord Lane); the chords stay in the song."""
+        self.chord_lane.setVisible(on)
+        self._chord_label.setVisible(on)
+        self.chord_lane_action.setChecked(on)
 
     def show_song_start(self) -> None:
         """Scroll to the start and to the middle of the song's pitch range."""
@@ -317,9 +353,8 @@ class PianoRoll(QWidget):
             if x < 0 or x > self.geom.width * 0.95:
                 self.geom.set_left_tick(tick - self.geom.width * FOLLOW_MARGIN
                                         / self.geom.px_per_tick)
-        self.canvas.update()
-        self.ruler.update()
-        self.velocity_lane.update()
+        for w in (self.canvas, self.ruler, self.chord_lane, self.velocity_lane):
+            w.update()
 
     def loop_region(self) -> tuple[int, int] | None:
         return self._loop
@@ -357,7 +392,7 @@ class PianoRoll(QWidget):
         return {"snap": self.snap.name, "tool": self.tool, "px_per_tick": g.px_per_tick,
                 "key_height": g.key_height, "left_tick": g.left_tick, "top": g.top,
                 "loop": list(self._loop) if self._loop else None,
-                "follow": self.follow_playhead}
+                "follow": self.follow_playhead, "chord_lane": self.chord_lane_action.isChecked()}
 
     def restore_view_state(self, state: dict) -> None:
         """Apply what view_state() returned; unknown or bad values are ignored."""
@@ -383,6 +418,8 @@ class PianoRoll(QWidget):
             pass
         if isinstance(state.get("follow"), bool):
             self.follow_box.setChecked(state["follow"])
+        if isinstance(state.get("chord_lane"), bool):
+            self.show_chord_lane(state["chord_lane"])
         g.changed.emit()
 
     def report_error(self, text: str) -> None:

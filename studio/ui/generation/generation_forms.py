@@ -283,7 +283,8 @@ class AccompanyForm(ModeForm):
         self.chords.setObjectName("chords_edit")
         self.chords.setPlaceholderText("C G Am F  or  | C G | Am F |")
         self.chords.setToolTip("A chord a bar (repeated when shorter than the melody), or the "
-                               "chords of each bar between bar lines; empty: suggested chords")
+                               "chords of each bar between bar lines; empty: the chord lane's "
+                               "chords, or suggested chords where the lane has none")
         self.only_range = QCheckBox("Only the selected time range")
         self.form.addRow("Melody", self.track)
         self.form.addRow("Chords", self.chords)
@@ -291,6 +292,8 @@ class AccompanyForm(ModeForm):
 
     def refresh(self, window) -> None:
         self.track.setText(track_label(window.document.song, window.document.current_track_id))
+        self.chords.setPlaceholderText("chords from the chord lane" if window.document.song.chords
+                                       else "C G Am F  or  | C G | Am F |")
 
     def fields(self, window) -> dict:
         out: dict = {"track_ids": (self.current_track_id(window),),
@@ -301,6 +304,11 @@ class AccompanyForm(ModeForm):
                 raise MissingInput("Select the time range to accompany: drag on the ruler or "
                                    "select notes (or untick 'Only the selected time range').")
             out["time_range"] = span
+        if out["chords"] is None:  # empty: the chord lane's chords there, if it has any
+            from studio.ml.generation.chord_suggestion import lane_chord_text
+
+            out["chords"] = lane_chord_text(window.document.song, out["track_ids"][0],
+                                            out.get("time_range"))
         return out
 
 

@@ -1,4 +1,5 @@
-"""The Song menu: Time Signature… and Key Signature… at the playhead's bar.
+"""The Song menu: Time Signature… and Key Signature… at the playhead's bar, and Suggest Chords
+(`chord_suggester`); View > Chord Lane shows or hides the chord lane.
 
 Each dialog shows what is in force at that bar and sets it from there on, as one undoable edit
 (`studio.music.mix_and_meter`): at bar 1 it changes the song's meter or key, at a later bar it
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -123,4 +125,28 @@ def install(window: MainWindow) -> None:
         action.setObjectName(f"action_{name}")
         action.setToolTip(f"{text.replace('&', '').rstrip('…')} from the playhead's bar on")
         action.triggered.connect(lambda _=False, c=cls: c(window).open())
+    menu.addSeparator()
+    from studio.ui.project.chord_suggester import ChordSuggester
+
+    window.chord_suggester = suggester = ChordSuggester(window)
+    menu.addAction(suggester.action)
+    window.piano_roll.chord_lane.suggest_requested.connect(suggester.start)
+    window.about_to_close.connect(suggester.shutdown)
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(suggester.shutdown)
+    _add_to_view_menu(window)
+
+
+def _add_to_view_menu(window: MainWindow) -> None:
+    """View > Chord Lane, after Ghost Notes."""
+    view = window.menus["View"]
+    toggle = window.piano_roll.chord_lane_action
+    actions = view.actions()
+    ghost = window.piano_roll.edit_actions["ghost_notes"]
+    after = actions.index(ghost) + 1 if ghost in actions else len(actions)
+    if after < len(actions):
+        view.insertAction(actions[after], toggle)
+    else:
+        view.addAction(toggle)
 
