@@ -71,6 +71,11 @@ class GibbsSettings:
     change: float = 0.0
     change_off_beat: float = 0.0
     change_off_eighth: float = 1.0
+    # nats for a change on the second 16th of a beat (Bach's voices rarely start a note there:
+    # his 16ths come in the second half of a beat), and per semitone of a move beyond a whole
+    # step (his lower voices move by step far more than they leap)
+    change_e: float = 0.0
+    leap: float = 0.0
 
 
 def _pitch_of(classes: torch.Tensor) -> torch.Tensor:
@@ -111,14 +116,19 @@ def cell_scores(x: torch.Tensor, voice: int, s: GibbsSettings, bits: torch.Tenso
             after = (c - here_u).abs() % 12
             perfect = (before == after) & ((after == 7) | (after == 0))
             score -= s.parallel * (ok & similar & perfect).sum(2)
-    if s.change or s.change_off_beat or s.change_off_eighth:
+    if s.change or s.change_off_beat or s.change_off_eighth or s.change_e or s.leap:
         t = torch.arange(p.shape[1], device=x.device)
-        cost = s.change + s.change_off_beat * (t % 4 != 0) + s.change_off_eighth * (t % 2 != 0)
+        cost = (s.change + s.change_off_beat * (t % 4 != 0) + s.change_off_eighth * (t % 2 != 0)
+                + s.change_e * (t % 4 == 1))
         before = _shift(p[..., voice], -1)[..., None]
         after = _shift(p[..., voice], 1)[..., None]
         into = cost[None, :, None] * ((before >= 0) & (cand != before))
         out = torch.roll(cost, -1)[None, :, None] * ((after >= 0) & (cand != after))
         score -= into + out
+        if s.leap:
+            for near in (before, after):
+                beyond = ((cand - near).abs() - 2).clamp(min=0)
+                score -= s.leap * torch.where((near >= 0) & sounding, beyond, 0)
     if s.spacing > 0:
         for upper, lower in ((0, 1), (1, 2)):
             if voice == upper:
@@ -219,7 +229,7 @@ def anneal(conditional: Conditional, given: torch.Tensor, free: torch.Tensor,
     # Settle what two simultaneous draws can leave and neither saw: crossings, and parallels
     # (redrawn one voice at a time, so each cell's costs see the others as they end up)
     only_parallels = replace(s, spacing=0.0, sonority=0.0, change=0.0, change_off_beat=0.0,
-                             change_off_eighth=0.0)
+                             change_off_eighth=0.0, change_e=0.0, leap=0.0)
     for v in (1, 2, 3, 1, 2, 3):
         if cancel is not None and cancel():
             raise Interrupted
