@@ -127,3 +127,38 @@ def test_cards_from_before_the_pitch_view_load_the_local_net(tmp_path):
     a = chorale(0, 1)
     out = write_voices(loaded, a, lower_free(a), SamplingOptions(), seed=0)
     assert_hard_limits(out, a[:, 0])
+
+
+def _onsets_and_leaps(out: np.ndarray) -> tuple[float, float]:
+    """(share of lower-voice onsets on the second 16th of a beat, mean size in semitones of
+    their moves between successive notes)."""
+    e, onsets, moves = 0, 0, []
+    for v in range(1, 4):
+        p = out[:, v]
+        change = np.flatnonzero(np.diff(p) != 0) + 1
+        change = change[p[change] >= 0]
+        onsets += len(change)
+        e += int((change % 4 == 1).sum())
+        notes = p[np.r_[0, change]]
+        notes = notes[notes >= 0]
+        moves += np.abs(np.diff(notes)).tolist()
+    return e / max(1, onsets), float(np.mean(moves))
+
+
+def test_metre_and_leap_costs_move_the_voices_toward_bachs_habits():
+    """The soft costs for a note starting on the second 16th of a beat (rare in Bach) and for
+    leaps beyond a whole step change what the shipped CNN writes in that direction."""
+    from dataclasses import replace
+
+    from studio.ml.generation.harmony import settings_for
+
+    loaded = load("cnn-harmonizer")
+    base = replace(settings_for(loaded), change_e=0.0, leap=0.0, steps=12)
+    rates = {}
+    for label, s in (("plain", base), ("e", replace(base, change_e=6.0)),
+                     ("leap", replace(base, leap=0.6))):
+        outs = [write_chains(loaded, chorale(i), lower_free(chorale(i)), SamplingOptions(),
+                             seed=i, chains=2, settings=s) for i in range(3)]
+        rates[label] = np.mean([_onsets_and_leaps(o) for chains in outs for o in chains], 0)
+    assert rates["e"][0] < 0.5 * rates["plain"][0]
+    assert rates["leap"][1] < 0.9 * rates["plain"][1]
