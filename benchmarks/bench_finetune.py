@@ -6,9 +6,11 @@ the parent as it is and a model trained from scratch on the same 30 songs with t
 - Harmonizers (trained on Bach's chorales): 30 four-voice pieces of Palestrina from music21's
   corpus (reduced to soprano, alto, tenor and bass), scored on 20 others. Needs music21
   (`pip install music21`); converted once into a cache folder.
-- Pop and folk models: a held-back slice of POP909 (30 songs of its valid split, scored on 20
-  of its test split); the pop models were trained on its train split, the folk melody model on
-  folk tunes only.
+- The pop accompanist (trained on POP909): 30 Bach chorales as a melody (the soprano) over an
+  accompaniment (alto, tenor and bass in one track), scored on 20 test chorales.
+- The pop melody model: the folk tunes above; the folk melody model: a held-back slice of POP909
+  (30 songs of its valid split, scored on 20 of its test split: `pop_data`; `--style pop` also
+  gives the pop models their own style's held-back songs, where a parent is hard to beat).
 
 Reports test NLL per prediction of (a) the parent, (b) scratch, (c) the fine-tuned child, and
 the child's gain over each (target: at least 10 % better than both, with a run under 5 minutes
@@ -46,6 +48,9 @@ from studio.ml.trainer import Trainer  # noqa: E402
 MELODY = ("lstm-melody", "vae-melody")
 SATB = ("cnn-harmonizer", "minibach-harmonizer")
 POP = ("pop-accompanist", "pop-lstm", "folk-lstm")
+# the new style of each model by default: one it was not trained on
+DEFAULT_STYLE = {"lstm-melody": "folk", "vae-melody": "folk", "pop-accompanist": "chorale",
+                 "pop-lstm": "folk", "folk-lstm": "pop"}
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "studio-bench"
 
 
@@ -67,6 +72,39 @@ def pop_data(songs: int) -> Dataset:
     pieces = ([_as(p, "train") for p in learn[valid_n:]] + [_as(p, "valid") for p in
               learn[:valid_n]] + [_as(p, "test") for p in pop.split("test")[:20]])
     return Dataset(f"pop909-held-{songs}", pieces, "POP909 (held back)")
+
+
+def _chorale_song(satb: np.ndarray, name: str):
+    """A chorale as a melody and its accompaniment: the soprano as MELODY, alto, tenor and bass
+    together as PIANO (the track names the accompanist reads)."""
+    from studio.music.grids import satb_to_song
+
+    song = satb_to_song(satb)
+    melody, *lower = song.tracks
+    melody.name = "MELODY"
+    piano = lower[0]
+    piano.name = "PIANO"
+    for t in lower[1:]:
+        piano.notes.extend(t.notes)
+    piano.sort()
+    song.tracks = [melody, piano]
+    song.invalidate()
+    song.title = name
+    return song
+
+
+def chorale_data(songs: int) -> Dataset:
+    """Bach chorales as a melody with a (three-voice) accompaniment under it: a texture the pop
+    accompanist never saw (its own style is POP909's piano)."""
+    jsb = load_dataset("jsb")
+    learn = jsb.split("train")[:songs]
+    valid_n = max(3, songs // 6)
+    splits = ["valid"] * valid_n + ["train"] * (songs - valid_n)
+    pieces = [Piece(p.name, s, loader=lambda p=p: _chorale_song(p.satb, p.name))
+              for p, s in zip(learn, splits)]
+    pieces += [Piece(p.name, "test", loader=lambda p=p: _chorale_song(p.satb, p.name))
+               for p in jsb.split("test")[:20]]
+    return Dataset(f"chorales-{songs}", pieces, "Bach chorales: soprano over A+T+B (20 test)")
 
 
 def _as(piece: Piece, split: str) -> Piece:
@@ -179,7 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default=",".join(MELODY + SATB + POP))
     parser.add_argument("--songs", type=int, default=30)
-    parser.add_argument("--style", choices=("folk", "pop", "palestrina"), help="the new style "
+    parser.add_argument("--style", choices=("folk", "pop", "palestrina", "chorale"), help="the new style "
                         "for every model (default: one each model was not trained on)")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--steps", type=int, default=20, help="steps per epoch")
@@ -197,10 +235,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     notes = []
     for parent in args.models.split(","):
-        style = args.style or ("folk" if parent in MELODY else "pop" if parent in POP else
-                               "palestrina")
-        data = {"folk": folk_data, "pop": pop_data, "palestrina": palestrina_data}[style](
-            args.songs)
+        style = args.style or DEFAULT_STYLE.get(parent, "palestrina")
+        data = {"folk": folk_data, "pop": pop_data, "palestrina": palestrina_data,
+                "chorale": chorale_data}[style](args.songs)
         r = bench(parent, data, args.epochs, args.steps, work)
         s = r["scores"]
         a, b, c = s["parent"], s["scratch"], s["fine-tuned"]
