@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from studio.music.edits import ChangeNotes, EditError
 from studio.music.song import (
     PPQ,
+    ChordSymbol,
     ControlChange,
     KeySignature,
     Note,
@@ -103,8 +104,8 @@ def quantized(song: Song, grid: int, strength: float = 1.0) -> Song:
 def slice_song(song: Song, start: int, end: int, clip: bool = True) -> Song:
     """The range [start, end) as a new song starting at tick 0 (new ids).
 
-    Notes that overlap the range are kept; with `clip` they are cut to it. Tempo, meter and key
-    in force at `start` are carried to tick 0.
+    Notes that overlap the range are kept; with `clip` they are cut to it. Tempo, meter, key
+    and the chord symbol in force at `start` are carried to tick 0, with the chords inside.
     """
     if end <= start:
         raise EditError("the end of a slice must come after its start")
@@ -112,6 +113,7 @@ def slice_song(song: Song, start: int, end: int, clip: bool = True) -> Song:
     out.tempos = _meta_slice(song.tempos, start, end, TempoChange)
     out.time_signatures = _meta_slice(song.time_signatures, start, end, TimeSignature)
     out.key_signatures = _meta_slice(song.key_signatures, start, end, KeySignature)
+    out.chords = _meta_slice(song.chords, start, end, ChordSymbol)
     for t in song.tracks:
         nt = Track(t.name, t.program, t.is_drum, t.channel)
         for n in t.notes:

@@ -81,3 +81,22 @@ def test_slice_clips_notes_to_range():
     part = slice_song(song, 400, 1200)
     assert sorted((n.pitch, n.start, n.duration) for n in part.tracks[0].notes) == [
         (60, 0, 600), (62, 100, 100)]
+
+
+def test_slice_keeps_the_chord_symbols_in_force():
+    from studio.data.pop909 import pop909_songs
+    from studio.music.chords import parse_label
+    from studio.music.song import ChordSymbol
+
+    real = pop909_songs()[0]
+    song = real.song()
+    labels = [(tick, parse_label(x)) for tick, _, x in real.chords]
+    song.chords = [ChordSymbol(tick, c) for tick, c in labels if c is not None]
+    bar = 4 * song.ppq
+    start, end = song.chords[5].tick + bar // 2, song.chords[5].tick + 8 * bar
+    part = slice_song(song, start, end)
+    inside = [c for c in song.chords if start < c.tick < end]
+    sounding = [c for c in song.chords if c.tick <= start][-1]
+    assert part.chords[0] == sounding._replace(tick=0)  # the chord sounding at the start
+    assert part.chords[1:] == [c._replace(tick=c.tick - start) for c in inside]
+    assert len(part.chords) >= 3
