@@ -19,9 +19,9 @@ from studio.ml.generation import models
 from studio.ml.generation.accompany_task import plan_accompany
 from studio.ml.generation.harmony import Interrupted
 from studio.ml.generation.melody_tasks import plan_continue, plan_interpolate, plan_melody
+from studio.ml.generation.pop_infill import plan_pop_infill
 from studio.ml.generation.request import MODE_TITLES, MODE_VERBS, Candidate, GenerationRequest
 from studio.ml.generation.results import finish
-from studio.ml.generation.pop_infill import plan_pop_infill
 from studio.ml.generation.satb_tasks import plan_harmonize, plan_infill
 from studio.ml.modes import model_modes
 from studio.ml.sampling import torch_threads
