@@ -34,7 +34,7 @@ from studio.music.chords import Chord
 from studio.music.song import Song
 from studio.music.tokens import HOLD, REST
 
-STRENGTH = 2.0  # logit bonus / penalty on beats (tuned: see the module docstring)
+STRENGTH = 1.0  # logit bonus / penalty on beats (tuned: see the module docstring)
 WEAK_SHARE = 0.35  # the share of it between beats
 BEAT = 4  # 16th steps per beat
 
