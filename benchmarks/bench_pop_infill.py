@@ -97,7 +97,9 @@ def figures(song, a: int, b: int, chords16: list, s) -> dict:
     spans = [(x, y, parse_label(lab)) for x, y, lab in s.chords]
     m = measure(piano, mel, grid, acc.chords_per_step(spans, grid))
     sounding = pitches[pitches >= 0]
+    bridge = [n for n in roles["bridge"].notes if a <= n.start < b] if "bridge" in roles else []
     return {"clash": m["clash"], "chords": m["chords"], "notes": len(inside) / BARS,
+            "bridge": len(bridge) / BARS,
             "range": float(sounding.max() - sounding.min()) if len(sounding) else 0.0,
             **melody_figures(pitches, chords16)}
 
@@ -126,8 +128,23 @@ def gap_nll(loaded, song, a: int, b: int) -> float:
     return nll_after(loaded, song, a, a, b)
 
 
+VERSIONS = (("best of 8 (shipped)", 8, False), ("1 draw, left context only", 1, False),
+            ("best of 32", 32, False), ("best of 8, annotated chords typed in", 8, True))
+
+
+def chord_text(chords16: list) -> str | None:
+    """The annotated chords as chord text, a symbol per beat (None where a beat has none)."""
+    bars = []
+    for bar in range(0, len(chords16), 16):
+        beats = chords16[bar:bar + 16:4]
+        if any(c is None for c in beats):
+            return None
+        bars.append(" ".join(c.name() for c in beats))
+    return "| " + " | ".join(bars) + " |"
+
+
 def infill_part(loaded, songs, limit: int) -> None:
-    rows = {"real POP909": [], "best of 8 (shipped)": [], "1 draw, left context only": []}
+    rows = {"real POP909": [], **{name: [] for name, _, _ in VERSIONS}}
     nll = {k: [] for k in rows}
     seconds, gap = [], []
     done = 0
@@ -145,14 +162,18 @@ def infill_part(loaded, songs, limit: int) -> None:
         nll["real POP909"].append(right_nll(loaded, song, a, b))
         gap.append(gap_nll(loaded, song, a, b))
         ids = tuple(roles[r].id for r in ("melody", "bridge", "piano"))
-        request = GenerationRequest("pop-infill", "pop-lstm", song, ids, (a, b),
-                                    options=SamplingOptions(seed=done))
-        for name, tries in (("best of 8 (shipped)", 8), ("1 draw, left context only", 1)):
+        text = chord_text(chords16)
+        for name, tries, given in VERSIONS:
+            if given and text is None:
+                continue
+            request = GenerationRequest("pop-infill", "pop-lstm", song, ids, (a, b),
+                                        options=SamplingOptions(seed=done),
+                                        chords=text if given else None)
             pi.TRIES = tries
             started = time.perf_counter()
             plan = pi.plan_pop_infill(request, loaded)
             draft = plan.draft(0, done, None)
-            if tries == 8:
+            if name == VERSIONS[0][0]:
                 seconds.append(time.perf_counter() - started)
             result = song.copy()
             Compound(tuple(draft.edits), "infill").apply(result)
@@ -161,16 +182,19 @@ def infill_part(loaded, songs, limit: int) -> None:
         pi.TRIES = 8
         done += 1
     print(f"\nInfill of 4 middle bars (melody, bridge, piano), {done} POP909 test songs\n")
-    print("| version | clash beats | chord agreement (piano) | melody notes / bar | melody "
+    print("| version | songs | clash beats | chord agreement (piano) | melody notes / bar | melody "
           "chord tones on beats | melody clashes on beats | melody range (semitones) | NLL of "
-          "the 4 bars after (nats / 16th) |")
-    print("|---|---|---|---|---|---|---|---|")
+          "the 4 bars after (nats / 16th) | bridge notes / bar |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
+        if not r:
+            continue
+
         def mean(k, r=r):
             return statistics.mean(x[k] for x in r)
-        print(f"| {name} | {100 * mean('clash'):.1f} % | {100 * mean('chords'):.1f} % | "
+        print(f"| {name} | {len(r)} | {100 * mean('clash'):.1f} % | {100 * mean('chords'):.1f} % | "
               f"{mean('notes'):.2f} | {100 * mean('tone'):.1f} % | {100 * mean('mclash'):.1f} % "
-              f"| {mean('range'):.1f} | {statistics.mean(nll[name]):.3f} |")
+              f"| {mean('range'):.1f} | {statistics.mean(nll[name]):.3f} | {mean('bridge'):.2f} |")
     print(f"\nNLL of the real 4 bars given the left context only: {statistics.mean(gap):.3f} "
           f"nats / 16th")
     print(f"seconds per 4-bar infill of three tracks (one thread): median "
