@@ -5,9 +5,10 @@ tracks (melody, bridge, piano) and filled by the pop-infill mode (pop-lstm + pop
 the piano following the chords the song's own piano and bridge spell in those bars, as the mode
 does for a song it is given); three versions of the same bars are compared:
   real        the song's own bars
-  best of 8   the mode as shipped: 8 melody fills drawn from the left context, the one whose
-              4 bars after the gap the model finds likeliest kept
+  best of 32  the mode as shipped: 32 melody fills drawn from the left context, the one whose
+              4 bars after the gap the model finds likeliest kept (also 8 and 16 fills)
   1 draw      one fill from the left context only (no right context)
+  typed in    the shipped mode with the annotated chords given as chord text
 Figures (over the 4 bars): clash beats (piano against melody, semitone / major seventh), chord
 agreement of the piano with the annotated chords (`recognise_chord`, as bench_accompaniment),
 melody notes per bar, melody chord-tone share and clash rate on beats (annotated chords), melody
@@ -128,8 +129,10 @@ def gap_nll(loaded, song, a: int, b: int) -> float:
     return nll_after(loaded, song, a, a, b)
 
 
-VERSIONS = (("best of 8 (shipped)", 8, False), ("1 draw, left context only", 1, False),
-            ("best of 32", 32, False), ("best of 8, annotated chords typed in", 8, True))
+VERSIONS = ((f"best of {pi.TRIES} (shipped)", pi.TRIES, False),
+            ("1 draw, left context only", 1, False), ("best of 8", 8, False),
+            ("best of 16", 16, False), (f"best of {pi.TRIES}, annotated chords typed in",
+                                        pi.TRIES, True))
 
 
 def chord_text(chords16: list) -> str | None:
@@ -146,7 +149,7 @@ def chord_text(chords16: list) -> str | None:
 def infill_part(loaded, songs, limit: int) -> None:
     rows = {"real POP909": [], **{name: [] for name, _, _ in VERSIONS}}
     nll = {k: [] for k in rows}
-    seconds, gap = [], []
+    seconds, gap = {name: [] for name, _, _ in VERSIONS}, []
     done = 0
     for s in songs:
         if done >= limit:
@@ -173,19 +176,18 @@ def infill_part(loaded, songs, limit: int) -> None:
             started = time.perf_counter()
             plan = pi.plan_pop_infill(request, loaded)
             draft = plan.draft(0, done, None)
-            if name == VERSIONS[0][0]:
-                seconds.append(time.perf_counter() - started)
+            seconds[name].append(time.perf_counter() - started)
             result = song.copy()
             Compound(tuple(draft.edits), "infill").apply(result)
             rows[name].append(figures(result, a, b, chords16, s))
             nll[name].append(right_nll(loaded, result, a, b))
-        pi.TRIES = 8
+        pi.TRIES = VERSIONS[0][1]
         done += 1
     print(f"\nInfill of 4 middle bars (melody, bridge, piano), {done} POP909 test songs\n")
     print("| version | songs | clash beats | chord agreement (piano) | melody notes / bar | melody "
           "chord tones on beats | melody clashes on beats | melody range (semitones) | NLL of "
-          "the 4 bars after (nats / 16th) | bridge notes / bar |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "the 4 bars after (nats / 16th) | bridge notes / bar | seconds (median) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows.items():
         if not r:
             continue
@@ -194,11 +196,13 @@ def infill_part(loaded, songs, limit: int) -> None:
             return statistics.mean(x[k] for x in r)
         print(f"| {name} | {len(r)} | {100 * mean('clash'):.1f} % | {100 * mean('chords'):.1f} % | "
               f"{mean('notes'):.2f} | {100 * mean('tone'):.1f} % | {100 * mean('mclash'):.1f} % "
-              f"| {mean('range'):.1f} | {statistics.mean(nll[name]):.3f} | {mean('bridge'):.2f} |")
+              f"| {mean('range'):.1f} | {statistics.mean(nll[name]):.3f} | {mean('bridge'):.2f} "
+              f"| {statistics.median(seconds[name]) if name in seconds else 0:.2f} |")
     print(f"\nNLL of the real 4 bars given the left context only: {statistics.mean(gap):.3f} "
           f"nats / 16th")
-    print(f"seconds per 4-bar infill of three tracks (one thread): median "
-          f"{statistics.median(seconds):.2f}, max {max(seconds):.2f}")
+    shipped = seconds[VERSIONS[0][0]]
+    print(f"seconds per 4-bar infill of three tracks (one thread, shipped): median "
+          f"{statistics.median(shipped):.2f}, max {max(shipped):.2f}")
 
 
 def chord_runs(loaded, songs, limit: int, strengths) -> dict:
