@@ -111,8 +111,8 @@ class GenerationRequest:
         if not 1 <= self.options.count <= 32:
             raise GenerationError("generate 1 to 32 variations at a time")
         if self.chords is not None and self.mode not in CHORD_MODES:
-            raise GenerationError("chords are followed only by a new melody, a continuation, "
-                                  "an accompaniment and a pop infill")
+            raise GenerationError("chords are followed only when accompanying a melody, "
+                                  "writing or continuing one, or filling in a pop song")
         if self.playhead is not None and self.playhead < 0:
             raise GenerationError("the playhead is before the start of the song")
 
