@@ -14,10 +14,11 @@ agreement of the piano with the annotated chords (`recognise_chord`, as bench_ac
 melody notes per bar, melody chord-tone share and clash rate on beats (annotated chords), melody
 pitch range (semitones), the melody model's NLL (nats per 16th) of the 4 real bars after the gap
 given the left context and the fill (for the real row: the real bars), the NLL of the real gap
-given the left context only, and the seconds per 4-bar infill of the three tracks (one thread).
+given the left context only and given both contexts (`gap_nll_both`), bridge notes per bar and
+the seconds per 4-bar infill of the three tracks (one thread).
 
-Melody over chords (--chords part): on each test song, 4 real bars of melody are the prime and
-pop-lstm continues them for 8 bars over the song's annotated chords, with the chord bias
+Melody over chords: on each test song, 4 real bars of melody are the prime and
+pop-lstm (also folk-lstm and lstm-melody) continues them for 8 bars over the song's annotated chords, with the chord bias
 (`chord_melody.STRENGTH`) and without; chord-tone share and clash rate on beats beside the real
 melody of those bars. --tune picks the strength on the validation songs: the one whose
 chord-tone share on beats is nearest the real melodies'.
@@ -146,10 +147,33 @@ def chord_text(chords16: list) -> str | None:
     return "| " + " | ".join(bars) + " |"
 
 
+def gap_nll_both(loaded, song, a: int, b: int, seed: int, draws: int = 64) -> float:
+    """NLL per 16th of the real gap given the bars before AND after it:
+    -log p(gap | left) - log p(right | left, gap) + log p(right | left), the last estimated as
+    the mean of p(right | left, fill) over `draws` fills drawn from the left context. (The
+    estimate of log p(right | left) is low on average, Jensen, so this NLL reads somewhat low.)"""
+    melody = pi.track_roles(song)["melody"]
+    ws = mat.bar_start(song, a - 8 * 1920)
+    end = b + pi.RIGHT_BARS * 1920
+    tokens = mat.melody_tokens(melody, ws, end)
+    known = models.melody_range(loaded)
+    shift = mat.octave_shift(tokens[tokens < HOLD], *known) if known else 0
+    tokens = pi._shift(tokens, shift)
+    ra, rb = (a - ws) // STEP, (b - ws) // STEP
+    joint = -cm.log_likelihood(loaded, tokens[None], ra, len(tokens))[0]
+    fills = cm.sample_biased(loaded, tokens[:ra], rb - ra, SamplingOptions(seed=seed,
+                                                                             count=draws), None)
+    rows = np.concatenate([np.repeat(tokens[None, :ra], draws, 0), fills,
+                           np.repeat(tokens[None, rb:], draws, 0)], 1)
+    right = cm.log_likelihood(loaded, rows, rb, rows.shape[1])
+    log_right = float(np.logaddexp.reduce(right) - np.log(draws))
+    return float((joint + log_right) / (rb - ra))
+
+
 def infill_part(loaded, songs, limit: int) -> None:
     rows = {"real POP909": [], **{name: [] for name, _, _ in VERSIONS}}
     nll = {k: [] for k in rows}
-    seconds, gap = {name: [] for name, _, _ in VERSIONS}, []
+    seconds, gap, both = {name: [] for name, _, _ in VERSIONS}, [], []
     done = 0
     for s in songs:
         if done >= limit:
@@ -164,6 +188,7 @@ def infill_part(loaded, songs, limit: int) -> None:
         rows["real POP909"].append(figures(song, a, b, chords16, s))
         nll["real POP909"].append(right_nll(loaded, song, a, b))
         gap.append(gap_nll(loaded, song, a, b))
+        both.append(gap_nll_both(loaded, song, a, b, done))
         ids = tuple(roles[r].id for r in ("melody", "bridge", "piano"))
         text = chord_text(chords16)
         for name, tries, given in VERSIONS:
@@ -198,8 +223,8 @@ def infill_part(loaded, songs, limit: int) -> None:
               f"{mean('notes'):.2f} | {100 * mean('tone'):.1f} % | {100 * mean('mclash'):.1f} % "
               f"| {mean('range'):.1f} | {statistics.mean(nll[name]):.3f} | {mean('bridge'):.2f} "
               f"| {statistics.median(seconds[name]) if name in seconds else 0:.2f} |")
-    print(f"\nNLL of the real 4 bars given the left context only: {statistics.mean(gap):.3f} "
-          f"nats / 16th")
+    print(f"\nNLL of the real 4 bars given the 8 bars before: {statistics.mean(gap):.3f} "
+          f"nats / 16th; given the 8 bars before and the 4 after: {statistics.mean(both):.3f}")
     shipped = seconds[VERSIONS[0][0]]
     print(f"seconds per 4-bar infill of three tracks (one thread, shipped): median "
           f"{statistics.median(shipped):.2f}, max {max(shipped):.2f}")
@@ -267,14 +292,19 @@ def main() -> None:
     test = [s for s in songs if s.split == "test"]
     t0 = time.perf_counter()
     infill_part(loaded, test, args.limit)
-    res = chord_runs(loaded, test, args.limit, (0.0, cm.STRENGTH))
-    print(f"\nMelody over the annotated chords, 8 bars after 4 real bars, {res['real'][2]} test "
-          "songs, 4 continuations each\n")
-    print("| melody | chord tones on beats | clashes on beats |\n|---|---|---|")
-    for name, k in (("real POP909", "real"), (f"pop-lstm over chords (strength "
-                                              f"{cm.STRENGTH})", cm.STRENGTH),
-                    ("pop-lstm unconditioned", 0.0)):
-        print(f"| {name} | {100 * res[k][0]:.1f} % | {100 * res[k][1]:.1f} % |")
+    print("\nMelody over the annotated chords: 8 bars after 4 real bars of each test song, 4 "
+          "continuations each\n")
+    print("| melody | songs | chord tones on beats | clashes on beats |\n|---|---|---|---|")
+    for name in ("pop-lstm", "folk-lstm", "lstm-melody"):
+        model = models.load(name)
+        res = chord_runs(model, test, args.limit, (0.0, cm.STRENGTH))
+        if name == "pop-lstm":
+            print(f"| real POP909 | {res['real'][2]} | {100 * res['real'][0]:.1f} % | "
+                  f"{100 * res['real'][1]:.1f} % |")
+        for words, k in ((f"over the chords (strength {cm.STRENGTH})", cm.STRENGTH),
+                         ("unconditioned", 0.0)):
+            print(f"| {name} {words} | {res[k][2]} | {100 * res[k][0]:.1f} % | "
+                  f"{100 * res[k][1]:.1f} % |")
     print(f"\n(whole run {time.perf_counter() - t0:.0f} s)")
 
 
