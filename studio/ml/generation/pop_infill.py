@@ -215,7 +215,7 @@ def read_setting(request: GenerationRequest) -> Setting:
         source = f"the given chords {' '.join(request.chords.split())}"
     else:
         chords = song_chords(song, roles, grid)
-        source = "the song's chords (as its accompaniment spells them)" \
+        source = "the chords the song's accompaniment plays there" \
             if any(c is not None for c in chords) else ""
     return Setting(song, a, b, ws, we, spb, roles, list(dict.fromkeys(chosen)), grid, chords,
                    source)
