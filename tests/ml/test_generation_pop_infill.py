@@ -174,3 +174,26 @@ def test_studio_generate_pop_infill_and_continue_over_chords(tmp_path, capsys):
                  "--to-bar", "21", "--chords", "C Q"]) != 0
     err = capsys.readouterr().err
     assert "'Q'" in err and "bar 2" in err and err.count("\n") == 1
+
+
+def test_fills_ranked_by_the_bars_after_lead_into_them_better_than_one_draw():
+    from studio.ml.generation import models
+    from studio.ml.generation import pop_infill as pi
+
+    loaded = models.load(MODEL)
+    one, best = [], []
+    for number in (20, 30, 40, 50):
+        song = pop909_song(number).song()
+        melody = track_roles(song)["melody"]
+        first, last = min(n.start for n in melody.notes), max(n.end for n in melody.notes)
+        a = bar_tick(song, 1 + (first + last) // 2 // 1920)
+        b = a + 4 * 1920
+        line = pi._line(loaded, melody, a - 8 * 1920, a, b, b + 4 * 1920)
+        ra, rb = line.gap
+        for tries, out in ((1, one), (32, best)):
+            gap, _ = pi.fill_line(loaded, line, None, SamplingOptions(), number, 16, tries)
+            tokens = line.tokens.copy()
+            tokens[ra:rb] = gap
+            out.append(cm.log_likelihood(loaded, pi._shift(tokens, line.shift)[None], rb,
+                                         len(tokens))[0])
+    assert np.mean(best) > np.mean(one) + 2.0, (best, one)  # nats over the 4 bars after
