@@ -21,6 +21,13 @@ Modes:
   chords       suggest chord symbols for a melody track (--track; default as for accompany),
                printed bar by bar; with -o, the file is written with them as chord markers
                (replacing its chord symbols in those bars); --from-bar/--to-bar: only those bars
+  pop-infill   regenerate bars --from-bar..--to-bar of a pop song's melody, bridge and piano
+               tracks (--track, repeatable; default: all three, found by their names MELODY,
+               BRIDGE, PIANO), keeping every note outside the bars and every track not
+               chosen; the piano follows --chords when given, else the song's own chords
+
+melody and continue follow --chords too (with a recurrent melody model: pop-lstm, folk-lstm,
+lstm-melody): the chord text is laid out a bar per bar from where the new notes begin.
 
 Tracks are numbered from 1 as `studio info` lists them; bars from 1 (--to-bar included). With
 --count K above 1, OUTPUT-1.mid ... OUTPUT-K.mid are written. Each result's originality (the
@@ -32,6 +39,8 @@ Examples:
   studio generate infill chorale.mid -o fixed.mid --track 2 --track 3 --from-bar 5 --to-bar 6
   studio generate accompany song.mid --track 1 -o band.mid --chords "| C | G | Am | F |"
   studio generate chords song.mid --track 1 -o song-with-chords.mid
+  studio generate continue song.mid --track 1 -o more.mid --chords "| C | G | Am | F |"
+  studio generate pop-infill song.mid -o new.mid --from-bar 17 --to-bar 20 --track 1 --track 3
 """
 
 from __future__ import annotations
@@ -84,9 +93,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "also allow new notes outside the key's scale")
     p.add_argument("--range", dest="pitch_range", metavar="LOW-HIGH",
                    help='pitch range of new notes, e.g. "C4-A5" or "60-81"')
-    p.add_argument("--chords", metavar="TEXT", help='chords for accompany, e.g. "C G Am F" '
-                   'or "| C G | Am F |" (default: the file\'s chord markers, if any, else '
-                   'suggested chords)')
+    p.add_argument("--chords", metavar="TEXT", help='chords for accompany, melody, continue '
+                   'and pop-infill, e.g. "C G Am F" or "| C G | Am F |" (accompany without it: '
+                   'the file\'s chord markers, if any, else suggested chords)')
     p.add_argument("--steps", type=int, default=5, help="melodies between the two ends "
                    "(interpolate; default 5)")
     p.set_defaults(func=run)
@@ -172,6 +181,10 @@ def build_request(args: argparse.Namespace, song):
         named = [t for t in pitched if t.name.strip().lower().startswith("melody")]
         if named or pitched:
             tracks = [(named or pitched)[0].id]
+    if not tracks and args.mode == "pop-infill":
+        from studio.ml.generation.pop_infill import track_roles
+
+        tracks = [t.id for t in track_roles(song).values() if t.notes]
     if not tracks and args.mode == "interpolate":
         tracks = [t.id for t in song.tracks if t.notes and not t.is_drum][:2]
     time_range = None

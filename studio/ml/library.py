@@ -62,8 +62,10 @@ class ModelEntry:
     # A card is a file from anywhere: every field is checked for its type before use.
     @property
     def modes(self) -> list[str]:
+        from studio.ml.modes import model_modes
+
         modes = self.card.get("modes", [])
-        return [str(m) for m in modes] if isinstance(modes, list) else []
+        return model_modes(modes, self.family) if isinstance(modes, list) else []
 
     @property
     def dataset(self) -> str:

@@ -19,14 +19,16 @@ from studio.ml.generation import models
 from studio.ml.generation.accompany_task import plan_accompany
 from studio.ml.generation.harmony import Interrupted
 from studio.ml.generation.melody_tasks import plan_continue, plan_interpolate, plan_melody
+from studio.ml.generation.pop_infill import plan_pop_infill
 from studio.ml.generation.request import MODE_TITLES, MODE_VERBS, Candidate, GenerationRequest
 from studio.ml.generation.results import finish
 from studio.ml.generation.satb_tasks import plan_harmonize, plan_infill
+from studio.ml.modes import model_modes
 from studio.ml.sampling import torch_threads
 
 PLANNERS = {"melody": plan_melody, "continue": plan_continue, "harmonize": plan_harmonize,
             "infill": plan_infill, "interpolate": plan_interpolate,
-            "accompany": plan_accompany}
+            "accompany": plan_accompany, "pop-infill": plan_pop_infill}
 
 Progress = Callable[[float, str], None]
 
@@ -40,8 +42,9 @@ def generate(request: GenerationRequest, *, on_candidate: Callable[[Candidate], 
     stopped = cancel or (lambda: False)
     report(0.0, "loading the model")
     loaded = models.load(request.model, request.device)
-    if request.mode not in loaded.family.modes:
-        can = ", ".join(loaded.family.modes) or "nothing"
+    modes = model_modes(loaded.family.modes, loaded.family.name)
+    if request.mode not in modes:
+        can = ", ".join(modes) or "nothing"
         raise GenerationError(f"{loaded.name} ({loaded.family.title}) cannot "
                               f"{MODE_VERBS[request.mode]}; it can: {can}")
     plan = PLANNERS[request.mode](request, loaded)

@@ -16,6 +16,7 @@ import numpy as np
 from studio.ml.checkpoint import LoadedModel
 from studio.ml.errors import GenerationError
 from studio.ml.family import SamplingOptions
+from studio.ml.generation import chord_melody as cm
 from studio.ml.generation import material as mat
 from studio.ml.generation import models
 from studio.ml.generation.request import GenerationRequest
@@ -92,6 +93,24 @@ def _constraints(request: GenerationRequest) -> str:
     return (", " + ", ".join(parts)) if parts else ""
 
 
+def _chord_bias(request: GenerationRequest, loaded: LoadedModel, start: int, steps: int,
+                positions: np.ndarray) -> tuple[np.ndarray, str] | None:
+    """The sampler's bias toward the request's chords from tick `start` (None without chords)
+    and words about them; errors (a model that cannot, chord text that does not parse) now."""
+    if not request.chords:
+        return None
+    cm.check_recurrent(loaded, "follow chords")
+    chords, layout = cm.text_chords(request.chords, request.song, start, steps)
+    words = f", over the chords {' '.join(request.chords.split())}"
+    if layout:
+        words += f" ({layout})"
+    return cm.chord_bias(chords, positions), words
+
+
+def _chord_words(over: tuple[np.ndarray, str] | None) -> str:
+    return "" if over is None else over[1]
+
+
 def plan_melody(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     song = request.song
     start = mat.bar_start(song, request.playhead) if request.playhead else 0
@@ -102,7 +121,13 @@ def plan_melody(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     name = unique_name(song, "Melody")
     where = f"from bar {mat.bar_number(song, start)}"
 
+    over = _chord_bias(request, loaded, start, steps, np.arange(steps) % spb)
+
     def sample(n: int, seed: int) -> np.ndarray:
+        if over is not None:
+            return cm.sample_biased(loaded, np.zeros(0, np.int64), steps,
+                                    _options(request.options, seed, n), over[0],
+                                    allowed_pitches=allowed, steps_per_bar=spb)
         return loaded.family.sample_melody(loaded.model, steps, _options(request.options, seed, n),
                                            allowed_pitches=allowed, steps_per_bar=spb)
 
@@ -112,7 +137,7 @@ def plan_melody(request: GenerationRequest, loaded: LoadedModel) -> Plan:
             return None
         track = new_track(name, 0, channel, notes)
         text = (f"New melody of {request.bars} bars {where}{_constraints(request)}, "
-                f"{len(notes)} notes")
+                f"{len(notes)} notes{_chord_words(over)}")
         return Draft([AddTrack(track, -1, "New melody")], text, (track.id,),
                      melody_song(tokens), [notes], len(notes))
 
@@ -152,7 +177,12 @@ def plan_continue(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     last = max((n for n in track.notes if n.start < point), key=lambda n: n.start, default=None)
     bar = mat.bar_number(song, point)
 
+    over = _chord_bias(request, loaded, point, steps, (len(prime) + np.arange(steps)) % spb)
+
     def sample(n: int, seed: int) -> np.ndarray:
+        if over is not None:
+            return cm.sample_biased(loaded, heard, steps, _options(request.options, seed, n),
+                                    over[0], allowed_pitches=allowed, steps_per_bar=spb)
         return loaded.family.continue_melody(
             loaded.model, heard, steps, _options(request.options, seed, n),
             allowed_pitches=allowed, steps_per_bar=spb)
@@ -173,6 +203,7 @@ def plan_continue(request: GenerationRequest, loaded: LoadedModel) -> Plan:
                 f"{_constraints(request)}, {len(notes)} new notes")
         if replaced:
             text += f" (replacing {len(replaced)} notes there)"
+        text += _chord_words(over)
         text += _moved(shift, "the melody")
         return Draft(edits, text, (), melody_song(tokens), [notes], len(notes), len(replaced))
 

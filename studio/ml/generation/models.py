@@ -32,6 +32,7 @@ DEFAULTS = {
     "continue": ("lstm-melody",),
     "interpolate": ("vae-melody",),
     "accompany": ("pop-accompanist",),
+    "pop-infill": ("pop-lstm",),
 }
 ACCOMPANIMENT_REPRESENTATION = "accompaniment/"  # any version
 SATB_REPRESENTATION = "satb-roll/1"

@@ -22,10 +22,13 @@ if TYPE_CHECKING:
     from studio.music.edits import Edit
 
 MODE_TITLES = {"melody": "New melody", "continue": "Continue", "harmonize": "Harmonize",
-               "infill": "Infill", "interpolate": "Interpolate", "accompany": "Accompany"}
+               "infill": "Infill", "interpolate": "Interpolate", "accompany": "Accompany",
+               "pop-infill": "Pop infill"}
 MODE_VERBS = {"melody": "write a new melody", "continue": "continue a melody",
               "harmonize": "harmonize a melody", "infill": "fill in a region",
-              "interpolate": "interpolate between melodies", "accompany": "accompany a melody"}
+              "interpolate": "interpolate between melodies", "accompany": "accompany a melody",
+              "pop-infill": "fill in bars of a pop song"}
+CHORD_MODES = ("melody", "continue", "accompany", "pop-infill")
 MAX_BARS = 64  # the longest stretch any mode writes or reads in one go (about 2-4 minutes)
 
 
@@ -33,14 +36,15 @@ MAX_BARS = 64  # the longest stretch any mode writes or reads in one go (about 2
 class GenerationRequest:
     """One generation job.
 
-    mode: "melody" | "continue" | "harmonize" | "infill" | "interpolate" | "accompany".
+    mode: "melody" | "continue" | "harmonize" | "infill" | "interpolate" | "accompany" |
+      "pop-infill".
     model: a library name or a checkpoint path (as `studio.ml.library.open_model` takes).
     song: the user's song; read, never changed.
     track_ids: continue: the track to continue; harmonize: the melody track; infill: the tracks
       whose notes in the region are regenerated; interpolate: the two melody tracks; melody: none;
-      accompany: the melody track.
+      accompany: the melody track; pop-infill: the tracks (melody, bridge, piano) to regenerate.
     time_range: (start, end) ticks. continue: continue from its end; harmonize: (re)harmonize
-      only this stretch; infill: the region; interpolate: the stretch of both melodies to use.
+      only this stretch; infill, pop-infill: the region; interpolate: the stretch of both melodies to use.
     bars: how many bars melody / continue write.
     options: temperature, top-k, top-p, seed, count (number of variations), iterations.
     key: (tonic pitch class, minor) to keep new notes in that scale; None = free (harmonize
@@ -54,8 +58,9 @@ class GenerationRequest:
     playhead: tick where a new melody starts, or where continue starts without a time range.
     device: where the model runs (`auto`, `cpu`, `cuda`, `cuda:N`, `mps`; see
       `studio.ml.device`); the CPU by default, where the shipped models answer fastest.
-    chords: accompany: chord text to follow (`C G Am F`, `| C G | Am F |`); None = the model
-      suggests chords.
+    chords: accompany, pop-infill: chord text to follow (`C G Am F`, `| C G | Am F |`); None =
+      the song's or the model's chords; melody, continue: chords the new melody follows (a
+      recurrent melody model); None = free.
     """
 
     mode: str
@@ -105,8 +110,9 @@ class GenerationRequest:
             raise GenerationError("top-k and the iterations cannot be negative")
         if not 1 <= self.options.count <= 32:
             raise GenerationError("generate 1 to 32 variations at a time")
-        if self.chords is not None and self.mode != "accompany":
-            raise GenerationError("chords are followed only when accompanying a melody")
+        if self.chords is not None and self.mode not in CHORD_MODES:
+            raise GenerationError("chords are followed only when accompanying a melody, "
+                                  "writing or continuing one, or filling in a pop song")
         if self.playhead is not None and self.playhead < 0:
             raise GenerationError("the playhead is before the start of the song")
 

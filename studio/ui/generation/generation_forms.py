@@ -33,6 +33,7 @@ MODE_TITLES = {
     "continue": "Continue",
     "infill": "Infill",
     "interpolate": "Interpolate",
+    "pop-infill": "Pop infill (melody, bridge, piano)",
 }
 
 
@@ -97,6 +98,10 @@ def _bars(value: int, tip: str) -> QSpinBox:
     return box
 
 
+def _chords(tip: str) -> QLineEdit:
+    return QLineEdit(placeholderText="| C | G | Am | F |  (optional)", toolTip=tip)
+
+
 def _note(text: str) -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
@@ -158,6 +163,9 @@ class MelodyForm(ModeForm):
         self.form.addRow("Length", self.bars)
         self.form.addRow("Key", self.key)
         self.form.addRow("Range", self.range)
+        self.chords = _chords("Chords for the melody to follow, a bar of text per bar (repeated "
+                              "when shorter); empty: a free melody")
+        self.form.addRow("Over chords", self.chords)
 
     def start_tick(self, window) -> int:
         song = window.document.song
@@ -175,7 +183,8 @@ class MelodyForm(ModeForm):
 
     def fields(self, window) -> dict:
         return {"bars": self.bars.value(), "key": self.key.key(),
-                "pitch_range": self.range.pitch_range(), "playhead": self.start_tick(window)}
+                "pitch_range": self.range.pitch_range(), "playhead": self.start_tick(window),
+                "chords": self.chords.text().strip() or None}
 
 
 class ContinueForm(ModeForm):
@@ -195,6 +204,9 @@ class ContinueForm(ModeForm):
         self.form.addRow("Track", self.track)
         self.form.addRow("From", self.start)
         self.form.addRow("Add", self.bars)
+        self.chords = _chords("Chords for the new bars, from the bar where they begin; empty: "
+                              "the model's own way")
+        self.form.addRow("Over chords", self.chords)
 
     def refresh(self, window) -> None:
         song, track_id = window.document.song, window.document.current_track_id
@@ -204,7 +216,8 @@ class ContinueForm(ModeForm):
 
     def fields(self, window) -> dict:
         track_id = self.current_track_id(window)
-        out = {"track_ids": (track_id,), "bars": self.bars.value()}
+        out = {"track_ids": (track_id,), "bars": self.bars.value(),
+               "chords": self.chords.text().strip() or None}
         if self.start.currentData() == "end":
             pass   # the core continues after the track's last note
         elif self.start.currentData() == "selection":
@@ -383,6 +396,22 @@ class InfillForm(ModeForm):
         return {"track_ids": ids, "time_range": span}
 
 
+class PopInfillForm(InfillForm):
+    mode = "pop-infill"
+    note_text = ("Rewrites the selected bars of the ticked tracks of a pop song (melody, bridge, "
+                 "piano); every note outside them, and every track not ticked, stays.")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form.labelForField(self.voices).setText("Tracks")
+        self.chords = _chords("The chords of the selected bars; empty: the chords the song's "
+                              "piano plays there")
+        self.form.addRow("Chords", self.chords)
+
+    def fields(self, window) -> dict:
+        return {**super().fields(window), "chords": self.chords.text().strip() or None}
+
+
 class InterpolateForm(ModeForm):
     mode = "interpolate"
     note_text = "Melodies that morph step by step from the first melody to the second."
@@ -425,4 +454,5 @@ class InterpolateForm(ModeForm):
         return {"track_ids": (first, second), "interpolation_steps": self.steps.value()}
 
 
-FORM_CLASSES = (HarmonizeForm, AccompanyForm, MelodyForm, ContinueForm, InfillForm, InterpolateForm)
+FORM_CLASSES = (HarmonizeForm, AccompanyForm, MelodyForm, ContinueForm, InfillForm, InterpolateForm,
+                PopInfillForm)

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 FORMS = {cls.mode: cls for cls in FORM_CLASSES}
 GENERATE_LABELS = {"harmonize": "Harmonize", "accompany": "Accompany",
-                   "melody": "Generate melody",
+                   "melody": "Generate melody", "pop-infill": "Fill in",
                    "continue": "Continue", "infill": "Fill in", "interpolate": "Interpolate"}
 
 
