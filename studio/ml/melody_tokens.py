@@ -57,10 +57,12 @@ def piece_melodies(piece: Piece, voices: str) -> tuple[list[np.ndarray], int | n
 def song_melodies(song: Song, voices: str = "soprano") -> list[np.ndarray]:
     """The melodies (token arrays) of a song: the highest line of all its pitched tracks
     (`voices="soprano"`), one per pitched track (`"all"`), or the track named Melody
-    (`"melody"`; the highest line when there is none)."""
+    (`"melody"`, or the track whose name starts with NAME for `"melody:NAME"`; the highest line
+    when there is none)."""
     pitched = [t for t in song.tracks if not t.is_drum and t.notes]
-    if voices == "melody":  # the melody track of a multi-track song (POP909's MELODY)
-        named = [t for t in pitched if t.name.strip().lower().startswith("melody")]
+    if voices == "melody" or voices.startswith("melody:"):  # a multi-track song's melody track
+        prefix = voices.partition(":")[2].strip().lower() or "melody"
+        named = [t for t in pitched if t.name.strip().lower().startswith(prefix)]
         if named:
             return [track_to_tokens(named[0])]
         voices = "soprano"

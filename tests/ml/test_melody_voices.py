@@ -19,6 +19,23 @@ def test_melody_voice_is_the_melody_track():
     np.testing.assert_array_equal(song_melodies(song, "melody")[0], top)
 
 
+def test_a_melody_track_named_otherwise_is_learned_when_named():
+    """A musician's melody track called "Lead Vocal": the recurrent family's melody track
+    setting names it, and the training melodies are that track, not the top line."""
+    from studio.data import Dataset, Piece
+    from studio.ml.families.recurrent import Recurrent, RecurrentConfig
+
+    song = pop909_song(30).song()
+    song.tracks[0].name = "Lead Vocal"
+    data = Dataset("mine", [Piece("song", "train", loader=lambda: song)])
+    lead = track_to_tokens(song.tracks[0])
+    (top,) = song_melodies(song, "soprano")
+    for track, expected in (("Lead Vocal", lead), ("lead", lead), ("Melody", top)):
+        fam = Recurrent(RecurrentConfig(voices="melody", melody_track=track))
+        (learned,), _ = fam.baseline_sequences(data, "train")
+        np.testing.assert_array_equal(learned, expected)
+
+
 def test_the_pop_melody_model_continues_a_pop_melody():
     from studio.ml.family import SamplingOptions
     from studio.ml.generation import GenerationRequest, generate

@@ -46,7 +46,10 @@ class RecurrentConfig:
                        "notes (128 = 8 bars of 4/4).")
     voices: str = knob("soprano", choices=("soprano", "all", "melody"), help="Which lines "
                        "become training melodies: the top line only, every voice / track, or "
-                       "the track named Melody (the top line where there is none).")
+                       "the melody track (named by the melody track setting; the top line "
+                       "of a song without one).")
+    melody_track: str = knob("Melody", help="With the melody track as the lines to learn: "
+                             "the name your melody track starts with (e.g. Lead Vocal).")
 
 
 class RecurrentNet(nn.Module):
@@ -84,9 +87,18 @@ class Recurrent(Family):
     modes = ("melody", "continue")
 
     # -- representation -----------------------------------------------------------------------
+    @property
+    def lines(self) -> str:
+        """The lines to learn, as `melody_tokens` reads them: the voices setting, with the
+        melody track's name when it is not the usual one."""
+        c = self.config
+        track = c.melody_track.strip()
+        if c.voices == "melody" and track.lower() not in ("", "melody"):
+            return f"melody:{track}"
+        return c.voices
+
     def examples(self, dataset: Dataset, split: str, *, training: bool) -> Examples:
-        return mt.windows(dataset, split, self.config.voices, self.config.window,
-                          training=training)
+        return mt.windows(dataset, split, self.lines, self.config.window, training=training)
 
     def augment(self, batch, semitones, generator):
         return mt.transpose_batch(batch, semitones, generator)
@@ -96,7 +108,7 @@ class Recurrent(Family):
                 "step": "16th", "vocabulary": "0-127 pitch, 128 hold, 129 rest"}
 
     def baseline_sequences(self, dataset: Dataset, split: str) -> tuple[list[np.ndarray], int]:
-        return mt.sequences(dataset, split, self.config.voices), VOCAB_SIZE
+        return mt.sequences(dataset, split, self.lines), VOCAB_SIZE
 
     # -- model --------------------------------------------------------------------------------
     def build(self) -> RecurrentNet:
