@@ -50,7 +50,7 @@ def prepare(args: argparse.Namespace, settings_from_args, open_dataset,
     if resume_info:
         train_settings = {**resume_info["training"], **train_settings}
     else:
-        train_settings = fine_tune_training(start, train_settings)
+        train_settings = fine_tune_training(start, train_settings, dataset)
     return start, train_settings, dataset, warnings
 
 
