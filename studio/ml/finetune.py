@@ -38,6 +38,8 @@ LR_FACTOR = 0.5  # fine-tuning learning rate: half the parent's (measured: bench
 ANCHOR = 0.0  # L2-SP pull towards the parent: off by default (measured: bench_finetune)
 FEW_KEYS_BITS = 3.3  # key_spread under this: the songs share a key or two (folk 3.08,
 #                      Palestrina 3.02, 25 POP909 songs 3.54 bits)
+KEEP_TRANSPOSING = frozenset({"vae"})  # its 2-bar segments of 25 tunes overfit in 3 epochs
+#                                        without transposed copies (bench_finetune)
 FINE_TUNE_DEFAULTS = {"epochs": 40, "patience": 6, "restore_best": True, "schedule": "constant",
                       "warmup_steps": 0}
 _LAYER = re.compile(r"(?:^|[._])(?:l|layers?\.|blocks?\.|convs?\.|cells?\.)?(\d+)(?:[._]|$)")
@@ -181,16 +183,17 @@ def fine_tune_command(start: StartingPoint, config: Any, dataset: str,
     return shlex.join(parts + (["--output", str(output)] if output is not None else []))
 
 
-def fine_tune_defaults(parent_training: dict[str, Any], dataset: Dataset | None = None
-                       ) -> dict[str, Any]:
+def fine_tune_defaults(parent_training: dict[str, Any], dataset: Dataset | None = None,
+                       family: str = "") -> dict[str, Any]:
     """Training settings for a fine-tune of a model trained with `parent_training` (its card's
     "training"): the parent's optimizer, batch and transposition, half its learning rate, no
     pull towards the parent (ANCHOR), early stopping on the validation songs. Given the
     `dataset`, songs that share a key or two (`in_few_keys`) are learnt as they are, without
-    transposing them (measured: bench_finetune)."""
+    transposing them, except by a family in KEEP_TRANSPOSING (measured: bench_finetune)."""
     base = {k: v for k, v in parent_training.items()
             if k in ("optimizer", "batch_size", "grad_clip", "weight_decay", "transpose")}
-    if dataset is not None and base.get("transpose") and in_few_keys(dataset):
+    if dataset is not None and base.get("transpose") and family not in KEEP_TRANSPOSING \
+            and in_few_keys(dataset):
         base["transpose"] = 0
     lr = float(parent_training.get("lr", 1e-3)) * LR_FACTOR
     return {**base, **FINE_TUNE_DEFAULTS, "anchor": ANCHOR, "lr": max(1e-6, lr)}
@@ -200,7 +203,7 @@ def fine_tune_training(start: StartingPoint, given: dict[str, Any],
                        dataset: Dataset | None = None) -> dict[str, Any]:
     """`fine_tune_defaults` of the parent (for `dataset`); whatever the musician set
     explicitly wins."""
-    return {**fine_tune_defaults(start.parent_training, dataset), **given}
+    return {**fine_tune_defaults(start.parent_training, dataset, start.family.name), **given}
 
 
 def key_spread(dataset: Dataset) -> float:
