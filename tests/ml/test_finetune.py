@@ -16,6 +16,7 @@ from studio.ml.callbacks import TrainingCallback
 from studio.ml.checkpoint import read_card, weights_path
 from studio.ml.errors import DatasetTooSmallError
 from studio.ml.finetune import (
+    LR_FACTOR,
     FineTuneError,
     check_fit,
     compare_models,
@@ -73,8 +74,10 @@ def test_a_fine_tuned_child_starts_from_its_parent_and_keeps_frozen_layers(piano
     child = Trainer(start.family, data, config(start), start_from=start, output=out,
                     command="studio train --from lstm-melody").run()
     scratch = Trainer(create_family("lstm", {}), data, config(start)).run()
-    # from its first epoch the child predicts the new songs far better than a fresh model
-    assert child.history[0]["valid_nll"] < 0.6 * scratch.history[0]["valid_nll"]
+    # from its first epoch (3 steps) the child predicts the new songs better than a fresh model
+    # trained with the same settings (at the parent's own learning rate the fresh model learns
+    # fast too: 2.49 against 2.90 here; at half of it, 2.56 against more than 4)
+    assert child.history[0]["valid_nll"] < 0.9 * scratch.history[0]["valid_nll"]
     after = child.model.state_dict()
     for name, before in start.weights.items():
         same = torch.equal(after[name], before)
@@ -82,7 +85,7 @@ def test_a_fine_tuned_child_starts_from_its_parent_and_keeps_frozen_layers(piano
     card = read_card(out)
     assert card["parent"]["name"] == "lstm-melody" and card["parent"]["freeze"] == 1
     assert card["parent"]["sha256"] == read_card(find_model("lstm-melody"))["weights"]["sha256"]
-    assert card["training"]["lr"] == pytest.approx(0.5 * start.parent_training["lr"])
+    assert card["training"]["lr"] == pytest.approx(LR_FACTOR * start.parent_training["lr"])
     parent = starting_point("lstm-melody")
     scores = compare_models({"parent": (parent.family, parent.parent_model()),
                              "child": (child.family, child.model)}, data)

@@ -11,6 +11,7 @@ import pytest
 from studio.data import Dataset, Piece
 from studio.midi import read_song
 from studio.ml.checkpoint import read_card
+from studio.ml.finetune import LR_FACTOR
 from studio.ml.library import find_model
 from tests.ui.training.test_training_panel import WAIT_MS, training_window
 
@@ -33,7 +34,7 @@ def test_fine_tune_from_the_panel_compares_with_parent_and_scratch(qtbot, tmp_pa
     box.select("lstm-melody")
     assert not setup.family_form.isEnabled() and box.freeze_box.isEnabled()
     assert setup.family_settings()["hidden"] == parent["config"]["hidden"]
-    assert setup.training_form.values()["lr"] == pytest.approx(parent["training"]["lr"] / 2)
+    assert setup.training_form.values()["lr"] == pytest.approx(parent["training"]["lr"] * LR_FACTOR)
     assert box.freeze_box.maximum() >= 1
     box.freeze_box.setValue(1)
     setup.set_training({"epochs": 1, "steps_per_epoch": 2, "batch_size": 8})
