@@ -3,7 +3,7 @@ a musician has, instead of training from scratch.
 
     start = starting_point("lstm-melody", freeze=1)          # the parent, checked
     dataset = with_validation(my_songs)                      # holds back songs if none are valid
-    config = fine_tune_training(start, {"epochs": 20})       # gentler defaults for small data
+    config = fine_tune_training(start, {"epochs": 20}, dataset)  # defaults for few songs
     result = Trainer(start.family, dataset, config, start_from=start, output=...).run()
     print(training_warnings(result.history))
 
