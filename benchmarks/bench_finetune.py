@@ -20,6 +20,11 @@ the share a style critic (RBF SVM on the studio's handcrafted features, trained 
 sopranos versus the 30 folk tunes) gives to folk.
 
     python benchmarks/bench_finetune.py [--models lstm-melody,cnn-harmonizer] [--threads 2]
+        [--variants "anchor=0.01;lr_factor=1,transpose=0"] [--scratch-settings transpose=0]
+
+`--variants` trains one child per setting over the product's defaults (`fine_tune_training`)
+and prints validation NLL (to choose a default on) beside test NLL (to report) and the
+distance of the child's weights from the parent's.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ POP = ("pop-accompanist", "pop-lstm", "folk-lstm")
 # the new style of each model by default: one it was not trained on
 DEFAULT_STYLE = {"lstm-melody": "folk", "vae-melody": "folk", "pop-accompanist": "chorale",
                  "pop-lstm": "folk", "folk-lstm": "pop"}
+# steps per epoch where the default 20 does not fit the 5-minute limit on 2 CPU cores (the 6.4 M
+# weights of the CNN harmonizer take 2 to 3 s a step on one loaded core)
+STEPS = {"cnn-harmonizer": 5}
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "studio-bench"
 
 
@@ -192,25 +200,60 @@ def style_closeness(parent_path, child_path, data: Dataset) -> list[str]:
     return rows
 
 
-def bench(parent: str, data: Dataset, epochs: int, steps: int, work: Path) -> dict:
+def parse_variant(text: str) -> dict:
+    """"anchor=0.01,lr_factor=0.3,freeze=1" -> settings over the product's fine-tune defaults
+    (lr_factor scales the default learning rate; freeze sets the frozen layer groups)."""
+    out = {}
+    for item in filter(None, text.replace(" ", "").split(",")):
+        key, _, value = item.partition("=")
+        out[key] = value if key in ("schedule", "optimizer") else float(value)
+    return out
+
+
+def _ints(settings: dict) -> dict:
+    return {k: int(v) if k in ("patience", "warmup_steps", "epochs", "steps_per_epoch",
+                               "transpose", "batch_size") else v for k, v in settings.items()}
+
+
+def bench(parent: str, data: Dataset, epochs: int, steps: int, work: Path,
+          variants: list[str] = ("",), scratch: bool = True, scratch_settings: str = "") -> dict:
+    """Parent, scratch (once) and one child per variant (the product's defaults: ""), each
+    scored on the validation songs (to choose a setting on) and the test songs (to report)."""
+    from studio.ml.finetune import Anchor
+
     start = starting_point(parent)
     model = model_name_of(start.family)
-    child_cfg = config_from_dict(TrainConfig, fine_tune_training(start, budget(start, epochs,
-                                                                               steps)))
-    scratch_cfg = config_from_dict(TrainConfig, {**start.parent_training,
-                                                 **budget(start, epochs, steps),
-                                                 "device": "cpu", "threads": 0})
-    t0 = time.perf_counter()
-    child = Trainer(start.family, data, child_cfg, start_from=start,
-                    output=work / f"{parent}-ft").run()
-    seconds = time.perf_counter() - t0
-    scratch = Trainer(create_family(model, dict(vars(start.family.config))), data,
-                      scratch_cfg).run()
-    scores = compare_models({"parent": (start.family, start.parent_model()),
-                             "scratch": (scratch.family, scratch.model),
-                             "fine-tuned": (child.family, child.model)}, data, "test")
-    return {"scores": scores, "seconds": seconds, "epochs": len(child.history),
-            "child": work / f"{parent}-ft.safetensors"}
+    models = {"parent": (start.family, start.parent_model())}
+    if scratch:
+        scratch_cfg = config_from_dict(TrainConfig, {**start.parent_training,
+                                                     **budget(start, epochs, steps),
+                                                     "device": "cpu", "threads": 0,
+                                                     **_ints(parse_variant(scratch_settings))})
+        fresh = Trainer(create_family(model, dict(vars(start.family.config))), data,
+                        scratch_cfg).run()
+        models["scratch"] = (fresh.family, fresh.model)
+    runs = {}
+    for i, variant in enumerate(variants):
+        extra = parse_variant(variant)
+        point = start.refrozen(int(extra.pop("freeze"))) if "freeze" in extra else start
+        settings = fine_tune_training(point, budget(point, epochs, steps), data)
+        if "lr_factor" in extra:
+            settings["lr"] = float(point.parent_training.get("lr", 1e-3)) * extra.pop(
+                "lr_factor")
+        settings.update(_ints(extra))
+        t0 = time.perf_counter()
+        child = Trainer(point.family, data, config_from_dict(TrainConfig, settings),
+                        start_from=point, output=work / f"{parent}-ft{i}").run()
+        runs[variant] = {"seconds": time.perf_counter() - t0, "epochs": len(child.history),
+                         "distance": Anchor(point.weights).distance(child.model),
+                         "child": work / f"{parent}-ft{i}.safetensors"}
+        models[variant] = (child.family, child.model)
+    valid = compare_models(models, data, "valid")
+    test = compare_models(models, data, "test")
+    for variant, r in runs.items():
+        r.update(valid=valid[variant], test=test[variant])
+    return {"parent": (valid["parent"], test["parent"]),
+            "scratch": (valid.get("scratch"), test.get("scratch")), "runs": runs}
 
 
 def main() -> None:
@@ -220,35 +263,59 @@ def main() -> None:
     parser.add_argument("--style", choices=("folk", "pop", "palestrina", "chorale"), help="the new style "
                         "for every model (default: one each model was not trained on)")
     parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--steps", type=int, default=20, help="steps per epoch")
+    parser.add_argument("--steps", type=int, help="steps per epoch (default 20; 5 for the "
+                        "CNN harmonizer: STEPS)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-generation", action="store_true")
+    parser.add_argument("--variants", default="", help="settings to compare over the "
+                        "product's defaults, separated by ';' (e.g. 'anchor=0;anchor=0.01,"
+                        "lr_factor=1'); an empty one is the defaults")
+    parser.add_argument("--scratch-settings", default="", help="settings for the model from "
+                        "scratch over the parent's (e.g. 'transpose=0')")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.environ.setdefault("STUDIO_HOME", tempfile.mkdtemp(prefix="bench-finetune-"))
     work = Path(tempfile.mkdtemp(prefix="bench-finetune-models-"))
+    variants = args.variants.split(";") if args.variants else [""]
     print(f"machine: {machine()}; torch {torch.__version__}, {args.threads} threads; load "
           f"average {os.getloadavg()[0]:.1f}; {args.songs} songs, at most {args.epochs} epochs "
-          f"of {args.steps} steps")
-    print("| parent | new style | (a) parent NLL | (b) scratch NLL | (c) fine-tuned NLL | "
-          "(c) vs (a) | (c) vs (b) | fine-tune run |")
-    print("|---|---|---|---|---|---|---|---|")
+          + (f"of {args.steps} steps" if args.steps else "of 20 steps (" + ", ".join(
+              f"{k}: {v}" for k, v in STEPS.items()) + ")"))
+    if variants != [""]:
+        print("| parent | variant | valid NLL | test NLL | vs parent | vs scratch | "
+              "distance from parent | run |\n|---|---|---|---|---|---|---|---|")
+    else:
+        print("| parent | new style | (a) parent NLL | (b) scratch NLL | (c) fine-tuned NLL | "
+              "(c) vs (a) | (c) vs (b) | fine-tune run |")
+        print("|---|---|---|---|---|---|---|---|")
     notes = []
     for parent in args.models.split(","):
         style = args.style or DEFAULT_STYLE.get(parent, "palestrina")
         data = {"folk": folk_data, "pop": pop_data, "palestrina": palestrina_data,
                 "chorale": chorale_data}[style](args.songs)
-        r = bench(parent, data, args.epochs, args.steps, work)
-        s = r["scores"]
-        a, b, c = s["parent"], s["scratch"], s["fine-tuned"]
+        steps = args.steps or STEPS.get(parent, 20)
+        r = bench(parent, data, args.epochs, steps, work, variants,
+                  scratch_settings=args.scratch_settings)
+        (va, a), (vb, b) = r["parent"], r["scratch"]
+        if variants != [""]:
+            print(f"| {parent} | parent | {va:.3f} | {a:.3f} | | | 0 | |\n"
+                  f"| {parent} | scratch | {vb:.3f} | {b:.3f} | | | | |")
+            for variant, v in r["runs"].items():
+                c = v["test"]
+                print(f"| {parent} | {variant or 'defaults'} | {v['valid']:.3f} | {c:.3f} | "
+                      f"{(a - c) / a:+.0%} | {(b - c) / b:+.0%} | {v['distance']:.2f} | "
+                      f"{v['seconds']:.0f} s, {v['epochs']} ep |", flush=True)
+            continue
+        v = r["runs"][""]
+        c = v["test"]
         print(f"| {parent} | {data.description} | {a:.3f} | {b:.3f} | {c:.3f} | "
-              f"{(a - c) / a:+.0%} | {(b - c) / b:+.0%} | {r['seconds']:.0f} s, "
-              f"{r['epochs']} epochs |", flush=True)
+              f"{(a - c) / a:+.0%} | {(b - c) / b:+.0%} | {v['seconds']:.0f} s, "
+              f"{v['epochs']} epochs of {steps} steps |", flush=True)
         if style == "folk" and not args.no_generation:
             from studio.ml.library import find_model
 
             notes.append(f"{parent}, 24 generated 8-bar melodies each:")
-            notes += style_closeness(find_model(parent), r["child"], data)
+            notes += style_closeness(find_model(parent), v["child"], data)
     print("\n".join(notes))
 
 

@@ -1,8 +1,8 @@
 """`studio train --from MODEL`: the fine-tuning part of the train command.
 
 The child takes its family and settings from the parent's card (model settings given on the
-command line must agree with them), training settings default to `fine_tune_training`'s gentle
-ones, a dataset without validation songs holds some back, and after the run the parent, the child
+command line must agree with them), training settings default to `fine_tune_training`'s (for
+these songs), a dataset without validation songs holds some back, and after the run the parent, the child
 (and, with --compare-scratch, a model trained from scratch with the same budget) are scored on
 the same songs, with warnings for an undertrained or overfitting child.
 """
@@ -50,7 +50,7 @@ def prepare(args: argparse.Namespace, settings_from_args, open_dataset,
     if resume_info:
         train_settings = {**resume_info["training"], **train_settings}
     else:
-        train_settings = fine_tune_training(start, train_settings)
+        train_settings = fine_tune_training(start, train_settings, dataset)
     return start, train_settings, dataset, warnings
 
 

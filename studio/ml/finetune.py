@@ -3,7 +3,7 @@ a musician has, instead of training from scratch.
 
     start = starting_point("lstm-melody", freeze=1)          # the parent, checked
     dataset = with_validation(my_songs)                      # holds back songs if none are valid
-    config = fine_tune_training(start, {"epochs": 20})       # gentler defaults for small data
+    config = fine_tune_training(start, {"epochs": 20}, dataset)  # defaults for few songs
     result = Trainer(start.family, dataset, config, start_from=start, output=...).run()
     print(training_warnings(result.history))
 
@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from studio.ml.callbacks import TrainResult
 
 HOLD_BACK = 0.15  # share of the training songs held back for early stopping when none are valid
-LR_FACTOR = 0.5  # fine-tuning learning rate: half the parent's (measured: bench_finetune)
+LR_FACTOR = 1.0  # fine-tuning learning rate: the parent's own (measured on the validation
+#                   songs of bench_finetune: better than 0.5 for all five models)
+ANCHOR = 0.0  # L2-SP pull towards the parent: off by default (measured: bench_finetune)
+FEW_KEYS_BITS = 3.3  # key_spread under this: the songs share a key or two (folk 3.08,
+#                      Palestrina 3.02, 25 POP909 songs 3.54 bits)
+KEEP_TRANSPOSING = frozenset({"vae"})  # its 2-bar segments of 25 tunes overfit in 3 epochs
+#                                        without transposed copies (bench_finetune)
 FINE_TUNE_DEFAULTS = {"epochs": 40, "patience": 6, "restore_best": True, "schedule": "constant",
                       "warmup_steps": 0}
 _LAYER = re.compile(r"(?:^|[._])(?:l|layers?\.|blocks?\.|convs?\.|cells?\.)?(\d+)(?:[._]|$)")
@@ -78,6 +84,13 @@ class StartingPoint:
         model.load_state_dict(self.weights, strict=True)
         return model.eval()
 
+    def anchor(self, device: torch.device) -> Anchor:
+        """The L2-SP pull towards the parent's weights (read from its file again when
+        resuming), for the trainer's `anchor` setting."""
+        weights = self.weights if self.weights is not None else \
+            self.parent_model().state_dict()
+        return Anchor({k: v.detach().to(device) for k, v in weights.items()})
+
     def refrozen(self, freeze: int) -> StartingPoint:
         """The same parent with another number of frozen layer groups (a grid over freeze)."""
         return dataclasses.replace(self, freeze=freeze,
@@ -86,6 +99,25 @@ class StartingPoint:
     def card_entry(self) -> dict[str, Any]:
         return {"name": self.parent, "sha256": self.sha256, "freeze": self.freeze,
                 "frozen": list(self.frozen)}
+
+
+class Anchor:
+    """L2-SP (Li et al. 2018): `anchor(model)` is the squared distance of the model's learning
+    weights from the parent's, summed; the trainer adds it times the `anchor` setting to the
+    loss."""
+
+    def __init__(self, weights: dict[str, torch.Tensor]) -> None:
+        self.weights = weights
+
+    def __call__(self, model: torch.nn.Module) -> torch.Tensor:
+        terms = [(p - self.weights[n]).pow(2).sum() for n, p in model.named_parameters()
+                 if p.requires_grad and n in self.weights]
+        return torch.stack(terms).sum() if terms else torch.zeros(())
+
+    def distance(self, model: torch.nn.Module) -> float:
+        """The root of the squared distance (a number to compare runs by)."""
+        with torch.no_grad():
+            return float(self(model)) ** 0.5
 
 
 def layer_groups(model: torch.nn.Module) -> list[list[str]]:
@@ -152,19 +184,49 @@ def fine_tune_command(start: StartingPoint, config: Any, dataset: str,
     return shlex.join(parts + (["--output", str(output)] if output is not None else []))
 
 
-def fine_tune_defaults(parent_training: dict[str, Any]) -> dict[str, Any]:
+def fine_tune_defaults(parent_training: dict[str, Any], dataset: Dataset | None = None,
+                       family: str = "") -> dict[str, Any]:
     """Training settings for a fine-tune of a model trained with `parent_training` (its card's
-    "training"): the parent's optimizer and batch, half its learning rate, early stopping
-    on the validation songs."""
+    "training"): the parent's optimizer, batch, transposition and learning rate, no
+    pull towards the parent (ANCHOR), early stopping on the validation songs. Given the
+    `dataset`, songs that share a key or two (`in_few_keys`) are learnt as they are, without
+    transposing them, except by a family in KEEP_TRANSPOSING (measured: bench_finetune)."""
     base = {k: v for k, v in parent_training.items()
             if k in ("optimizer", "batch_size", "grad_clip", "weight_decay", "transpose")}
+    if dataset is not None and base.get("transpose") and family not in KEEP_TRANSPOSING \
+            and in_few_keys(dataset):
+        base["transpose"] = 0
     lr = float(parent_training.get("lr", 1e-3)) * LR_FACTOR
-    return {**base, **FINE_TUNE_DEFAULTS, "lr": max(1e-6, lr)}
+    return {**base, **FINE_TUNE_DEFAULTS, "anchor": ANCHOR, "lr": max(1e-6, lr)}
 
 
-def fine_tune_training(start: StartingPoint, given: dict[str, Any]) -> dict[str, Any]:
-    """`fine_tune_defaults` of the parent; whatever the musician set explicitly wins."""
-    return {**fine_tune_defaults(start.parent_training), **given}
+def fine_tune_training(start: StartingPoint, given: dict[str, Any],
+                       dataset: Dataset | None = None) -> dict[str, Any]:
+    """`fine_tune_defaults` of the parent (for `dataset`); whatever the musician set
+    explicitly wins."""
+    return {**fine_tune_defaults(start.parent_training, dataset, start.family.name), **given}
+
+
+def key_spread(dataset: Dataset) -> float:
+    """The entropy in bits of the pitch classes of all the training songs together: about 3 for
+    songs in one key or two (a diatonic scale dominates), near log2(12) = 3.58 for songs in
+    many keys; NaN without readable notes."""
+    counts = np.zeros(12)
+    for piece in dataset.split("train"):
+        pitches = _pitches(piece)
+        if pitches is not None:
+            counts += np.bincount(pitches[pitches >= 0] % 12, minlength=12)[:12]
+    if not counts.sum():
+        return math.nan
+    share = counts / counts.sum()
+    return float(-(share[share > 0] * np.log2(share[share > 0])).sum())
+
+
+def in_few_keys(dataset: Dataset) -> bool:
+    """Whether the training songs share a key or two (`key_spread` under FEW_KEYS_BITS): then
+    transposing them while fine-tuning teaches keys they are never in."""
+    spread = key_spread(dataset)
+    return math.isfinite(spread) and spread < FEW_KEYS_BITS
 
 
 def with_validation(dataset: Dataset, fraction: float = HOLD_BACK, seed: int = 0) -> Dataset:
@@ -223,16 +285,23 @@ def _share_outside_range(family: Family, dataset: Dataset) -> float:
         return 0.0
     total = outside = 0
     for piece in dataset.split("train"):
-        try:
-            pitches = piece.satb.ravel() if piece.satb is not None else \
-                np.array([n.pitch for t in piece.song().tracks if not t.is_drum
-                          for n in t.notes])
-        except Exception:  # noqa: BLE001 - an unreadable piece is counted by check_fit
+        pitches = _pitches(piece)
+        if pitches is None:
             continue
         sounding = pitches[pitches >= 0]
         total += len(sounding)
         outside += int(((sounding < low) | (sounding > high)).sum())
     return outside / total if total else 0.0
+
+
+def _pitches(piece: Any) -> np.ndarray | None:
+    """Every pitch of a piece (-1 for rests in four-voice grids); None if it cannot be read."""
+    try:
+        return piece.satb.ravel().astype(int) if piece.satb is not None else \
+            np.array([n.pitch for t in piece.song().tracks if not t.is_drum for n in t.notes],
+                     dtype=int)
+    except Exception:  # noqa: BLE001 - an unreadable piece is counted by check_fit
+        return None
 
 
 def training_warnings(history: list[dict[str, float]]) -> list[str]:

@@ -47,6 +47,10 @@ class TrainConfig:
     weight_decay: float = knob(0.0, low=0.0, high=1.0, label="L2 / weight decay",
                                help="Pulls every weight gently towards zero, which keeps the "
                                "model simple and helps it generalise.")
+    anchor: float = knob(0.0, low=0.0, high=100.0, label="Anchor to the parent", advanced=True,
+                         help="Fine-tuning only: pulls every weight back towards the model you "
+                         "started from, so that a few songs teach it your style without making "
+                         "it forget what it knew (0 = no pull; larger keeps it closer).")
     l1: float = knob(0.0, low=0.0, high=1.0, label="L1", advanced=True,
                      help="Pushes small weights to exactly zero, for a sparser model.")
     schedule: str = knob("constant", choices=SCHEDULES, label="LR schedule",

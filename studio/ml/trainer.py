@@ -147,6 +147,8 @@ class Trainer:
         if group.active:
             net = nn.parallel.DistributedDataParallel(
                 model, device_ids=[device.index] if device.type == "cuda" else None)
+        anchor = self.start_from.anchor(device) if self.start_from is not None and c.anchor \
+            else None
         optimizer = build_optimizer(c, model.parameters())  # frozen layers are left out
         batch = min(c.batch_size, len(train))
         steps = max(1, len(train) // batch)
@@ -203,6 +205,8 @@ class Trainer:
                 with autocast(device, c.amp):
                     out = fam.loss(net, data)
                     loss = out.loss + (c.l1 * l1_penalty(model) if c.l1 else 0.0)
+                    if anchor is not None:  # L2-SP: the pull towards the parent's weights
+                        loss = loss + c.anchor * anchor(model)
                 optimizer.zero_grad(set_to_none=True)
                 if scaler is not None:
                     scaler.scale(loss).backward()

@@ -16,10 +16,14 @@ from studio.ml.callbacks import TrainingCallback
 from studio.ml.checkpoint import read_card, weights_path
 from studio.ml.errors import DatasetTooSmallError
 from studio.ml.finetune import (
+    LR_FACTOR,
     FineTuneError,
     check_fit,
     compare_models,
+    fine_tune_defaults,
     fine_tune_training,
+    in_few_keys,
+    key_spread,
     layer_groups,
     starting_point,
     training_warnings,
@@ -70,8 +74,10 @@ def test_a_fine_tuned_child_starts_from_its_parent_and_keeps_frozen_layers(piano
     child = Trainer(start.family, data, config(start), start_from=start, output=out,
                     command="studio train --from lstm-melody").run()
     scratch = Trainer(create_family("lstm", {}), data, config(start)).run()
-    # from its first epoch the child predicts the new songs far better than a fresh model
-    assert child.history[0]["valid_nll"] < 0.6 * scratch.history[0]["valid_nll"]
+    # from its first epoch (3 steps) the child predicts the new songs better than a fresh model
+    # trained with the same settings (at the parent's own learning rate the fresh model learns
+    # fast too: 2.49 against 2.90 here; at half of it, 2.56 against more than 4)
+    assert child.history[0]["valid_nll"] < 0.9 * scratch.history[0]["valid_nll"]
     after = child.model.state_dict()
     for name, before in start.weights.items():
         same = torch.equal(after[name], before)
@@ -79,7 +85,7 @@ def test_a_fine_tuned_child_starts_from_its_parent_and_keeps_frozen_layers(piano
     card = read_card(out)
     assert card["parent"]["name"] == "lstm-melody" and card["parent"]["freeze"] == 1
     assert card["parent"]["sha256"] == read_card(find_model("lstm-melody"))["weights"]["sha256"]
-    assert card["training"]["lr"] == pytest.approx(0.5 * start.parent_training["lr"])
+    assert card["training"]["lr"] == pytest.approx(LR_FACTOR * start.parent_training["lr"])
     parent = starting_point("lstm-melody")
     scores = compare_models({"parent": (parent.family, parent.parent_model()),
                              "child": (child.family, child.model)}, data)
@@ -104,13 +110,14 @@ def test_cli_from_a_shipped_model_lands_in_the_library_beside_it(piano_songs, tm
     assert run_cli("import", folder, "--name", "my-piano")[0] == 0
     parent_bytes = find_model("lstm-melody").read_bytes()
     code, _ = run_cli("train", "--from", "lstm-melody", "--dataset", "my-piano", "--epochs",
-                      "1", "--steps-per-epoch", "2", "--threads", "1")
+                      "1", "--steps-per-epoch", "2", "--threads", "1", "--anchor", "0.5")
     err = capsys.readouterr().err
     assert code == 0, err
     names = {e.name: e for e in list_models()}
     assert {"lstm-melody", "lstm-melody-my-piano"} <= set(names)
     card = names["lstm-melody-my-piano"].card
     assert card["command"].startswith("studio train --from lstm-melody --dataset my-piano")
+    assert "--anchor 0.5" in card["command"] and card["training"]["anchor"] == 0.5
     assert "lstm-melody (parent, as it is): " in err and "fine-tuned: " in err
     assert find_model("lstm-melody").read_bytes() == parent_bytes  # the parent is untouched
     code, _ = run_cli("train", "--from", "lstm-melody", "--dataset", "my-piano", "--hidden",
@@ -211,3 +218,55 @@ def test_every_shipped_generative_model_fine_tunes(parent, piano_songs, tmp_path
     card = read_card(tmp_path / "child")
     assert card["parent"]["name"] == parent and card["family"] == start.family.name
     assert card["config"] == read_card(find_model(parent))["config"]
+
+
+def test_the_anchor_keeps_the_child_nearer_its_parent(piano_songs):
+    """L2-SP: the same fine-tune with a pull towards the parent's weights ends nearer them; the
+    pull is zero at the parent itself and is read from the parent's file when resuming."""
+    start = starting_point("lstm-melody")
+    data = with_validation(piano_songs)
+    anchor = start.anchor(torch.device("cpu"))
+    assert anchor.distance(start.parent_model()) == 0.0
+    resumed = starting_point("lstm-melody", resume=True).anchor(torch.device("cpu"))
+    assert resumed.distance(start.parent_model()) == 0.0
+    distances = {}
+    for strength in (0.0, 1.0):
+        child = Trainer(start.family, data, config(start, anchor=strength, epochs=1,
+                                                   steps_per_epoch=6, lr=3e-3),
+                        start_from=start).run()
+        distances[strength] = anchor.distance(child.model)
+    assert 0 < distances[1.0] < 0.5 * distances[0.0]
+    # a model trained from scratch has no parent to be pulled towards: the setting does nothing
+    fresh = Trainer(create_family("lstm", {"hidden": 32, "layers": 1}), data,
+                    config_from_dict(TrainConfig, {**QUICK, "anchor": 1.0})).run()
+    assert fresh.status == "completed"
+
+
+def folk_and_pop(count: int) -> tuple[Dataset, Dataset]:
+    from studio.data import load_dataset
+
+    def first(name: str, split: str) -> Dataset:
+        songs = load_dataset(name).split(split)[:count]
+        return Dataset(name, [Piece(p.name, "train", p.source, p.satb, p.metadata, p.loader)
+                              for p in songs])
+
+    return first("folk", "train"), first("pop909", "valid")
+
+
+def test_songs_in_a_key_or_two_are_fine_tuned_without_transposing_them():
+    """Folk tunes (mostly D and G) share a scale; POP909 songs lie in every key: a fine-tune
+    on the folk tunes leaves transposition off, one on pop songs keeps the parent's (and the
+    VAE, which needs the transposed copies, always keeps it)."""
+    folk, pop = folk_and_pop(12)
+    assert key_spread(folk) < 3.3 < key_spread(pop) < 3.585
+    assert in_few_keys(folk) and not in_few_keys(pop)
+    parent = starting_point("pop-lstm").parent_training
+    assert parent["transpose"] > 0
+    assert fine_tune_defaults(parent, folk)["transpose"] == 0
+    assert fine_tune_defaults(parent, pop)["transpose"] == parent["transpose"]
+    assert fine_tune_defaults(parent)["transpose"] == parent["transpose"]  # no songs yet
+    start = starting_point("pop-lstm")
+    assert fine_tune_training(start, {}, folk)["transpose"] == 0
+    assert fine_tune_training(start, {"transpose": 3}, folk)["transpose"] == 3  # asked for
+    vae = starting_point("vae-melody")  # the VAE overfits its few segments without them
+    assert fine_tune_training(vae, {}, folk)["transpose"] == vae.parent_training["transpose"] > 0

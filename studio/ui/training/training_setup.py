@@ -129,6 +129,7 @@ class TrainingSetup(QWidget):
         self.start_from = StartFromBox()
         self.start_from.setObjectName("start_from")
         self.start_from.parent_changed.connect(self._parent_chosen)
+        self.start_from.follow(self.training_form)
         self.family_box = QGroupBox("Model settings")
         self.family_layout = QVBoxLayout(self.family_box)
         self.track_hint = QLabel()

@@ -4,7 +4,8 @@ from scratch.
 It lists the shipped models and the user's library models of the chosen kind (an LSTM run can
 start from any LSTM model). With one chosen, the set-up shows the parent's model settings (fixed:
 the child keeps its architecture) and gentle training defaults (`studio.ml.finetune`), the
-musician may freeze the lowest layers, and after the run the panel compares the new model with
+musician may freeze the lowest layers and anchor the child to its parent (the training form's
+`anchor` setting, mirrored here: `follow`), and after the run the panel compares the new model with
 its parent and, if ticked, with a model trained from scratch on the same songs.
 """
 
@@ -15,7 +16,10 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QSpinBox, QWidget
 
+from studio.ml.knobs import knobs_of
 from studio.ml.library import list_models
+from studio.ml.train_config import TrainConfig
+from studio.ui.training.training_form import changed_signal, control_for, get_value, set_value
 
 SCRATCH = "Nothing: train from scratch"
 
@@ -39,6 +43,14 @@ class StartFromBox(QGroupBox):
             "Keep this many of the model's lowest layers as they are (0: all layers learn). "
             "Freezing keeps what the model knows of music in general and learns only your "
             "style on top: try it with very few songs.")
+        self.anchor_box = control_for(next(k for k in knobs_of(TrainConfig)
+                                           if k.name == "anchor"))
+        self.anchor_box.setObjectName("anchor_box")
+        self.anchor_box.setToolTip(
+            "How strongly the new model is held near the one you start from. 0 lets it move "
+            "freely towards your songs (best on the songs we measured); a little, such as "
+            "0.001, keeps more of what it knew, for when it forgets too much.")
+        self._anchor_control: QWidget | None = None
         self.compare_box = QCheckBox("Also train one from scratch, to compare")
         self.compare_box.setObjectName("compare_box")
         self.compare_box.setChecked(True)
@@ -48,10 +60,24 @@ class StartFromBox(QGroupBox):
         form = QFormLayout(self)
         form.addRow("Model", self.parent_box)
         form.addRow("Frozen layers", self.freeze_box)
+        form.addRow("Anchor to the parent", self.anchor_box)
+        form.labelForField(self.anchor_box).setToolTip(self.anchor_box.toolTip())
         form.addRow(self.compare_box)
         self._entries: dict[str, Any] = {}
         self.parent_box.currentIndexChanged.connect(self._chosen)
         self._chosen()
+
+    def follow(self, training_form: Any) -> None:
+        """Show and edit the training form's anchor setting (the one the run uses) here."""
+        control = training_form.controls["anchor"]
+        self._anchor_control = control
+        self.anchor_box.setValue(get_value(control))
+        self.anchor_box.valueChanged.connect(lambda v: set_value(control, v))
+        changed_signal(control).connect(lambda *_: self.anchor_box.setValue(get_value(control)))
+
+    @property
+    def anchor(self) -> float:
+        return self.anchor_box.value() if self.parent_name else 0.0
 
     def refresh(self, model: str) -> None:
         """List the models of kind `model` (e.g. "lstm"), keeping the choice if still there."""
@@ -93,6 +119,7 @@ class StartFromBox(QGroupBox):
         entry = self._entries.get(self.parent_name) if self.parent_name else None
         self.freeze_box.setEnabled(entry is not None)
         self.compare_box.setEnabled(entry is not None)
+        self.anchor_box.setEnabled(entry is not None)
         if entry is not None:
             self.freeze_box.setRange(0, max(0, self._groups(entry) - 1))
         self.parent_changed.emit(entry)
