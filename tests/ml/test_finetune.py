@@ -29,7 +29,7 @@ from studio.ml.finetune import (
     training_warnings,
     with_validation,
 )
-from studio.ml.knobs import config_from_dict
+from studio.ml.knobs import config_from_dict, config_to_dict
 from studio.ml.library import find_model, list_models
 from studio.ml.registry import create_family
 from studio.ml.train_config import TrainConfig
@@ -217,7 +217,11 @@ def test_every_shipped_generative_model_fine_tunes(parent, piano_songs, tmp_path
     assert result.status == "completed"
     card = read_card(tmp_path / "child")
     assert card["parent"]["name"] == parent and card["family"] == start.family.name
-    assert card["config"] == read_card(find_model(parent))["config"]
+    parent_config = read_card(find_model(parent))["config"]
+    assert {k: card["config"][k] for k in parent_config} == parent_config
+    # settings the family gained after the parent was trained: their defaults
+    defaults = config_to_dict(type(start.family.config)())
+    assert all(card["config"][k] == defaults[k] for k in set(card["config"]) - set(parent_config))
 
 
 def test_the_anchor_keeps_the_child_nearer_its_parent(piano_songs):
