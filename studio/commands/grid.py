@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         raise StudioMLError("choose a model with --model, or a model to fine-tune with --from")
     family_settings, train_settings = settings_from_args(args, args.model)
     if start is not None:
-        train_settings = fine_tune_training(start, train_settings)
+        train_settings = fine_tune_training(start, train_settings, dataset)
     grid = parse_grid(args.model, args.grid)
     output = Path(args.output) if args.output else \
         paths.user_models_dir() / f"{args.model}-{args.dataset}-grid"

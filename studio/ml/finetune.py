@@ -207,6 +207,21 @@ def fine_tune_training(start: StartingPoint, given: dict[str, Any],
     return {**fine_tune_defaults(start.parent_training, dataset, start.family.name), **given}
 
 
+def keys_rule(start: StartingPoint, training: Any, dataset: Dataset) -> tuple[Any, str]:
+    """(training settings, note) for a run whose settings were filled in before the songs were
+    known (the Training panel): a transposition left at the parent's own is dropped when the
+    songs share a key or two, as `fine_tune_defaults` does given the dataset; a transposition
+    the musician changed stays."""
+    from dataclasses import replace
+
+    parent = int(start.parent_training.get("transpose", 0) or 0)
+    if not parent or training.transpose != parent or start.family.name in KEEP_TRANSPOSING \
+            or not in_few_keys(dataset):
+        return training, ""
+    return replace(training, transpose=0), ("your songs share a key or two: they are learnt as "
+                                            "they are, not transposed into other keys")
+
+
 def key_spread(dataset: Dataset) -> float:
     """The entropy in bits of the pitch classes of all the training songs together: about 3 for
     songs in one key or two (a diatonic scale dominates), near log2(12) = 3.58 for songs in

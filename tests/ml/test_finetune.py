@@ -274,3 +274,16 @@ def test_songs_in_a_key_or_two_are_fine_tuned_without_transposing_them():
     assert fine_tune_training(start, {"transpose": 3}, folk)["transpose"] == 3  # asked for
     vae = starting_point("vae-melody")  # the VAE overfits its few segments without them
     assert fine_tune_training(vae, {}, folk)["transpose"] == vae.parent_training["transpose"] > 0
+    # the Training panel fills the settings before the songs are known: the worker drops a
+    # transposition left at the parent's for songs in few keys, keeps one the musician changed
+    from dataclasses import replace
+
+    from studio.ml.finetune import keys_rule
+    from studio.ml.train_config import TrainConfig
+
+    panel = config_from_dict(TrainConfig, fine_tune_training(start, {}))
+    ruled, note = keys_rule(start, panel, folk)
+    assert ruled.transpose == 0 and "key" in note and ruled.lr == panel.lr
+    assert keys_rule(start, panel, pop) == (panel, "")
+    changed = replace(panel, transpose=2)
+    assert keys_rule(start, changed, folk) == (changed, "")

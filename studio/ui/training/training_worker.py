@@ -236,11 +236,14 @@ class TrainingThread(WorkerThread):
 
         job = self.job
         start, dataset, notes = F.fine_tune_setup(job.parent, dataset, job.freeze)
-        result = Trainer(start.family, dataset, job.training, callbacks=callbacks,
+        training, note = F.keys_rule(start, job.training, dataset)
+        if note:
+            notes = [*notes, note]
+        result = Trainer(start.family, dataset, training, callbacks=callbacks,
                          control=self.control, output=job.output, start_from=start,
-                         command=F.fine_tune_command(start, job.training, dataset.name,
+                         command=F.fine_tune_command(start, training, dataset.name,
                                                      job.output)).run()
-        comparison = F.compare_with_parent(start, result, dataset, job.training,
+        comparison = F.compare_with_parent(start, result, dataset, training,
                                            scratch=job.compare_scratch, control=self.control)
         self.compared.emit({**comparison, "notes": notes,
                             "lines": F.comparison_lines(comparison, dataset.name)})
