@@ -224,7 +224,7 @@ def tune(model: str, limit: int, write: bool) -> None:
     loaded = load(model)
     base = hm.settings_for(loaded)
     cnn = loaded.family.name == "coconet"
-    grid = ({"end_temperature": (0.8, 1.0), "leap": (0.0, 0.15, 0.3), "change_e": (0.0, 1.0)}
+    grid = ({"leap": (0.0, 0.15, 0.3), "change_e": (0.0, 1.0)}
             if cnn else {"end_temperature": (0.3, 0.5), "sonority": (0.7, 1.0)})
     print(f"tuning {model} on {len(pieces)} valid chorales; Bach: "
           + ", ".join(f"{k} {v:.2f}" for k, v in bach.items()), flush=True)
