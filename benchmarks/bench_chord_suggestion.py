@@ -7,6 +7,8 @@ decoded with the same Viterbi.
   --feats base    what accompaniment/2 read: the beat's melody pitch classes, beat place, meter
   --feats rich    + the pitch class on the beat and whether it is held across, the half bar's,
                   the bar's and the song's pitch classes, the bar's place in a four-bar phrase
+                  (`studio.ml.accompaniment.beat_features` reads the same, but marks a note as
+                  held when the pitch does not change: `suggest_chords` gets no onsets)
   --key est|ann|aug   pitch classes relative to the key estimated from the melody, to the
                   annotated key, or absolute with a random transposition per song and epoch
                   (averaged over the 12 transpositions when predicting)
