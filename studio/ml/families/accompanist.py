@@ -49,6 +49,9 @@ class AccompanistConfig:
                        "beat): 64 = four bars of 4/4.")
     dropout: float = knob(0.1, low=0.0, high=0.7, help="Share of cells silenced while "
                           "training, against learning the songs by heart.")
+    chord_dropout: float = knob(0.1, low=0.0, high=0.7, help="Share of the chord model's "
+                                "cells silenced while training (it learns faster than the "
+                                "texture model and overfits first).")
     change_cost: float = knob(2.0, low=0.0, high=10.0, help="How much a chord change must be "
                               "worth before the suggested chords change (mid-beat changes cost "
                               "more than changes on the bar line).")
@@ -144,10 +147,11 @@ class AccompanistNet(nn.Module):
         self.texture_rnn = nn.GRU(h, h, batch_first=True)
         self.texture_out = nn.Linear(h, acc.LANES * (1 + len(acc.DURATION_STEPS)))
         self.drop = nn.Dropout(c.dropout)
+        self.chord_drop = nn.Dropout(c.chord_dropout)
 
     def chords(self, beats: torch.Tensor) -> torch.Tensor:
-        x = self.drop(torch.relu(self.chord_in(beats)))
-        return self.chord_out(self.drop(self.chord_rnn(x)[0]))
+        x = self.chord_drop(torch.relu(self.chord_in(beats)))
+        return self.chord_out(self.chord_drop(self.chord_rnn(x)[0]))
 
     def texture(self, steps: torch.Tensor, previous: torch.Tensor, state=None):
         """(onset logits (..., LANES), length logits (..., LANES, classes), state)."""
