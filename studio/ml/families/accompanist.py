@@ -13,7 +13,11 @@ together:
 
 The representation is `studio.ml.accompaniment`. Chord decoding is a Viterbi pass over the
 chord model's probabilities that charges for a change, less on a downbeat or mid-bar, so chords
-last as long as the melody allows. The texture is drawn step by step (temperature applies).
+last as long as the melody allows. The texture is drawn step by step (temperature applies) and
+rendered with the left hand held until its next onset (as under the pedal) and kept at or above
+D2, which brings the held notes and the register nearer POP909's real piano parts
+(benchmarks/bench_accompaniment.py). The chord model has its own dropout (`chord_dropout`): it
+learns faster than the texture model and overfits while the texture still improves.
 
 Training data: for POP909 pieces the annotated chords, melody (MELODY) and piano (PIANO);
 for the user's own multi-track pieces the tracks named by the `melody_track` and
