@@ -1,4 +1,4 @@
-"""The pop-accompaniment representation (`accompaniment/1`): a melody, chords and a piano part on
+"""The pop-accompaniment representation (`accompaniment/3`): a melody, chords and a piano part on
 a grid of model steps, and back from predicted onsets to piano notes.
 
 A model step is a 16th of a quarter-note beat (120 ticks): POP909's beats are quarters, four steps
@@ -32,10 +32,15 @@ LH_OCTAVES, RH_OCTAVES = 2, 4
 LH_LANES = LH_DEGREES * LH_OCTAVES
 LANES = LH_LANES + RH_DEGREES * RH_OCTAVES
 SPLIT_PITCH = 55  # below: left hand
+# the accompanist's left hand plays no lower than D2: the lowest 1 % of POP909's piano notes
+BASS_FLOOR = 38
 FAMILY_INDEX = {"maj": 0, "min": 1, "dim": 2, "aug": 3, "sus": 4}
 STEP_FEATURES = MAX_BAR_STEPS + len(BAR_CLASSES) + 1 + 2 + 12 + len(FAMILY_INDEX) + 3
-BEAT_FEATURES = 12 + 6 + 5 + 1
-CHORD_CLASSES = 24  # 12 roots (relative to the key's tonic) x major / minor family
+BEAT_FEATURES = 12 * 5 + 1 + 6 + 5 + 4 + 2 + 1
+# the chord model's chord kinds (one quality for each family it tells apart); dim chords count
+# as minor, aug as major
+CHORD_KINDS = ("maj", "min", "sus4")
+CHORD_CLASSES = 12 * len(CHORD_KINDS)  # 12 roots (relative to the key's tonic) x kinds
 DURATION_STEPS = (1, 2, 4, 8, 16, 24)  # a note's length class, in steps (the longest: 24+)
 # degree of each interval above the root: 0 root, 1 third, 2 fifth, 3 seventh/sixth, 4 ninth
 _DEGREE = np.array([0, 4, 4, 1, 1, 1, 2, 2, 2, 3, 3, 3])
@@ -179,18 +184,42 @@ def step_features(grid: StepGrid, melody: np.ndarray, onset: np.ndarray,
 
 def beat_features(grid: StepGrid, melody: np.ndarray, tonic: int, minor: bool
                   ) -> np.ndarray:
-    """(S // 4, BEAT_FEATURES) melody pitch classes per beat (relative to the tonic) and the
-    beat's place in its bar: what the chord model reads."""
+    """(S // 4, BEAT_FEATURES) what the chord model reads on each beat, pitch classes relative to
+    the tonic: the beat's melody (share of its steps on each pitch class), the pitch class
+    sounding on the beat and whether it was held across from before, the pitch-class shares of
+    the beat's half bar, of its bar and of the whole melody; the beat's place in its bar, the
+    meter, the bar's place in a four-bar phrase (counted from the melody's first bar), bar and
+    half-bar lines, and the key's mode."""
     beats = len(grid) // 4
     f = np.zeros((beats, BEAT_FEATURES), np.float32)
-    for b in range(beats):
-        seg = melody[4 * b:4 * b + 4]
-        for p in seg[seg >= 0]:
-            f[b, (p - tonic) % 12] += 0.25
-        f[b, 12 + min(5, grid.pos[4 * b] // 4)] = 1
-        per_bar = grid.bar_steps[4 * b] // 4
-        f[b, 18 + {2: 0, 3: 1, 4: 2, 6: 3}.get(per_bar, 4)] = 1
-        f[b, 23] = minor
+    if not beats:
+        return f
+    steps = beats * 4
+    m, pos, bar = melody[:steps], grid.pos[:steps], grid.bar[:steps]
+    sounding = m >= 0
+    pcs = np.zeros((steps, 12), np.float32)
+    pcs[np.flatnonzero(sounding), (m[sounding] - tonic) % 12] = 1
+    f[:, 0:12] = pcs.reshape(beats, 4, 12).sum(1) / 4
+    f[:, 12:24] = pcs[::4]
+    starts = np.r_[True, m[1:] != m[:-1]]
+    f[:, 24] = sounding[::4] & ~starts[::4]
+    bars = bar - bar[0]
+    half = bars * 2 + (pos * 2 >= grid.bar_steps[:steps])
+    for o, group in ((25, half), (37, bars)):
+        sums = np.zeros((int(group.max()) + 1, 12), np.float32)
+        np.add.at(sums, group, pcs)
+        sums /= np.maximum(1e-6, sums.sum(1, keepdims=True))
+        f[:, o:o + 12] = sums[group[::4]]
+    f[:, 49:61] = pcs.sum(0) / max(1.0, float(pcs.sum()))
+    b = np.arange(beats)
+    f[b, 61 + np.minimum(5, pos[::4] // 4)] = 1
+    per_bar = grid.bar_steps[:steps:4] // 4
+    f[b, 67 + np.array([{2: 0, 3: 1, 4: 2, 6: 3}.get(int(x), 4) for x in per_bar])] = 1
+    first = int(bars[np.flatnonzero(sounding)[0]]) if sounding.any() else 0
+    f[b, 72 + (bars[::4] - first) % 4] = 1
+    f[:, 76] = pos[::4] == 0
+    f[:, 77] = pos[::4] * 2 == grid.bar_steps[:steps:4]
+    f[:, 78] = minor
     return f
 
 
@@ -198,11 +227,14 @@ def chord_class(chord: Chord | None, tonic: int) -> int:
     """The chord model's class of a chord (-1: no chord)."""
     if chord is None:
         return -1
-    return ((chord.root - tonic) % 12) * 2 + (chord.family in ("min", "dim"))
+    family = {"dim": "min", "aug": "maj"}.get(chord.family, chord.family)
+    kind = next((k for k, q in enumerate(CHORD_KINDS) if Chord(0, q).family == family), 0)
+    return ((chord.root - tonic) % 12) * len(CHORD_KINDS) + kind
 
 
 def class_chord(index: int, tonic: int) -> Chord:
-    return Chord((index // 2 + tonic) % 12, "min" if index % 2 else "maj")
+    n = len(CHORD_KINDS)
+    return Chord((index // n + tonic) % 12, CHORD_KINDS[index % n])
 
 
 def _bases(chord: Chord) -> tuple[int, int]:
@@ -269,11 +301,15 @@ def lane_pitch(lane: int, chord: Chord) -> int:
 
 def render(lanes: np.ndarray, grid: StepGrid, chords: list[Chord | None], melody: np.ndarray,
            velocity: int = 70, rng: np.random.Generator | None = None,
-           durations: np.ndarray | None = None) -> list[tuple[int, int, int, int]]:
+           durations: np.ndarray | None = None, *, legato_left: bool = False,
+           bass_floor: int = 0) -> list[tuple[int, int, int, int]]:
     """(pitch, start, duration, velocity) piano notes for onset lanes (S, LANES).
 
     A note lasts its length class (`durations`, (S, LANES)) but not past the next chord;
-    without a class, until the next onset in its hand, the next chord or the bar line.
+    without a class, until the next onset in its hand, the next chord or the bar line. With
+    `legato_left` a left-hand note shorter than that is held on until the next left-hand
+    onset or the next chord, as a player holds the bass under the pedal; a left-hand note
+    below `bass_floor` moves up an octave.
 
     A right-hand note at or above the melody moves down by octaves under it (left out when
     that would reach the left hand); one a semitone or a major seventh from the melody is left
@@ -294,6 +330,9 @@ def render(lanes: np.ndarray, grid: StepGrid, chords: list[Chord | None], melody
             stop = min(s, i + DURATION_STEPS[int(durations[i, j])])
             while end < stop and not change[end]:
                 end += 1
+            if legato_left and hand == 0:
+                while end < s and not hand_onsets[0][end] and not change[end]:
+                    end += 1
         else:
             while end < s and not hand_onsets[hand][end] and not change[end] \
                     and not bar_start[end]:
@@ -309,6 +348,8 @@ def render(lanes: np.ndarray, grid: StepGrid, chords: list[Chord | None], melody
                 continue
         if hand == 0 and clash:
             p = _bases(c)[0]
+        if hand == 0 and p < bass_floor:
+            p += 12
         accent = 10 if grid.pos[i] == 0 else 4 if grid.pos[i] % 4 == 0 else 0
         spread = float(rng.normal(0, 6)) if rng is not None else 0.0
         v = int(np.clip(round(velocity + accent - (0 if hand == 0 else 6) + spread), 1, 127))

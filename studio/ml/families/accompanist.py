@@ -2,8 +2,10 @@
 and rhythm) in the style it learned (POP909 by default), in two small recurrent networks trained
 together:
 
-    chord model:   per beat, the melody's pitch classes (relative to its key) and the beat's place
-                   in the bar -> bidirectional GRU -> 24 chords (12 roots x major/minor)
+    chord model:   per beat, the melody's pitch classes (relative to its key: the beat's, the note
+                   on the beat, the half bar's, the bar's and the song's), the beat's place in
+                   its bar and the bar's in a four-bar phrase -> bidirectional GRU -> a chord
+                   (12 roots x the CHORD_KINDS of `studio.ml.accompaniment`)
     texture model: per step (16th of a beat), the bar position, the melody (onset, and pitch
                    relative to the chord root) and the chord (kind, change) plus the onsets of
                    the step before -> GRU -> onsets of 28 chord-relative piano lanes, and the
@@ -11,7 +13,11 @@ together:
 
 The representation is `studio.ml.accompaniment`. Chord decoding is a Viterbi pass over the
 chord model's probabilities that charges for a change, less on a downbeat or mid-bar, so chords
-last as long as the melody allows. The texture is drawn step by step (temperature applies).
+last as long as the melody allows. The texture is drawn step by step (temperature applies) and
+rendered with the left hand held until its next onset (as under the pedal) and kept at or above
+D2, which brings the held notes and the register nearer POP909's real piano parts
+(benchmarks/bench_accompaniment.py). The chord model has its own dropout (`chord_dropout`): it
+learns faster than the texture model and overfits while the texture still improves.
 
 Training data: for POP909 pieces the annotated chords, melody (MELODY) and piano (PIANO);
 for the user's own multi-track pieces the tracks named by the `melody_track` and
@@ -47,6 +53,9 @@ class AccompanistConfig:
                        "beat): 64 = four bars of 4/4.")
     dropout: float = knob(0.1, low=0.0, high=0.7, help="Share of cells silenced while "
                           "training, against learning the songs by heart.")
+    chord_dropout: float = knob(0.1, low=0.0, high=0.7, help="Share of the chord model's "
+                                "cells silenced while training (it learns faster than the "
+                                "texture model and overfits first).")
     change_cost: float = knob(2.0, low=0.0, high=10.0, help="How much a chord change must be "
                               "worth before the suggested chords change (mid-beat changes cost "
                               "more than changes on the bar line).")
@@ -109,7 +118,7 @@ def encode_piece(piece: Piece, config: AccompanistConfig) -> dict[str, np.ndarra
     return {"steps": acc.step_features(grid, melody, onset, chords)[:steps].astype(np.uint8),
             "lanes": lanes[:steps].astype(np.uint8), "lengths": lengths[:steps],
             "mask": np.array([c is not None for c in chords[:steps]], np.uint8),
-            "beats": (acc.beat_features(grid, melody, tonic, minor) * 4).astype(np.uint8),
+            "beats": acc.beat_features(grid, melody, tonic, minor).astype(np.float16),
             "targets": np.array([acc.chord_class(chords[4 * b], tonic) for b in range(beats)],
                                 np.int8)}
 
@@ -142,10 +151,11 @@ class AccompanistNet(nn.Module):
         self.texture_rnn = nn.GRU(h, h, batch_first=True)
         self.texture_out = nn.Linear(h, acc.LANES * (1 + len(acc.DURATION_STEPS)))
         self.drop = nn.Dropout(c.dropout)
+        self.chord_drop = nn.Dropout(c.chord_dropout)
 
     def chords(self, beats: torch.Tensor) -> torch.Tensor:
-        x = self.drop(torch.relu(self.chord_in(beats)))
-        return self.chord_out(self.drop(self.chord_rnn(x)[0]))
+        x = self.chord_drop(torch.relu(self.chord_in(beats)))
+        return self.chord_out(self.chord_drop(self.chord_rnn(x)[0]))
 
     def texture(self, steps: torch.Tensor, previous: torch.Tensor, state=None):
         """(onset logits (..., LANES), length logits (..., LANES, classes), state)."""
@@ -163,7 +173,7 @@ class Accompanist(Family):
     summary = ("Suggests chords for a melody and writes a piano accompaniment under it: bass "
                "in the left hand, chords and rhythm in the right, as in POP909.")
     Config = AccompanistConfig
-    representation = "accompaniment/2"
+    representation = "accompaniment/3"
     modes = ("accompany",)
     evaluation_note = ("NLL per beat: the chord model's loss on the annotated chord plus the "
                        "texture model's onset losses over the beat's four steps")
@@ -214,7 +224,8 @@ class Accompanist(Family):
                 width = {"steps": acc.STEP_FEATURES, "lanes": acc.LANES, "lengths": acc.LANES,
                          "beats": acc.BEAT_FEATURES}.get(k)
                 empty = np.zeros((0, width) if width else (0,), np.int8
-                                 if k in ("targets", "lengths") else np.uint8)
+                                 if k in ("targets", "lengths") else
+                                 np.float16 if k == "beats" else np.uint8)
                 out[f"{split}_{k}"] = np.concatenate(v) if v else empty
             out[f"{split}_offsets"] = np.cumsum([0] + [len(x) for x in parts["steps"]])
             out[f"{split}_beat_offsets"] = np.cumsum([0] + [len(x) for x in parts["beats"]])
@@ -223,7 +234,7 @@ class Accompanist(Family):
     def representation_card(self) -> dict:
         return {"name": self.representation, "step": "16th of a beat (6/8: 32nd)",
                 "lanes": acc.LANES, "chord_classes": "12 roots relative to the melody's key "
-                "x major/minor", "melody_track": self.config.melody_track,
+                "x " + "/".join(acc.CHORD_KINDS), "melody_track": self.config.melody_track,
                 "accompaniment_track": self.config.accompaniment_track}
 
     def build(self) -> AccompanistNet:
@@ -241,7 +252,7 @@ class Accompanist(Family):
                                     lengths.clamp(min=0).reshape(-1), reduction="none")
         tex = (bce * mask).sum() + (length_ce * has.reshape(-1)).sum()
         targets = batch["targets"].long()
-        chord_logits = model.chords(batch["beats"].float() / 4).float()
+        chord_logits = model.chords(batch["beats"].float()).float()
         valid = targets >= 0
         ce = F.cross_entropy(chord_logits.reshape(-1, acc.CHORD_CLASSES),
                              targets.clamp(min=0).reshape(-1), reduction="none")
@@ -305,7 +316,7 @@ class Accompanist(Family):
                 previous = lanes[None, None]
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
         return acc.render(out.numpy(), grid, chords, melody, velocity, rng,
-                          lengths.numpy())
+                          lengths.numpy(), legato_left=True, bass_floor=acc.BASS_FLOOR)
 
 
 def viterbi(logp: np.ndarray, change_cost: np.ndarray) -> np.ndarray:
