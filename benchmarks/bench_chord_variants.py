@@ -17,8 +17,8 @@ Printed scores: argmax ("0") and Viterbi with change cost 1-6 (cheaper on bar an
 lines); "T": with a bigram prior of chord-relative moves counted on the train split.
 A bidirectional GRU over windows of --win beats, Adam 2e-3, batch 64, one torch thread.
 
-    python benchmarks/bench_chord_suggestion.py --feats rich --key est --classes 36
-    python benchmarks/bench_chord_suggestion.py --baseline
+    python benchmarks/bench_chord_variants.py --feats rich --key est --classes 36
+    python benchmarks/bench_chord_variants.py --baseline
 """
 
 from __future__ import annotations
