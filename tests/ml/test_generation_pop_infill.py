@@ -197,3 +197,44 @@ def test_fills_ranked_by_the_bars_after_lead_into_them_better_than_one_draw():
             out.append(cm.log_likelihood(loaded, pi._shift(tokens, line.shift)[None], rb,
                                          len(tokens))[0])
     assert np.mean(best) > np.mean(one) + 2.0, (best, one)  # nats over the 4 bars after
+
+
+def test_the_chord_lane_is_followed_without_chord_text():
+    """Chords typed in the piano roll's chord lane (no chord text): a continuation follows them
+    (more chord tones on its beats than with the lane empty), and pop infill's piano plays
+    them rather than the chords the song's own piano spells there."""
+    from studio.music.chords import recognise_chord
+    from studio.music.song import ChordSymbol
+
+    text = "| C | G | Am | F |"
+    bars = parse_progression(text)
+    song, a, b = song_and_bars()
+    bar = (b - a) // 4
+    melody = track_roles(song)["melody"]
+    chords16 = [c for chord in bars for c in [chord[0]] * 16]
+    shares = {}
+    for lane in (False, True):
+        song.chords = [ChordSymbol(a + i * bar, c[0]) for i, c in enumerate(bars)] if lane else []
+        out = generate(GenerationRequest("continue", MODEL, song, (melody.id,), (0, a), bars=4,
+                                         options=SamplingOptions(seed=5, count=4)))
+        rows = [track_to_tokens(c.preview.track(melody.id), 120, start=a, steps=64) for c in out]
+        shares[lane] = _beat_share(rows, chords16)
+    assert shares[True] > shares[False] + 0.1, shares
+    assert "over the chord lane's chords" in out[0].description
+
+    piano = track_roles(song)["piano"]
+    [c] = generate(GenerationRequest("pop-infill", MODEL, song, (piano.id,), (a, b),
+                                     options=SamplingOptions(seed=2)))
+    assert "chord lane" in c.description
+    new = c.preview.track(piano.id)
+    agree = []
+    for beat in range(16):
+        t0 = a + beat * bar // 4
+        sounding = [n for n in new.notes if n.start < t0 + bar // 4 and n.end > t0]
+        got = None
+        if sounding:
+            weights = np.bincount([n.pitch % 12 for n in sounding], minlength=12)
+            got = recognise_chord(weights, min(n.pitch for n in sounding) % 12)
+        want = bars[beat // 4][0]
+        agree.append(got is not None and got.root == want.root)
+    assert np.mean(agree) > 0.6, agree

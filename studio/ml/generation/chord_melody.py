@@ -39,8 +39,13 @@ WEAK_SHARE = 0.35  # the share of it between beats
 BEAT = 4  # 16th steps per beat
 
 
+def is_recurrent(loaded: LoadedModel) -> bool:
+    """Whether the model is a recurrent melody model (whose sampler can follow chords)."""
+    return hasattr(loaded.model, "rnn") and loaded.family.representation == "melody-tokens/1"
+
+
 def check_recurrent(loaded: LoadedModel, what: str) -> None:
-    if not hasattr(loaded.model, "rnn") or loaded.family.representation != "melody-tokens/1":
+    if not is_recurrent(loaded):
         raise GenerationError(f"{loaded.name} ({loaded.family.title}) cannot {what}; use a "
                               "recurrent melody model such as pop-lstm, folk-lstm or "
                               "lstm-melody")
@@ -91,6 +96,16 @@ def chords_per_16th(chords_on_grid: Sequence[Chord | None], grid: acc.StepGrid, 
     idx = np.searchsorted(grid.ticks[:-1], ticks, side="right") - 1
     inside = (idx >= 0) & (ticks < grid.ticks[-1])
     return [chords_on_grid[int(k)] if ok else None for k, ok in zip(idx, inside)]
+
+
+def lane_chords(song: Song, ticks: Sequence[int]) -> list[Chord | None] | None:
+    """The chord lane's chord at each tick (the symbol in force there), or None when the lane
+    has no chord anywhere among them (then nothing is to be followed)."""
+    if not song.chords:
+        return None
+    found = [song.chord_at(int(t)) for t in ticks]
+    chords = [c.chord if c is not None else None for c in found]
+    return chords if any(c is not None for c in chords) else None
 
 
 def text_chords(text: str, song: Song, start: int, steps: int) -> tuple[list[Chord | None], str]:

@@ -96,9 +96,15 @@ def _constraints(request: GenerationRequest) -> str:
 def _chord_bias(request: GenerationRequest, loaded: LoadedModel, start: int, steps: int,
                 positions: np.ndarray) -> tuple[np.ndarray, str] | None:
     """The sampler's bias toward the request's chords from tick `start` (None without chords)
-    and words about them; errors (a model that cannot, chord text that does not parse) now."""
+    and words about them; errors (a model that cannot, chord text that does not parse) now.
+    Without chord text, a recurrent model follows the song's chord lane where it has chords."""
     if not request.chords:
-        return None
+        if not cm.is_recurrent(loaded):
+            return None
+        chords = cm.lane_chords(request.song, start + mat.STEP * np.arange(steps))
+        if chords is None:
+            return None
+        return cm.chord_bias(chords, positions), ", over the chord lane's chords"
     cm.check_recurrent(loaded, "follow chords")
     chords, layout = cm.text_chords(request.chords, request.song, start, steps)
     words = f", over the chords {' '.join(request.chords.split())}"

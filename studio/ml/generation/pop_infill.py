@@ -213,6 +213,8 @@ def read_setting(request: GenerationRequest) -> Setting:
         pickup = bool(mat.pickup_end(song)) and a < mat.pickup_end(song)
         chords, _ = given_chords(request.chords, grid, pickup)
         source = f"the given chords {' '.join(request.chords.split())}"
+    elif (lane := cm.lane_chords(song, grid.ticks[:-1])) is not None:
+        chords, source = lane, "the chord lane's chords"
     else:
         chords = song_chords(song, roles, grid)
         source = "the chords the song's accompaniment plays there" \
