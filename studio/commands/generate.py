@@ -24,7 +24,8 @@ Modes:
   pop-infill   regenerate bars --from-bar..--to-bar of a pop song's melody, bridge and piano
                tracks (--track, repeatable; default: all three, found by their names MELODY,
                BRIDGE, PIANO), keeping every note outside the bars and every track not
-               chosen; the piano follows --chords when given, else the song's own chords
+               chosen; the piano follows --chords, else the file's chord markers, else the
+               chords its piano plays
 
 melody and continue follow --chords too (with a recurrent melody model: pop-lstm, folk-lstm,
 lstm-melody): the chord text is laid out a bar per bar from where the new notes begin.
