@@ -245,14 +245,13 @@ def tune(model: str, limit: int, write: bool) -> None:
             best = (score, s)
     print(f"chosen: {asdict(best[1])}")
     if write:
-        from studio.ml.checkpoint import atomic_write_bytes, card_path
+        from studio.ml.checkpoint import read_card, rewrite_card
 
-        path = card_path(loaded.path)
-        card = json.loads(path.read_text())
+        card = read_card(loaded.path)  # the card inside the weights file (the JSON is a copy)
         card["decoding"] = {**asdict(best[1]), "tuned": f"benchmarks/bench_harmony.py --tune "
                             f"on the first {len(pieces)} chorales of the JSB valid split"}
-        atomic_write_bytes(path, (json.dumps(card, indent=1) + "\n").encode())
-        print(f"written to {path}")
+        rewrite_card(loaded.path, loaded.path, card)
+        print(f"written to {loaded.path}")
 
 
 def main() -> None:
