@@ -194,22 +194,10 @@ def tune(loaded, limit: int, bars: int, write: bool) -> None:
 
 
 def baseline_chords(grid: acc.StepGrid, melody: np.ndarray, change_cost: float) -> list:
-    """The simple baseline of the chord suggestion: on each beat the major or minor chord whose
-    tones best cover the beat's melody (weight on its tones minus the rest), decoded with the
-    same Viterbi and change costs as the model's suggestion."""
-    from studio.ml.families.accompanist import viterbi
-    from studio.music.chords import Chord
+    """The simple baseline of the chord suggestion (`accompanist.covering_chords`)."""
+    from studio.ml.families.accompanist import covering_chords
 
-    w = acc.beat_features(grid, melody, 0, False)[:, :12]
-    score = np.zeros((len(w), 24))
-    for r in range(12):
-        for q, tones in enumerate(((0, 4, 7), (0, 3, 7))):
-            inside = w[:, [(r + i) % 12 for i in tones]].sum(1)
-            score[:, 2 * r + q] = 4 * (inside - (w.sum(1) - inside)) + 0.04 * (q == 0)
-    logp = score - np.log(np.exp(score).sum(1, keepdims=True))
-    pos, full = grid.pos[::4][:len(w)], grid.bar_steps[::4][:len(w)]
-    cost = change_cost * np.where(pos == 0, 0.25, np.where(pos * 2 == full, 0.6, 1.0))
-    return [Chord(int(c) // 2, "min" if c % 2 else "maj") for c in viterbi(logp, cost)]
+    return covering_chords(grid, melody, change_cost)
 
 
 def measure_speed(model: str) -> str:

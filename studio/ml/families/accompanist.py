@@ -338,3 +338,20 @@ def viterbi(logp: np.ndarray, change_cost: np.ndarray) -> np.ndarray:
         path[b - 1] = back[b, path[b]]
     return path
 
+
+
+def covering_chords(grid: acc.StepGrid, melody: np.ndarray, change_cost: float) -> list[Chord]:
+    """The simple baseline of the chord suggestion (what the model must beat): on each beat the
+    major or minor chord whose tones best cover the beat's melody (weight on its tones minus the
+    rest), decoded with the same Viterbi and the same change costs as the model's suggestion
+    (cheaper on the bar line and mid-bar)."""
+    w = acc.beat_features(grid, melody, 0, False)[:, :12]
+    score = np.zeros((len(w), 24))
+    for r in range(12):
+        for q, tones in enumerate(((0, 4, 7), (0, 3, 7))):
+            inside = w[:, [(r + i) % 12 for i in tones]].sum(1)
+            score[:, 2 * r + q] = 4 * (inside - (w.sum(1) - inside)) + 0.04 * (q == 0)
+    logp = score - np.log(np.exp(score).sum(1, keepdims=True))
+    pos, full = grid.pos[::4][:len(w)], grid.bar_steps[::4][:len(w)]
+    cost = change_cost * np.where(pos == 0, 0.25, np.where(pos * 2 == full, 0.6, 1.0))
+    return [Chord(int(c) // 2, "min" if c % 2 else "maj") for c in viterbi(logp, cost)]
