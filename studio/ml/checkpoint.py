@@ -300,6 +300,10 @@ def load_checkpoint(path: str | os.PathLike, *, family: str | None = None,
     if wanted != tensor_table(tensors):
         missing = sorted(set(wanted) ^ set(tensors))
         detail = f"names differ: {', '.join(missing[:4])}" if missing else "shapes differ"
+        made = (card.get("representation") or {}).get("name")
+        if made and made != getattr(fam, "representation", made):
+            detail += (f"; it reads music as {made}, this version of Studio as "
+                       f"{fam.representation}: train it again from its card's command")
         raise CheckpointError(f"{weights}: the weights do not fit a {card['family']} model with "
                               f"the card's settings ({detail})")
     model.load_state_dict(tensors, strict=True)

@@ -166,3 +166,14 @@ def test_tied_weights_can_be_saved(tmp_path):
     state["tied"] = state["head.bias"]  # the same tensor twice, as tied weights are
     card = save_checkpoint(tmp_path / "tied", family, state)
     assert "tied" in card["weights"]["tensors"]
+
+
+def test_a_model_of_an_earlier_representation_says_to_train_it_again(saved):
+    """A model made by an earlier version of Studio whose way of reading music has changed
+    (its weights no longer fit): the message names both representations and what to do."""
+    path, *_ = saved
+    _edit_inner_card(path, lambda c: (c["config"].update(hidden=64),
+                                      c["representation"].update(name="melody-tokens/0")))
+    with pytest.raises(CheckpointError, match="reads music as melody-tokens/0, this version "
+                       "of Studio as melody-tokens/1: train it again"):
+        load_checkpoint(path)
