@@ -218,11 +218,26 @@ class TrainingSetup(QWidget):
         self.family_layout.insertWidget(0, self.family_form)
         self.family_box.setTitle(f"{name} settings")
         self.summary.setText(family_class.summary)
+        self._follow_voices()
         self.start_from.refresh(name)
         self._refresh_tracks()
         self._suggest_name()
         self.model_changed.emit(name)
         self.changed.emit()
+
+    def _follow_voices(self) -> None:
+        """A melody model's melody track setting counts only when it learns the melody track
+        (voices "melody"): enabled then, greyed out otherwise."""
+        controls = self.family_form.controls
+        voices, track = controls.get("voices"), controls.get("melody_track")
+        if voices is None or track is None:
+            return
+
+        def follow(*_) -> None:
+            track.setEnabled(self.family_form.values()["voices"] == "melody")
+
+        voices.currentIndexChanged.connect(follow)
+        follow()
 
     def _refresh_tracks(self, *_) -> None:
         if self.family_form is not None and self.dataset_name:

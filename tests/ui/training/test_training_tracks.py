@@ -80,3 +80,14 @@ def test_train_the_accompanist_on_my_own_tracks_from_the_panel(qtbot, tmp_path):
     piano = candidate.preview.tracks[-1]
     assert len(piano.notes) >= 8
     assert all(start <= n.start < start + 4 * bar for n in piano.notes)
+
+
+def test_a_melody_models_track_setting_counts_only_for_the_melody_track(qtbot, tmp_path):
+    window, panel = training_window(qtbot, tmp_path, model="lstm")
+    form = panel.setup.family_form
+    track, voices = form.controls["melody_track"], form.controls["voices"]
+    assert form.values()["voices"] == "soprano" and not track.isEnabled()
+    voices.setCurrentIndex(voices.findData("melody"))
+    assert track.isEnabled()
+    voices.setCurrentIndex(voices.findData("all"))
+    assert not track.isEnabled()
