@@ -98,7 +98,8 @@ def _bars(value: int, tip: str) -> QSpinBox:
     return box
 
 
-def _chords(tip: str) -> QLineEdit:
+def chords_edit(tip: str) -> QLineEdit:
+    """An optional chord text box (e.g. `| C | G | Am | F |`)."""
     return QLineEdit(placeholderText="| C | G | Am | F |  (optional)", toolTip=tip)
 
 
@@ -163,7 +164,7 @@ class MelodyForm(ModeForm):
         self.form.addRow("Length", self.bars)
         self.form.addRow("Key", self.key)
         self.form.addRow("Range", self.range)
-        self.chords = _chords("Chords for the melody to follow, a bar of text per bar (repeated "
+        self.chords = chords_edit("Chords for the melody to follow, a bar of text per bar (repeated "
                               "when shorter); empty: a free melody")
         self.form.addRow("Over chords", self.chords)
 
@@ -204,7 +205,7 @@ class ContinueForm(ModeForm):
         self.form.addRow("Track", self.track)
         self.form.addRow("From", self.start)
         self.form.addRow("Add", self.bars)
-        self.chords = _chords("Chords for the new bars, from the bar where they begin; empty: "
+        self.chords = chords_edit("Chords for the new bars, from the bar where they begin; empty: "
                               "the model's own way")
         self.form.addRow("Over chords", self.chords)
 
@@ -284,47 +285,6 @@ class HarmonizeForm(ModeForm):
         return out
 
 
-class AccompanyForm(ModeForm):
-    mode = "accompany"
-    note_text = ("A piano part (bass, chords and rhythm) under the current track, as a new "
-                 "track. Leave the chords empty and the model suggests them.")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.track = QLabel()
-        self.chords = QLineEdit()
-        self.chords.setObjectName("chords_edit")
-        self.chords.setPlaceholderText("C G Am F  or  | C G | Am F |")
-        self.chords.setToolTip("A chord a bar (repeated when shorter than the melody), or the "
-                               "chords of each bar between bar lines; empty: the chord lane's "
-                               "chords, or suggested chords where the lane has none")
-        self.only_range = QCheckBox("Only the selected time range")
-        self.form.addRow("Melody", self.track)
-        self.form.addRow("Chords", self.chords)
-        self.form.addRow(self.only_range)
-
-    def refresh(self, window) -> None:
-        self.track.setText(track_label(window.document.song, window.document.current_track_id))
-        self.chords.setPlaceholderText("chords from the chord lane" if window.document.song.chords
-                                       else "C G Am F  or  | C G | Am F |")
-
-    def fields(self, window) -> dict:
-        out: dict = {"track_ids": (self.current_track_id(window),),
-                     "chords": self.chords.text().strip() or None}
-        if self.only_range.isChecked():
-            span = self.selection(window)
-            if span is None:
-                raise MissingInput("Select the time range to accompany: drag on the ruler or "
-                                   "select notes (or untick 'Only the selected time range').")
-            out["time_range"] = span
-        if out["chords"] is None:  # empty: the chord lane's chords there, if it has any
-            from studio.ml.generation.chord_suggestion import lane_chord_text
-
-            out["chords"] = lane_chord_text(window.document.song, out["track_ids"][0],
-                                            out.get("time_range"))
-        return out
-
-
 class InfillForm(ModeForm):
     mode = "infill"
     note_text = ("Rewrites the selected time range of the ticked voices; every note outside it "
@@ -396,22 +356,6 @@ class InfillForm(ModeForm):
         return {"track_ids": ids, "time_range": span}
 
 
-class PopInfillForm(InfillForm):
-    mode = "pop-infill"
-    note_text = ("Rewrites the selected bars of the ticked tracks of a pop song (melody, bridge, "
-                 "piano); every note outside them, and every track not ticked, stays.")
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.form.labelForField(self.voices).setText("Tracks")
-        self.chords = _chords("The chords of the selected bars; empty: the chords the song's "
-                              "piano plays there")
-        self.form.addRow("Chords", self.chords)
-
-    def fields(self, window) -> dict:
-        return {**super().fields(window), "chords": self.chords.text().strip() or None}
-
-
 class InterpolateForm(ModeForm):
     mode = "interpolate"
     note_text = "Melodies that morph step by step from the first melody to the second."
@@ -452,7 +396,3 @@ class InterpolateForm(ModeForm):
         if first == second:
             raise MissingInput("Choose two different melody tracks to interpolate between.")
         return {"track_ids": (first, second), "interpolation_steps": self.steps.value()}
-
-
-FORM_CLASSES = (HarmonizeForm, AccompanyForm, MelodyForm, ContinueForm, InfillForm, InterpolateForm,
-                PopInfillForm)

@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.ui.generation.form_classes import FORM_CLASSES
 from studio.ui.generation.generation_candidates import CandidateList
-from studio.ui.generation.generation_forms import FORM_CLASSES, MODE_TITLES, MissingInput, ModeForm
+from studio.ui.generation.generation_forms import MODE_TITLES, MissingInput, ModeForm
 from studio.ui.generation.generation_inputs import SamplingForm, shrinkable
 from studio.ui.generation.generation_models import ModelCatalog, ModelCombo
 from studio.ui.generation.generation_session import GenerationSession

@@ -192,7 +192,7 @@ def test_suggest_chords_fills_the_lane_from_a_pop909_melody(qtbot, tmp_path):
 
 def test_accompany_form_follows_the_lane_when_its_text_is_empty(qtbot, tmp_path):
     w = with_chords(qtbot, tmp_path, [(0, "C"), (BAR, "G"), (BAR + 960, "Am")])
-    from studio.ui.generation.generation_forms import AccompanyForm
+    from studio.ui.generation.generation_pop_forms import AccompanyForm
 
     form = AccompanyForm()
     qtbot.addWidget(form)
