@@ -202,17 +202,8 @@ def build_request(args: argparse.Namespace, song):
         args.bars, options, parse_key(args.key) if args.key else None,
         parse_range(args.pitch_range) if args.pitch_range else None, args.steps,
         bar_tick(song, args.at_bar) if args.at_bar else None, device=args.device,
-        chords=args.chords or lane_text(args, song, tracks, time_range),
+        chords=args.chords,
         chromatic=args.chromatic)
-
-
-def lane_text(args: argparse.Namespace, song, tracks: list[int], time_range) -> str | None:
-    """Accompany without --chords: the file's chord symbols in those bars, as chord text."""
-    if args.mode != "accompany" or not tracks:
-        return None
-    from studio.ml.generation.chord_suggestion import lane_chord_text
-
-    return lane_chord_text(song, tracks[0], time_range)
 
 
 def describe(candidate, path: Path) -> str:

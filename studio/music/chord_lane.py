@@ -169,7 +169,17 @@ def chord_spans(song: Song, start: int, end: int) -> list[tuple[int, int, Chord]
     return out
 
 
+def chords_at(song: Song, ticks: Iterable[int]) -> list[Chord | None] | None:
+    """The lane's chord at each tick (the symbol in force there; None before the first), or
+    None when the lane has no chord at any of them (nothing to follow)."""
+    if not song.chords:
+        return None
+    found = [song.chord_at(int(t)) for t in ticks]
+    chords = [c.chord if c is not None else None for c in found]
+    return chords if any(c is not None for c in chords) else None
+
+
 __all__ = ["SetChords", "add_chord", "change_chord", "remove_chords", "move_chord",
-           "replace_range", "chord_spans", "read_symbol", "symbol", "symbol_or_none",
+           "replace_range", "chord_spans", "chords_at", "read_symbol", "symbol", "symbol_or_none",
            "spelled_with_flats", "normalised",
            "ChordSymbolError", "MAX_CHORDS"]

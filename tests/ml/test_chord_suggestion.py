@@ -15,7 +15,6 @@ from studio.ml.errors import GenerationError
 from studio.ml.family import SamplingOptions
 from studio.ml.generation import GenerationRequest, generate
 from studio.ml.generation.chord_suggestion import (
-    lane_chord_text,
     suggest_chords,
     suggestion_edit,
 )
@@ -85,17 +84,6 @@ def test_drums_and_chords_are_refused_as_accompany_refuses_them():
         suggest_chords(song, song.tracks[0].id, 0, 480)
 
 
-def test_lane_text_follows_beats_and_bars():
-    song, start = pop_song(20)
-    melody = song.tracks[0]
-    assert lane_chord_text(song, melody.id) is None  # no chords yet
-    for tick, text in ((start, "Am"), (start + BAR, "F"), (start + BAR + 1440, "G"),
-                       (start + 2 * BAR, "C")):
-        SetChords(tuple(song.chords) + (symbol(tick, text),)).apply(song)
-    text = lane_chord_text(song, melody.id, (start, start + 4 * BAR))
-    assert text == "| Am | F F F G | C | C |"
-
-
 def spelled_agreement(song, piano_notes, start: int, end: int) -> float:
     """Share of beats where the chord the piano spells has the lane chord's root and family."""
     hits = total = 0
@@ -115,7 +103,7 @@ def spelled_agreement(song, piano_notes, start: int, end: int) -> float:
     return hits / max(1, total)
 
 
-def test_accompany_follows_the_chord_lane_from_the_text_and_the_cli(tmp_path, capsys):
+def test_accompany_follows_the_chord_lane_and_the_files_chord_markers(tmp_path, capsys):
     from studio.ml.generation.material import bar_number
 
     song, start = pop_song(40)
@@ -125,11 +113,9 @@ def test_accompany_follows_the_chord_lane_from_the_text_and_the_cli(tmp_path, ca
             (bars[3] + 960, "G7"), (bars[4], "Em"), (bars[5], "A"), (bars[6], "Dm"),
             (bars[7], "G")]
     SetChords(tuple(symbol(t, x) for t, x in lane)).apply(song)
-    text = lane_chord_text(song, melody.id, (start, bars[8]))
-    assert text == "| C | Am | F | G G G7 G7 | Em | A | Dm | G |"
     c = generate(GenerationRequest("accompany", "pop-accompanist", song, (melody.id,),
-                                   (start, bars[8]), options=SamplingOptions(seed=4),
-                                   chords=text))[0]
+                                   (start, bars[8]), options=SamplingOptions(seed=4)))[0]
+    assert "the chord lane's chords: | C | Am | F | G G7 | Em | A | Dm | G |" in c.description
     assert spelled_agreement(song, c.preview.tracks[-1].notes, start, bars[8]) > 0.6
 
     # the CLI without --chords follows the file's chord markers

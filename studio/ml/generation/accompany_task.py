@@ -21,6 +21,7 @@ from studio.ml.families.accompanist import melody_key
 from studio.ml.generation import material as mat
 from studio.ml.generation.request import GenerationRequest
 from studio.ml.generation.results import Draft, Plan, free_channels, new_track, unique_name
+from studio.music.chord_lane import chords_at
 from studio.music.chords import Chord, ChordSymbolError, parse_progression
 from studio.music.edits import AddTrack
 from studio.music.keys import sharps_for
@@ -124,6 +125,10 @@ def plan_accompany(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     if request.chords:
         chords, layout = given_chords(request.chords, grid, pickup)
         source = "the given chords"
+    elif (lane := chords_at(song, grid.ticks[:-1])) is not None:
+        first = next(c for c in lane if c is not None)  # steps before the lane's first chord
+        chords = [first if c is None else c for c in lane]
+        layout, source = "", "the chord lane's chords"
     else:
         tuned = loaded.card.get("decoding", {}).get("change_cost")
         per_beat = loaded.family.suggest_chords(loaded.model, grid, melody,
@@ -133,7 +138,8 @@ def plan_accompany(request: GenerationRequest, loaded: LoadedModel) -> Plan:
         layout, source = "", "suggested chords"
     velocity = int(np.clip(np.mean([n.velocity for n in track.notes]) * 0.8, 30, 110))
     flats = sharps_for(*melody_key(melody)) < 0 or bool(
-        request.chords and re.search(r"[A-G]b", request.chords))
+        request.chords and re.search(r"[A-G]b", request.chords)) or (
+        not request.chords and any(c.flats for c in song.chords))
     channel = free_channels(song, 1)[0]
     name = unique_name(song, "Piano accompaniment")
     bars = (mat.bar_number(song, int(grid.ticks[0])),

@@ -98,16 +98,6 @@ def chords_per_16th(chords_on_grid: Sequence[Chord | None], grid: acc.StepGrid, 
     return [chords_on_grid[int(k)] if ok else None for k, ok in zip(idx, inside)]
 
 
-def lane_chords(song: Song, ticks: Sequence[int]) -> list[Chord | None] | None:
-    """The chord lane's chord at each tick (the symbol in force there), or None when the lane
-    has no chord anywhere among them (then nothing is to be followed)."""
-    if not song.chords:
-        return None
-    found = [song.chord_at(int(t)) for t in ticks]
-    chords = [c.chord if c is not None else None for c in found]
-    return chords if any(c is not None for c in chords) else None
-
-
 def text_chords(text: str, song: Song, start: int, steps: int) -> tuple[list[Chord | None], str]:
     """Chord text laid out as the accompany mode lays it (a bar of text per bar from the bar
     holding `start`, repeated when shorter): the chord at each 16th step, and layout words.

@@ -1,11 +1,10 @@
-"""Chord suggestion for the chord lane, and the chord lane as the accompanist's chords.
+"""Chord suggestion for the chord lane.
 
 `suggest_chords(song, track_id, start, end)` asks the pop accompanist (`models/pop-accompanist`)
 for a chord a beat under a melody track and gives them as chord symbols of the song (a symbol
 where the chord changes), over whole bars; `suggestion_edit` is the one undoable edit that puts
-them in the lane. `lane_chord_text` writes the lane's chords of the bars an accompaniment covers
-as chord text (`| C C G G | Am |`, one chord a beat where a bar changes chord) that the
-accompany mode follows when the musician typed none. `bar_lines_of_chords` prints the chords
+them in the lane (which accompany, pop infill, melody and continue then follow:
+`studio.music.chord_lane.chords_at`). `bar_lines_of_chords` prints the chords
 per bar (the CLI). Qt-free: the window (on a worker thread) and `studio generate chords` share it.
 The melody is checked as accompany checks it: a drum track, or a track of chords rather than one
 line, is refused with the same words, and the song is never changed here.
@@ -15,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import numpy as np
 
 from studio.ml import accompaniment as acc
 from studio.ml.errors import GenerationError
@@ -108,35 +105,6 @@ def suggestion_edit(song: Song, suggestion: ChordSuggestion) -> SetChords:
     """The lane with the suggestion's bars replaced by it (one undoable edit)."""
     return replace_range(song, suggestion.start, suggestion.end, suggestion.symbols,
                          "Suggest chords")
-
-
-def lane_chord_text(song: Song, track_id: int | None,
-                    time_range: tuple[int, int] | None = None) -> str | None:
-    """The chord lane over the bars accompany would cover, as chord text: one bar of text per
-    full bar (a pickup bar has none, as accompany reads text), a bar that changes chord written
-    a chord a beat. Beats before the lane's first symbol take that first chord. None when the
-    lane has no chord there (or the range cannot be read: accompany then says why)."""
-    if not song.chords or track_id is None:
-        return None
-    try:
-        a, b = melody_range(song, track_id, time_range)
-        grid = acc.grid_for(song.time_signatures, a, b)
-    except (GenerationError, KeyError):
-        return None
-    lo, hi = int(grid.ticks[0]), int(grid.ticks[-1])
-    if not any(lo <= c.tick < hi for c in song.chords) and song.chord_at(lo) is None:
-        return None
-    pickup = bool(mat.pickup_end(song)) and a < mat.pickup_end(song)
-    ids = list(dict.fromkeys(grid.bar.tolist()))
-    bars = []
-    for bar in ids[1:] if pickup else ids:
-        steps = np.flatnonzero(grid.bar == bar)
-        names = []
-        for j in range(max(1, len(steps) // 4)):
-            found = song.chord_at(int(grid.ticks[steps[j * 4]])) or song.chords[0]
-            names.append(found.label)
-        bars.append(names[0] if len(set(names)) == 1 else " ".join(names))
-    return "| " + " | ".join(bars) + " |" if bars else None
 
 
 def bar_lines_of_chords(song: Song, symbols: list[ChordSymbol], start: int, end: int

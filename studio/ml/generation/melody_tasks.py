@@ -31,6 +31,7 @@ from studio.ml.generation.results import (
     unique_name,
 )
 from studio.ml.melody_tokens import melody_song
+from studio.music.chord_lane import chords_at
 from studio.music.edits import AddTrack
 from studio.music.song import Note, Track
 from studio.music.tokens import HOLD, REST, tokens_to_track
@@ -101,7 +102,7 @@ def _chord_bias(request: GenerationRequest, loaded: LoadedModel, start: int, ste
     if not request.chords:
         if not cm.is_recurrent(loaded):
             return None
-        chords = cm.lane_chords(request.song, start + mat.STEP * np.arange(steps))
+        chords = chords_at(request.song, start + mat.STEP * np.arange(steps))
         if chords is None:
             return None
         return cm.chord_bias(chords, positions), ", over the chord lane's chords"

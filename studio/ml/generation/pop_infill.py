@@ -40,6 +40,7 @@ from studio.ml.generation.accompany_task import check_monophonic
 from studio.ml.generation.harmony import Interrupted
 from studio.ml.generation.request import GenerationRequest
 from studio.ml.generation.results import Draft, Plan, add_notes, remove_notes
+from studio.music.chord_lane import chords_at
 from studio.music.chords import Chord
 from studio.music.song import Note, Song, Track
 from studio.music.tokens import HOLD, tokens_to_track
@@ -213,7 +214,7 @@ def read_setting(request: GenerationRequest) -> Setting:
         pickup = bool(mat.pickup_end(song)) and a < mat.pickup_end(song)
         chords, _ = given_chords(request.chords, grid, pickup)
         source = f"the given chords {' '.join(request.chords.split())}"
-    elif (lane := cm.lane_chords(song, grid.ticks[:-1])) is not None:
+    elif (lane := chords_at(song, grid.ticks[:-1])) is not None:
         chords, source = lane, "the chord lane's chords"
     else:
         chords = song_chords(song, roles, grid)

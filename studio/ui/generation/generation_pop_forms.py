@@ -48,11 +48,6 @@ class AccompanyForm(ModeForm):
                 raise MissingInput("Select the time range to accompany: drag on the ruler or "
                                    "select notes (or untick 'Only the selected time range').")
             out["time_range"] = span
-        if out["chords"] is None:  # empty: the chord lane's chords there, if it has any
-            from studio.ml.generation.chord_suggestion import lane_chord_text
-
-            out["chords"] = lane_chord_text(window.document.song, out["track_ids"][0],
-                                            out.get("time_range"))
         return out
 
 
