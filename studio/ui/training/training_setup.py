@@ -236,7 +236,11 @@ class TrainingSetup(QWidget):
         def follow(*_) -> None:
             track.setEnabled(self.family_form.values()["voices"] == "melody")
 
-        voices.currentIndexChanged.connect(follow)
+        def changed(*_) -> None:
+            follow()
+            self._refresh_tracks()  # the dataset's track names, now that they matter
+
+        voices.currentIndexChanged.connect(changed)
         follow()
 
     def _refresh_tracks(self, *_) -> None:

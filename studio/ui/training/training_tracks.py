@@ -49,6 +49,9 @@ class DatasetTracks(QObject):
         """Offer `dataset`'s track names in `form`'s track boxes (read once per dataset)."""
         self._form = form
         boxes = form.track_boxes() if form is not None else {}
+        # (only settings that count: a melody model's track setting when it learns that track;
+        # nothing is read for the default set-up when the studio opens)
+        boxes = {k: b for k, b in boxes.items() if b.isEnabled()}
         self.hint.setVisible(bool(boxes))
         if not boxes:
             self.runner.cancel()
@@ -86,9 +89,11 @@ class DatasetTracks(QObject):
             self.hint.setText(f"Tracks in these songs (in how many of those read): {listed}")
         offered = [(t.name, f"in {t.songs} of the {t.read} songs read") for t in names]
         for knob, box in form.track_boxes().items():
+            if not box.isEnabled():
+                continue
             box.set_names(offered)
             current = box.currentText()
-            if form.isEnabled() and names and not any(matches(current, t.name) for t in names):
+            if names and not any(matches(current, t.name) for t in names):
                 guess = best_guess(knob, names)
                 if guess is not None:
                     box.setCurrentText(guess)

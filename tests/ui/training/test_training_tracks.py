@@ -87,7 +87,10 @@ def test_a_melody_models_track_setting_counts_only_for_the_melody_track(qtbot, t
     form = panel.setup.family_form
     track, voices = form.controls["melody_track"], form.controls["voices"]
     assert form.values()["voices"] == "soprano" and not track.isEnabled()
+    assert not panel.setup.track_hint.isVisibleTo(panel.setup)  # nothing read for it
     voices.setCurrentIndex(voices.findData("melody"))
     assert track.isEnabled()
+    qtbot.waitUntil(lambda: track.count() == 4, timeout=WAIT_MS)  # the chorales' voices
+    assert track.itemText(0) == "Soprano" and panel.setup.track_hint.isVisibleTo(panel.setup)
     voices.setCurrentIndex(voices.findData("all"))
     assert not track.isEnabled()
