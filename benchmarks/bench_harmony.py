@@ -14,6 +14,7 @@ grouped by chorale; 0.5 = cannot tell them apart); and the speed of the generati
 
     python benchmarks/bench_harmony.py [--limit N] [--orderings 32] [--threads 1]
     python benchmarks/bench_harmony.py --tune --model NAME [--limit 30] [--write]
+        [--grid end_temperature=0.8,1.0 --grid sonority=0,0.3]
         # decoding settings on the valid split; --write stores them in the model's card
 """
 
@@ -214,7 +215,24 @@ def report(limit: int | None, orderings: int, threads: int, speed_pieces: int,
               + " |")
 
 
-def tune(model: str, limit: int, write: bool) -> None:
+def parse_grid(items: list[str] | None) -> dict[str, tuple[float, ...]] | None:
+    """`--grid end_temperature=0.8,1.0 --grid sonority=0,0.3` -> {name: values}; names are
+    GibbsSettings fields (a clear error for any other)."""
+    if not items:
+        return None
+    fields = set(asdict(hm.GibbsSettings()))
+    grid: dict[str, tuple[float, ...]] = {}
+    for item in items:
+        name, _, values = item.partition("=")
+        if name not in fields or not values:
+            raise SystemExit(f"--grid {item!r}: expected NAME=V1,V2 with NAME one of "
+                             f"{', '.join(sorted(fields))}")
+        grid[name] = tuple(float(v) for v in values.split(","))
+    return grid
+
+
+def tune(model: str, limit: int, write: bool,
+         grid: dict[str, tuple[float, ...]] | None = None) -> None:
     """A small grid over the decoding settings on the valid split (the test split only
     reports): the setting that meets most targets (first variation and mean), then the one the
     style critic tells least well from Bach (AUC to 2 places), then with the fewest clash beats;
@@ -224,8 +242,8 @@ def tune(model: str, limit: int, write: bool) -> None:
     loaded = load(model)
     base = hm.settings_for(loaded)
     cnn = loaded.family.name == "coconet"
-    grid = ({"leap": (0.0, 0.15, 0.3), "change_e": (0.0, 1.0)}
-            if cnn else {"end_temperature": (0.3, 0.5), "sonority": (0.7, 1.0)})
+    grid = grid or ({"leap": (0.0, 0.15, 0.3), "change_e": (0.0, 1.0)}
+                    if cnn else {"end_temperature": (0.3, 0.5), "sonority": (0.7, 1.0)})
     print(f"tuning {model} on {len(pieces)} valid chorales; Bach: "
           + ", ".join(f"{k} {v:.2f}" for k, v in bach.items()), flush=True)
     best = None
@@ -240,7 +258,9 @@ def tune(model: str, limit: int, write: bool) -> None:
               f"/{mean['clash_beats_pct']:.1f}, chords {first['chord_beats_pct']:.1f}, root "
               f"{first['root_bass_pct']:.1f}, V-I {first['cadence_pct']:.1f}, 16ths "
               f"{first['sixteenths_pct']:.2f}, par {first['parallels_per_1000']:.2f}, key "
-              f"{first['in_key_pct']:.1f}, critic AUC {auc:.3f}, {seconds:.2f} s", flush=True)
+              f"{first['in_key_pct']:.1f}, notes/bar A T B {first['alto_notes_per_bar']:.2f} "
+              f"{first['tenor_notes_per_bar']:.2f} {first['bass_notes_per_bar']:.2f}, "
+              f"critic AUC {auc:.3f}, {seconds:.2f} s", flush=True)
         if best is None or score > best[0]:
             best = (score, s)
     print(f"chosen: {asdict(best[1])}")
@@ -248,8 +268,11 @@ def tune(model: str, limit: int, write: bool) -> None:
         from studio.ml.checkpoint import read_card, rewrite_card
 
         card = read_card(loaded.path)  # the card inside the weights file (the JSON is a copy)
+        grid_text = " ".join(f"--grid {k}={','.join(str(v) for v in vs)}"
+                             for k, vs in grid.items())
         card["decoding"] = {**asdict(best[1]), "tuned": f"benchmarks/bench_harmony.py --tune "
-                            f"on the first {len(pieces)} chorales of the JSB valid split"}
+                            f"{grid_text} on the first {len(pieces)} chorales of the JSB valid "
+                            f"split"}
         rewrite_card(loaded.path, loaded.path, card)
         print(f"written to {loaded.path}")
 
@@ -266,10 +289,13 @@ def main() -> None:
     parser.add_argument("--only", action="append", help="report only this shipped model "
                         "(repeatable)")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--grid", action="append", metavar="NAME=V1,V2",
+                        help="with --tune: a decoding setting and the values to try (repeat "
+                             "for a grid); default: the model family's small grid")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.tune:
-        tune(args.model, args.limit or 30, args.write)
+        tune(args.model, args.limit or 30, args.write, parse_grid(args.grid))
     else:
         report(args.limit, args.orderings, args.threads, args.speed_pieces, args.only)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from studio.midi import limits
 from studio.midi.prescan import prescan, scan_track, unwrap_riff
-from studio.music.chord_lane import normalised, symbol_or_none
+from studio.music.chord_lane import chords_from_markers
 from studio.music.song import (
     PPQ,
     ControlChange,
@@ -413,7 +413,7 @@ def song_from_parsed(parsed: ParsedMidi, title: str = "") -> Song:
     song.time_signatures = [TimeSignature(*s) for s in _dedupe(parsed.time_signatures)] or \
         [TimeSignature(0, 4, 4)]
     song.key_signatures = [KeySignature(t, k, bool(m)) for t, k, m in _dedupe(parsed.key_signatures)]
-    song.chords = normalised(c for c in (symbol_or_none(t, x) for t, x in parsed.markers) if c)
+    song.chords = chords_from_markers(parsed.markers)
     used = {pt.channel for pt in parsed.tracks if pt.channel is not None}
     free = (ch for ch in list(range(9)) + list(range(10, 16)) + list(range(16)) * 64
             if ch not in used)

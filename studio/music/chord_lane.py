@@ -57,6 +57,24 @@ def symbol_or_none(tick: int, text: str) -> ChordSymbol | None:
         return None
 
 
+SECTION_LETTERS = "ABCDEFG"
+
+
+def chords_from_markers(markers: Iterable[tuple[int, str]]) -> list[ChordSymbol]:
+    """A file's markers (tick, text) read as its chord lane: the markers that are chord symbols.
+    Section markers are not chords: names such as `Verse` do not read as chords, and when every
+    marker that reads as a chord is a bare capital letter and together they are the first
+    letters of the alphabet (`A`, `A B`, `A B C`: how musicians letter sections), they are
+    sections too and the lane stays empty. (A chord lane of only A and B major is unlikely.)"""
+    found = [s for s in (symbol_or_none(t, x) for t, x in markers) if s is not None]
+    texts = {x.strip() for t, x in markers if symbol_or_none(t, x) is not None}
+    if texts and all(len(x) == 1 and x in SECTION_LETTERS for x in texts):
+        letters = "".join(sorted(texts))
+        if SECTION_LETTERS.startswith(letters):
+            return []
+    return normalised(found)
+
+
 def normalised(symbols: Iterable[ChordSymbol]) -> list[ChordSymbol]:
     """Sorted by tick; of several symbols at one tick the last given wins."""
     by_tick: dict[int, ChordSymbol] = {}
@@ -181,5 +199,6 @@ def chords_at(song: Song, ticks: Iterable[int]) -> list[Chord | None] | None:
 
 __all__ = ["SetChords", "add_chord", "change_chord", "remove_chords", "move_chord",
            "replace_range", "chord_spans", "chords_at", "read_symbol", "symbol", "symbol_or_none",
+           "chords_from_markers",
            "spelled_with_flats", "normalised",
            "ChordSymbolError", "MAX_CHORDS"]

@@ -141,3 +141,23 @@ def test_markers_that_are_not_chords_are_left_out_and_damage_is_refused(tmp_path
     (tmp_path / "bad.studio").write_text(json.dumps(doc))
     with pytest.raises(ProjectError, match="chord symbols are damaged"):
         load_project(tmp_path / "bad.studio")
+
+
+def test_section_letters_in_a_file_are_sections_not_chords():
+    """Many files letter their sections with markers (`A`, `B`, `A`): they read as chord symbols
+    (A and B major) but are not a chord lane; chords beside them still are."""
+    from studio.midi.files import song_to_midi_bytes
+    from studio.midi.parse import parse_midi_bytes, song_from_parsed
+
+    song = real_song_with_chords()
+    song.chords = []
+    parsed = parse_midi_bytes(song_to_midi_bytes(song))
+    assert parsed.markers == []
+    parsed.markers = [(0, "A"), (8 * BAR, "B"), (16 * BAR, "A"), (24 * BAR, "Coda")]
+    assert song_from_parsed(parsed).chords == []
+    parsed.markers = [(0, "A"), (8 * BAR, "B"), (16 * BAR, "C")]
+    assert song_from_parsed(parsed).chords == []
+    parsed.markers = [(0, "C"), (BAR, "A"), (2 * BAR, "F"), (3 * BAR, "G")]  # a progression
+    assert lane(song_from_parsed(parsed)) == [(0, "C"), (BAR, "A"), (2 * BAR, "F"), (3 * BAR, "G")]
+    parsed.markers = [(0, "A"), (BAR, "Bm"), (2 * BAR, "Intro")]  # Bm is a chord, not a section
+    assert lane(song_from_parsed(parsed)) == [(0, "A"), (BAR, "Bm")]
