@@ -41,6 +41,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ruler: click / drag", "Move the playhead to the grid (Alt: anywhere) / select a range"),
     ("Ruler top strip: drag / double-click", "Set / clear the loop region"),
     ("Ctrl+L", "Loop the selected time range"),
+    ("Ctrl+K", "Type a chord symbol at the playhead (or change the one there)"),
     ("Velocity lane: drag a bar", "Change its velocity (all selected notes together)"),
     ("Keyboard: click a key", "Hear that pitch"),
     ("Everywhere", ""),

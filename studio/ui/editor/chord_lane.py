@@ -237,13 +237,22 @@ class ChordLane(QWidget):
             if self.selected is not None:
                 self.open_editor(self.selected, existing=True)
             else:
-                self.open_editor(beat_of(self.song, self.roll.playhead or 0), existing=False)
+                self.edit_at_playhead()
         elif key == Qt.Key.Key_Escape:
             self.select(None)
         else:
             super().keyPressEvent(e)
 
     # ---- commands ------------------------------------------------------------------------------
+    def edit_at_playhead(self) -> None:
+        """Song > Chord at Playhead: the editor at the playhead's beat, holding the chord that
+        starts there (to change it) or empty (to add one); the lane is shown if it was hidden."""
+        if not self.roll.chord_lane_action.isChecked():
+            self.roll.chord_lane_action.setChecked(True)
+        tick = beat_of(self.song, self.roll.playhead or 0)
+        existing = any(c.tick == tick for c in self.song.chords)
+        self.open_editor(tick, existing=existing)
+
     def select(self, tick: int | None) -> None:
         if tick != self.selected:
             self.selected = tick

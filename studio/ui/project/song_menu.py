@@ -1,5 +1,6 @@
-"""The Song menu: Time Signature… and Key Signature… at the playhead's bar, and Suggest Chords
-(`chord_suggester`); View > Chord Lane shows or hides the chord lane.
+"""The Song menu: Time Signature… and Key Signature… at the playhead's bar, Chord at Playhead…
+(Ctrl+K: the chord lane's editor at the playhead's beat) and Suggest Chords (`chord_suggester`);
+View > Chord Lane shows or hides the chord lane.
 
 Each dialog shows what is in force at that bar and sets it from there on, as one undoable edit
 (`studio.music.mix_and_meter`): at bar 1 it changes the song's meter or key, at a later bar it
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -126,6 +128,11 @@ def install(window: MainWindow) -> None:
         action.setToolTip(f"{text.replace('&', '').rstrip('…')} from the playhead's bar on")
         action.triggered.connect(lambda _=False, c=cls: c(window).open())
     menu.addSeparator()
+    chord = menu.addAction("&Chord at Playhead…")
+    chord.setObjectName("action_chord_at_playhead")
+    chord.setShortcut(QKeySequence("Ctrl+K"))
+    chord.setToolTip("Type a chord symbol at the playhead's beat (or change the one there)")
+    chord.triggered.connect(window.piano_roll.chord_lane.edit_at_playhead)
     from studio.ui.project.chord_suggester import ChordSuggester
 
     window.chord_suggester = suggester = ChordSuggester(window)

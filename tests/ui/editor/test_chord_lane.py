@@ -208,3 +208,28 @@ def test_accompany_form_follows_the_lane_when_its_text_is_empty(qtbot, tmp_path)
     assert "the chord lane's chords: | C | G Am |" in c.description
     form.chords.setText("F")                            # typed text wins
     assert form.fields(w)["chords"] == "F"
+
+
+def test_ctrl_k_types_a_chord_at_the_playhead_from_anywhere(qtbot, tmp_path):
+    """Song > Chord at Playhead… (Ctrl+K) from the notes: the lane's editor opens at the
+    playhead's beat (shown again if it was hidden), empty to add or holding the chord there."""
+    w = with_chords(qtbot, tmp_path, [(0, "C")])
+    roll, lane = w.piano_roll, w.piano_roll.chord_lane
+    action = w.findChild(type(roll.chord_lane_action), "action_chord_at_playhead")
+    assert action is not None and action.shortcut().toString() == "Ctrl+K"
+    assert action in w.menus["Song"].actions()
+    roll.chord_lane_action.setChecked(False)
+    assert not lane.isVisible()
+    roll.set_playhead(BAR + 1000)                      # inside beat 3 of bar 2
+    roll.canvas.setFocus()
+    qtbot.keyClick(roll.canvas, Qt.Key.Key_K, CTRL)
+    assert lane.isVisible() and lane.editor.text() == ""
+    type_chord(qtbot, lane, "F#m7b5")
+    assert lane_of(w) == [(0, "C"), (BAR + 960, "F#m7b5")]
+    roll.set_playhead(BAR + 1100)                      # the same beat: changes that chord
+    roll.canvas.setFocus()
+    qtbot.keyClick(roll.canvas, Qt.Key.Key_K, CTRL)
+    assert lane.editor.text() == "F#m7b5"
+    type_chord(qtbot, lane, "D7/F#")
+    assert lane_of(w) == [(0, "C"), (BAR + 960, "D7/F#")]
+    assert w.document.undo_stack.text(w.document.undo_stack.count() - 1) == "Change chord to D7/F#"
