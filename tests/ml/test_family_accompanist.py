@@ -170,3 +170,83 @@ def test_the_shipped_models_chords_agree_with_pop909s_annotation():
         baseline_hits += [ch.same_harmony(simple[b]) for b, ch in annotated]
     assert np.mean(model_hits) > AGREEMENT_FLOOR
     assert np.mean(model_hits) > np.mean(baseline_hits) + 0.03
+
+
+def test_voicings_are_the_songs_own_and_an_unplayed_shape_is_learnt_as_its_nearest():
+    from studio.ml.families.accompanist import (
+        LH_VOICINGS,
+        RH_VOICINGS,
+        nearest_voicing,
+        voicing_vocabulary,
+    )
+
+    fam = Accompanist(AccompanistConfig(hidden=32, melody_track="melody",
+                                        accompaniment_track="piano"))
+    fam.examples(_user_dataset(), "train", training=True)
+    lh, rh = fam._vocabulary
+    assert lh.shape == (LH_VOICINGS, acc.LH_LANES) and rh.shape == (RH_VOICINGS, acc.LANES - acc.LH_LANES)
+    assert not lh[0].any() and not rh[0].any()          # row 0: that hand is silent
+    s, grid, chords, _ = _song_material(30)              # the song the dataset trains on
+    lanes = acc.piano_lanes(s.track_notes(2)[:, :3], grid, chords)
+    played = lanes[[c is not None for c in chords]]
+    right = played[played[:, acc.LH_LANES:].any(1), acc.LH_LANES:]
+    patterns, counts = np.unique(right, axis=0, return_counts=True)
+    assert (rh[1] == patterns[counts.argmax()]).all()   # the most played right hand first
+    model = fam.build()
+    assert (model.rh_vocab.numpy() == rh).all()
+    lh_valid, rh_valid = model.vocab_valid()
+    # every played shape in the vocabulary maps to itself, an unplayed one to a nearest shape
+    inside = torch.as_tensor(rh[1:6])
+    assert (nearest_voicing(inside, model.rh_vocab, rh_valid) == torch.arange(1, 6)).all()
+    odd = torch.ones(acc.LANES - acc.LH_LANES)       # every lane at once: nobody plays that
+    got = int(nearest_voicing(odd[None], model.rh_vocab, rh_valid)[0])
+    differ = (torch.as_tensor(rh).float() - odd).abs().sum(1)
+    assert rh_valid[got] and differ[got] == differ[rh_valid].min()
+    assert voicing_vocabulary(np.zeros((5, 3), np.uint8), 4).sum() == 0  # silence only
+
+
+def test_a_voicings_model_plays_whole_voicings_and_an_older_card_loads_as_lanes(tmp_path):
+    """Each step's left and right hand are one of the vocabulary's shapes (never a mix no song
+    played); a model saved before voicings existed (no `texture` in its card) still loads and
+    plays with the per-lane net."""
+    from studio.ml.checkpoint import load_checkpoint, read_card, rewrite_card, save_checkpoint
+    from studio.ml.family import SamplingOptions
+
+    torch.manual_seed(0)
+    data = _user_dataset()
+    s, grid, chords, melody = _song_material(50)
+    onset = acc.melody_steps(s.track_notes(0)[:, :3], grid)[1]
+    for texture in ("voicings", "lanes"):
+        fam = Accompanist(AccompanistConfig(hidden=32, melody_track="melody",
+                                            accompaniment_track="piano", texture=texture))
+        ex = fam.examples(data, "train", training=True)
+        model = fam.build()
+        opt = torch.optim.Adam(model.parameters(), 3e-3)
+        for _ in range(20):
+            opt.zero_grad()
+            fam.loss(model, ex.batch(slice(0, 16))).loss.backward()
+            opt.step()
+        path = tmp_path / f"{texture}.safetensors"
+        save_checkpoint(path, fam, model, {"dataset": {"name": "mine"}})
+        if texture == "lanes":                           # as a card of the previous version
+            card = read_card(path)
+            del card["config"]["texture"]
+            rewrite_card(path, path, card)
+        loaded = load_checkpoint(path)
+        assert loaded.family.config.texture == texture
+        notes = loaded.family.accompany(loaded.model, grid, melody[:len(grid)],
+                                        onset[:len(grid)], chords, SamplingOptions(seed=1))
+        assert len(notes) > 20
+        lanes, lengths = loaded.family.draw_lanes(loaded.model, grid, melody[:len(grid)],
+                                                  onset[:len(grid)], chords,
+                                                  SamplingOptions(seed=2))
+        assert ((lengths >= 0).all(1) == (lanes > 0).any(1)).all()  # onsets have lengths
+        split = acc.LH_LANES
+        shapes = {(tuple(r[:split]), tuple(r[split:])) for r in lanes.astype(np.uint8)}
+        if texture == "voicings":                        # every step: one shape of each hand
+            lh = {tuple(r) for r in loaded.model.lh_vocab.numpy()}
+            rh = {tuple(r) for r in loaded.model.rh_vocab.numpy()}
+            assert all(a in lh and b in rh for a, b in shapes)
+        else:                                            # lanes drawn one by one: odd shapes
+            rh = {tuple(r) for r in fam._vocabulary[1]}
+            assert any(b not in rh for _, b in shapes)

@@ -8,8 +8,13 @@ together:
                    (12 roots x the CHORD_KINDS of `studio.ml.accompaniment`)
     texture model: per step (16th of a beat), the bar position, the melody (onset, and pitch
                    relative to the chord root) and the chord (kind, change) plus the onsets of
-                   the step before -> GRU -> onsets of 28 chord-relative piano lanes, and the
-                   length class (1, 2, 4, 8, 16, 24+ steps) of each lane's note
+                   the step before -> GRU -> the step's voicing: which of 28 chord-relative
+                   piano lanes start a note, as one left-hand pattern and one right-hand
+                   pattern given the left hand's (`texture="voicings"`: whole voicings from a
+                   vocabulary of the patterns the training songs play, so the notes of a chord
+                   are chosen together; models from before it draw each lane on its own,
+                   `texture="lanes"`), and the length class (1, 2, 4, 8, 16, 24+ steps) of
+                   each lane's note
 
 The representation is `studio.ml.accompaniment`. Chord decoding is a Viterbi pass over the
 chord model's probabilities that charges for a change, less on a downbeat or mid-bar, so chords
@@ -45,6 +50,10 @@ if TYPE_CHECKING:
     from studio.data import Dataset, Piece
 
 
+TEXTURES = ("voicings", "lanes")
+LH_VOICINGS, RH_VOICINGS = 64, 256  # vocabulary sizes (index 0: no onset in that hand)
+
+
 @dataclass
 class AccompanistConfig:
     hidden: int = knob(96, low=16, high=512, help="Memory cells of each of the two networks "
@@ -63,6 +72,10 @@ class AccompanistConfig:
                              "track starts with.")
     accompaniment_track: str = knob("PIANO", help="In your own datasets: the name the "
                                     "accompaniment track starts with.")
+    texture: str = knob("voicings", choices=TEXTURES, help="How the piano's notes at one "
+                        "moment are chosen: 'voicings' picks whole left- and right-hand shapes "
+                        "from those in the training songs (the notes of a chord fit together); "
+                        "'lanes' picks each note on its own (models made before voicings).")
 
 
 def _track_rows(song, prefix: str) -> np.ndarray | None:
@@ -140,25 +153,93 @@ def recognised_chords(rows: np.ndarray, grid: acc.StepGrid) -> list[Chord | None
     return out
 
 
+def voicing_vocabulary(lanes: np.ndarray, size: int) -> np.ndarray:
+    """(size, lanes) uint8: the empty pattern, then the patterns of `lanes` (steps, lanes) from
+    the most played down; rows past the distinct patterns repeat the empty one (masked out)."""
+    out = np.zeros((size, lanes.shape[1]), np.uint8)
+    rows = lanes[lanes.any(1)].astype(np.uint8)
+    if len(rows):
+        patterns, counts = np.unique(rows, axis=0, return_counts=True)
+        order = np.argsort(-counts, kind="stable")[:size - 1]
+        out[1:1 + len(order)] = patterns[order]
+    return out
+
+
+def default_vocabulary(size: int, width: int) -> np.ndarray:
+    """Before any songs are seen: silence and each lane alone."""
+    out = np.zeros((size, width), np.uint8)
+    for i in range(min(width, size - 1)):
+        out[1 + i, i] = 1
+    return out
+
+
+def nearest_voicing(x: torch.Tensor, vocab: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Index of the vocabulary pattern nearest each row of `x` (..., lanes) by the number of
+    lanes that differ (a pattern the vocabulary lacks is learnt as its nearest)."""
+    x, v = x.float(), vocab.float()
+    differ = x.sum(-1, keepdim=True) - 2 * x @ v.T + v.sum(-1)
+    return (differ + (~valid) * 1e6).argmin(-1)
+
+
 class AccompanistNet(nn.Module):
-    def __init__(self, c: AccompanistConfig) -> None:
+    def __init__(self, c: AccompanistConfig,
+                 vocabulary: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         super().__init__()
         h = c.hidden
+        self.voicings = c.texture == "voicings"
         self.chord_in = nn.Linear(acc.BEAT_FEATURES, h)
         self.chord_rnn = nn.GRU(h, h, batch_first=True, bidirectional=True)
         self.chord_out = nn.Linear(2 * h, acc.CHORD_CLASSES)
         self.texture_in = nn.Linear(acc.STEP_FEATURES + acc.LANES, h)
         self.texture_rnn = nn.GRU(h, h, batch_first=True)
-        self.texture_out = nn.Linear(h, acc.LANES * (1 + len(acc.DURATION_STEPS)))
+        if self.voicings:
+            lh, rh = vocabulary or (default_vocabulary(LH_VOICINGS, acc.LH_LANES),
+                                    default_vocabulary(RH_VOICINGS, acc.LANES - acc.LH_LANES))
+            self.register_buffer("lh_vocab", torch.as_tensor(lh, dtype=torch.uint8))
+            self.register_buffer("rh_vocab", torch.as_tensor(rh, dtype=torch.uint8))
+            self.lh_out = nn.Linear(h, LH_VOICINGS)
+            self.lh_embed = nn.Embedding(LH_VOICINGS, h)
+            self.rh_out = nn.Sequential(nn.Linear(2 * h, h), nn.ReLU(), nn.Linear(h, RH_VOICINGS))
+            self.texture_out = nn.Linear(h, acc.LANES * len(acc.DURATION_STEPS))
+        else:
+            self.texture_out = nn.Linear(h, acc.LANES * (1 + len(acc.DURATION_STEPS)))
         self.drop = nn.Dropout(c.dropout)
         self.chord_drop = nn.Dropout(c.chord_dropout)
+
+    def vocab_valid(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Which vocabulary rows are patterns (row 0, the empty one, always is)."""
+        out = []
+        for v in (self.lh_vocab, self.rh_vocab):
+            valid = v.bool().any(-1)
+            valid[0] = True
+            out.append(valid)
+        return out[0], out[1]
+
+    def hidden(self, steps: torch.Tensor, previous: torch.Tensor, state=None):
+        x = self.drop(torch.relu(self.texture_in(torch.cat([steps, previous], -1))))
+        y, state = self.texture_rnn(x, state)
+        return self.drop(y), state
+
+    def voicing_logits(self, y: torch.Tensor, lh: torch.Tensor | None = None):
+        """Left-hand voicing logits, and with `lh` (its chosen class) the right hand's."""
+        lh_valid, rh_valid = self.vocab_valid()
+        lh_logits = self.lh_out(y).float().masked_fill(~lh_valid, -1e9)
+        if lh is None:
+            return lh_logits, None
+        rh_logits = self.rh_out(torch.cat([y, self.lh_embed(lh)], -1)).float()
+        return lh_logits, rh_logits.masked_fill(~rh_valid, -1e9)
+
+    def lengths(self, y: torch.Tensor) -> torch.Tensor:
+        out = self.texture_out(y)
+        return out.reshape(*out.shape[:-1], acc.LANES, -1)
 
     def chords(self, beats: torch.Tensor) -> torch.Tensor:
         x = self.chord_drop(torch.relu(self.chord_in(beats)))
         return self.chord_out(self.chord_drop(self.chord_rnn(x)[0]))
 
     def texture(self, steps: torch.Tensor, previous: torch.Tensor, state=None):
-        """(onset logits (..., LANES), length logits (..., LANES, classes), state)."""
+        """(onset logits (..., LANES), length logits (..., LANES, classes), state): the
+        per-lane net (`texture="lanes"`)."""
         x = self.drop(torch.relu(self.texture_in(torch.cat([steps, previous], -1))))
         y, state = self.texture_rnn(x, state)
         out = self.texture_out(self.drop(y))
@@ -182,6 +263,10 @@ class Accompanist(Family):
         key = (f"{self.representation}/lengths:{self.config.melody_track}:"
                f"{self.config.accompaniment_track}")
         arrays = dataset.cached_arrays(key, lambda: self._encode(dataset))
+        if split == "train" and training:  # the voicings a new model can play: the songs' own
+            played = arrays["train_lanes"][arrays["train_mask"].astype(bool)]
+            self._vocabulary = (voicing_vocabulary(played[:, :acc.LH_LANES], LH_VOICINGS),
+                                voicing_vocabulary(played[:, acc.LH_LANES:], RH_VOICINGS))
         w = self.config.window // 4 * 4
         out: dict[str, list[np.ndarray]] = {k: [] for k in ("steps", "lanes", "lengths", "mask",
                                                            "beats", "targets")}
@@ -238,14 +323,37 @@ class Accompanist(Family):
                 "accompaniment_track": self.config.accompaniment_track}
 
     def build(self) -> AccompanistNet:
-        return AccompanistNet(self.config)
+        """The net; a new voicings net gets the training songs' voicings (read by `examples`
+        of the train split), a loaded one its own (from its weights file)."""
+        return AccompanistNet(self.config, getattr(self, "_vocabulary", None))
+
+    @classmethod
+    def upgrade_config(cls, config: dict) -> dict:
+        """Cards written before `texture` existed hold the per-lane net."""
+        return config if "texture" in config else {**config, "texture": "lanes"}
 
     def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> LossOutput:
         steps, lanes = batch["steps"].float(), batch["lanes"].float()
         mask = batch["mask"].float()
         previous = torch.cat([torch.zeros_like(lanes[:, :1]), lanes[:, :-1]], 1)
-        logits, length_logits, _ = model.texture(steps, previous)
-        bce = F.binary_cross_entropy_with_logits(logits.float(), lanes, reduction="none").sum(-1)
+        if model.voicings:
+            y, _ = model.hidden(steps, previous)
+            lh_valid, rh_valid = model.vocab_valid()
+            lh = nearest_voicing(lanes[..., :acc.LH_LANES], model.lh_vocab, lh_valid)
+            rh = nearest_voicing(lanes[..., acc.LH_LANES:], model.rh_vocab, rh_valid)
+            lh_logits, rh_logits = model.voicing_logits(y, lh)
+            bce = (F.cross_entropy(lh_logits.reshape(-1, LH_VOICINGS), lh.reshape(-1),
+                                   reduction="none")
+                   + F.cross_entropy(rh_logits.reshape(-1, RH_VOICINGS), rh.reshape(-1),
+                                     reduction="none")).reshape(lh.shape)
+            length_logits = model.lengths(y)
+            with torch.no_grad():
+                logits = torch.cat([model.lh_vocab[lh_logits.argmax(-1)],
+                                    model.rh_vocab[rh_logits.argmax(-1)]], -1).float() * 2 - 1
+        else:
+            logits, length_logits, _ = model.texture(steps, previous)
+            bce = F.binary_cross_entropy_with_logits(logits.float(), lanes,
+                                                     reduction="none").sum(-1)
         lengths = batch["lengths"].long()
         has = (lengths >= 0).float() * mask[..., None]
         length_ce = F.cross_entropy(length_logits.float().reshape(-1, len(acc.DURATION_STEPS)),
@@ -294,19 +402,49 @@ class Accompanist(Family):
         step without the real part to lean on, the model plays sparser than in training, and
         the model card's `decoding` block holds the value that brings the notes per bar of the
         validation songs back to the real parts' (benchmarks/bench_accompaniment.py --tune)."""
+        gen = options.generator()
+        out, lengths = self.draw_lanes(model, grid, melody, onset, chords, options, busyness,
+                                       gen)
+        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+        return acc.render(out, grid, chords, melody, velocity, rng, lengths, legato_left=True,
+                          bass_floor=acc.BASS_FLOOR)
+
+    def draw_lanes(self, model: AccompanistNet, grid: acc.StepGrid, melody: np.ndarray,
+                   onset: np.ndarray, chords: list[Chord | None], options: SamplingOptions,
+                   busyness: float = 0.0, gen: torch.Generator | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """(lanes (steps, LANES) 0/1, length class of each onset or -1), drawn step by step:
+        a voicings net draws the left hand's voicing, then the right hand's given it (busyness
+        tilts the right hand by its number of notes, as adding it to every lane's logit does
+        for the per-lane net)."""
+        gen = gen if gen is not None else options.generator()
         bias = torch.zeros(acc.LANES)
         bias[acc.LH_LANES:] = busyness
         feats = torch.from_numpy(acc.step_features(grid, melody, onset, chords))[None]
-        gen = options.generator()
         out = torch.zeros(len(grid), acc.LANES)
         lengths = torch.full((len(grid), acc.LANES), -1, dtype=torch.long)
         with torch.inference_mode():
             model.eval()
             previous, state = torch.zeros(1, 1, acc.LANES), None
+            if model.voicings:  # a right hand's voicing is tilted by busyness per note
+                rh_notes = model.rh_vocab.sum(-1).float()
             for i in range(len(grid)):
-                logits, length_logits, state = model.texture(feats[:, i:i + 1], previous, state)
-                p = torch.sigmoid((logits[0, 0].float() + bias) / options.temperature)
-                lanes = (torch.rand(acc.LANES, generator=gen) < p).float()
+                if model.voicings:
+                    y, state = model.hidden(feats[:, i:i + 1], previous, state)
+                    lh_logits, _ = model.voicing_logits(y)
+                    lh = torch.multinomial(torch.softmax(lh_logits[0, 0] / options.temperature,
+                                                         -1), 1, generator=gen)
+                    _, rh_logits = model.voicing_logits(y, lh[None])
+                    rh = torch.multinomial(torch.softmax(
+                        (rh_logits[0, 0] + busyness * rh_notes) / options.temperature, -1), 1,
+                        generator=gen)
+                    lanes = torch.cat([model.lh_vocab[lh[0]], model.rh_vocab[rh[0]]]).float()
+                    length_logits = model.lengths(y)
+                else:
+                    logits, length_logits, state = model.texture(feats[:, i:i + 1], previous,
+                                                                 state)
+                    p = torch.sigmoid((logits[0, 0].float() + bias) / options.temperature)
+                    lanes = (torch.rand(acc.LANES, generator=gen) < p).float()
                 if chords[i] is None:
                     lanes.zero_()
                 out[i] = lanes
@@ -314,9 +452,7 @@ class Accompanist(Family):
                     probs = torch.softmax(length_logits[0, 0].float() / options.temperature, -1)
                     lengths[i] = torch.multinomial(probs, 1, generator=gen)[:, 0]
                 previous = lanes[None, None]
-        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
-        return acc.render(out.numpy(), grid, chords, melody, velocity, rng,
-                          lengths.numpy(), legato_left=True, bass_floor=acc.BASS_FLOOR)
+        return out.numpy(), lengths.numpy()
 
 
 def viterbi(logp: np.ndarray, change_cost: np.ndarray) -> np.ndarray:
