@@ -160,7 +160,7 @@ def tune(loaded, limit: int, bars: int, write: bool) -> None:
         real.append(((r[:, 1] >= first) & (r[:, 1] < end)).sum() / len(set(grid.bar.tolist())))
     target = float(np.mean(real))
     best = None
-    for busyness in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
+    for busyness in (-0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6):
         per_bar = []
         for k, (_, _first, _end, grid, melody, onset, chords) in enumerate(material):
             notes = loaded.family.accompany(loaded.model, grid, melody, onset, chords,
