@@ -72,10 +72,9 @@ class AccompanistConfig:
                              "track starts with.")
     accompaniment_track: str = knob("PIANO", help="In your own datasets: the name the "
                                     "accompaniment track starts with.")
-    texture: str = knob("voicings", choices=TEXTURES, help="How the piano's notes at one "
-                        "moment are chosen: 'voicings' picks whole left- and right-hand shapes "
-                        "from those in the training songs (the notes of a chord fit together); "
-                        "'lanes' picks each note on its own (models made before voicings).")
+    texture: str = knob("voicings", choices=TEXTURES, help="'voicings': each hand plays whole "
+                        "chord shapes from the training songs; 'lanes': each note is chosen on "
+                        "its own (models made before voicings).")
 
 
 def _track_rows(song, prefix: str) -> np.ndarray | None:
