@@ -66,8 +66,9 @@ def chords_from_markers(markers: Iterable[tuple[int, str]]) -> list[ChordSymbol]
     marker that reads as a chord is a bare capital letter and together they are the first
     letters of the alphabet (`A`, `A B`, `A B C`: how musicians letter sections), they are
     sections too and the lane stays empty. (A chord lane of only A and B major is unlikely.)"""
-    found = [s for s in (symbol_or_none(t, x) for t, x in markers) if s is not None]
-    texts = {x.strip() for t, x in markers if symbol_or_none(t, x) is not None}
+    read = [(x.strip(), symbol_or_none(t, x)) for t, x in markers]
+    found = [s for _, s in read if s is not None]
+    texts = {x for x, s in read if s is not None}
     if texts and all(len(x) == 1 and x in SECTION_LETTERS for x in texts):
         letters = "".join(sorted(texts))
         if SECTION_LETTERS.startswith(letters):

@@ -219,14 +219,14 @@ class AccompanistNet(nn.Module):
         y, state = self.texture_rnn(x, state)
         return self.drop(y), state
 
-    def voicing_logits(self, y: torch.Tensor, lh: torch.Tensor | None = None):
-        """Left-hand voicing logits, and with `lh` (its chosen class) the right hand's."""
-        lh_valid, rh_valid = self.vocab_valid()
-        lh_logits = self.lh_out(y).float().masked_fill(~lh_valid, -1e9)
-        if lh is None:
-            return lh_logits, None
-        rh_logits = self.rh_out(torch.cat([y, self.lh_embed(lh)], -1)).float()
-        return lh_logits, rh_logits.masked_fill(~rh_valid, -1e9)
+    def lh_logits(self, y: torch.Tensor) -> torch.Tensor:
+        """The left hand's voicing logits (rows that hold no pattern masked out)."""
+        return self.lh_out(y).float().masked_fill(~self.vocab_valid()[0], -1e9)
+
+    def rh_logits(self, y: torch.Tensor, lh: torch.Tensor) -> torch.Tensor:
+        """The right hand's voicing logits given the left hand's chosen class `lh`."""
+        logits = self.rh_out(torch.cat([y, self.lh_embed(lh)], -1)).float()
+        return logits.masked_fill(~self.vocab_valid()[1], -1e9)
 
     def lengths(self, y: torch.Tensor) -> torch.Tensor:
         out = self.texture_out(y)
@@ -239,9 +239,8 @@ class AccompanistNet(nn.Module):
     def texture(self, steps: torch.Tensor, previous: torch.Tensor, state=None):
         """(onset logits (..., LANES), length logits (..., LANES, classes), state): the
         per-lane net (`texture="lanes"`)."""
-        x = self.drop(torch.relu(self.texture_in(torch.cat([steps, previous], -1))))
-        y, state = self.texture_rnn(x, state)
-        out = self.texture_out(self.drop(y))
+        y, state = self.hidden(steps, previous, state)
+        out = self.texture_out(y)
         onsets, lengths = out[..., :acc.LANES], out[..., acc.LANES:]
         return onsets, lengths.reshape(*lengths.shape[:-1], acc.LANES, -1), state
 
@@ -340,7 +339,7 @@ class Accompanist(Family):
             lh_valid, rh_valid = model.vocab_valid()
             lh = nearest_voicing(lanes[..., :acc.LH_LANES], model.lh_vocab, lh_valid)
             rh = nearest_voicing(lanes[..., acc.LH_LANES:], model.rh_vocab, rh_valid)
-            lh_logits, rh_logits = model.voicing_logits(y, lh)
+            lh_logits, rh_logits = model.lh_logits(y), model.rh_logits(y, lh)
             bce = (F.cross_entropy(lh_logits.reshape(-1, LH_VOICINGS), lh.reshape(-1),
                                    reduction="none")
                    + F.cross_entropy(rh_logits.reshape(-1, RH_VOICINGS), rh.reshape(-1),
@@ -430,13 +429,11 @@ class Accompanist(Family):
             for i in range(len(grid)):
                 if model.voicings:
                     y, state = model.hidden(feats[:, i:i + 1], previous, state)
-                    lh_logits, _ = model.voicing_logits(y)
-                    lh = torch.multinomial(torch.softmax(lh_logits[0, 0] / options.temperature,
-                                                         -1), 1, generator=gen)
-                    _, rh_logits = model.voicing_logits(y, lh[None])
+                    lh = torch.multinomial(torch.softmax(
+                        model.lh_logits(y)[0, 0] / options.temperature, -1), 1, generator=gen)
                     rh = torch.multinomial(torch.softmax(
-                        (rh_logits[0, 0] + busyness * rh_notes) / options.temperature, -1), 1,
-                        generator=gen)
+                        (model.rh_logits(y, lh[None])[0, 0] + busyness * rh_notes)
+                        / options.temperature, -1), 1, generator=gen)
                     lanes = torch.cat([model.lh_vocab[lh[0]], model.rh_vocab[rh[0]]]).float()
                     length_logits = model.lengths(y)
                 else:
