@@ -3,9 +3,12 @@ accompanist, beside the real POP909 piano part of the same bars.
 
 Per song, the first --bars bars from the first downbeat; three parts are measured:
   real        the song's own PIANO track (the reference)
-  given       the accompanist following the annotated chords
-  suggested   the accompanist on its own chord suggestion (what `studio generate accompany`
-              does without --chords)
+  given       the accompanist's texture network following the annotated chords
+  suggested   the same on its own chord suggestion
+  songs given, songs suggested
+              the same chords, the piano playing bars of the training songs re-voiced to them
+              (`studio.ml.bar_bank`; what `studio generate accompany` plays when the card's
+              decoding texture is "songs", as the shipped pop-accompanist's is)
   real lanes  the real part read into the model's lanes and rendered back as the accompanist
               renders (what the representation and renderer alone cost)
 Figures:
@@ -48,7 +51,7 @@ from studio.ml import accompaniment as acc  # noqa: E402
 from studio.ml.family import SamplingOptions  # noqa: E402
 from studio.ml.generation import GenerationRequest, generate  # noqa: E402
 from studio.ml.generation.material import bar_start  # noqa: E402
-from studio.ml.generation.models import load, originality_index  # noqa: E402
+from studio.ml.generation.models import bar_bank, load, originality_index  # noqa: E402
 from studio.music.chords import parse_label, recognise_chord  # noqa: E402
 from studio.music.timing import meter_from_downbeats  # noqa: E402
 
@@ -187,7 +190,8 @@ def tune(loaded, limit: int, bars: int, write: bool) -> None:
         from studio.ml.checkpoint import read_card, rewrite_card
 
         card = read_card(loaded.path)  # the card inside the weights file (the JSON is a copy)
-        card["decoding"] = {"busyness": best[0], "change_cost": best_cost[0],
+        card["decoding"] = {**card.get("decoding", {}), "busyness": best[0],
+                            "change_cost": best_cost[0],
                             "tuned": "benchmarks/bench_accompaniment.py "
                             f"--tune on the first {limit} POP909 validation songs, {bars} bars"}
         rewrite_card(loaded.path, loaded.path, card)
@@ -245,7 +249,8 @@ def main() -> None:
     index = originality_index(loaded)
     songs = [s for s in pop909_songs() if s.split == "test"]
     songs = songs[:args.limit] if args.limit else songs
-    names = ("real", "given", "suggested", "real lanes")
+    bank = bar_bank(loaded)
+    names = ("real", "given", "suggested", "songs given", "songs suggested", "real lanes")
     rows: dict[str, list[dict]] = {k: [] for k in names}
     suggestion, baseline = [], []
     runs: dict[str, list[int]] = {k: [] for k in names}
@@ -263,11 +268,18 @@ def main() -> None:
         sug = np.array(family.accompany(model, grid, melody, onset, suggested_chords, opts, 70,
                                         busyness) or
                        np.zeros((0, 4)), np.int64).reshape(-1, 4)
+        songs_given = np.array(family.accompany(model, grid, melody, onset, chords, opts, 70,
+                                                busyness, bank) or
+                               np.zeros((0, 4)), np.int64).reshape(-1, 4)
+        songs_sug = np.array(family.accompany(model, grid, melody, onset, suggested_chords, opts,
+                                              70, busyness, bank) or
+                             np.zeros((0, 4)), np.int64).reshape(-1, 4)
         lanes, lengths = acc.piano_lanes(real[:, :3], grid, chords, durations=True)
         oracle = np.array(acc.render(lanes, grid, chords, melody, 70, np.random.default_rng(k),
                                      lengths, legato_left=True, bass_floor=acc.BASS_FLOOR),
                           np.int64).reshape(-1, 4)
         for name, part in (("real", real), ("given", given), ("suggested", sug),
+                           ("songs given", songs_given), ("songs suggested", songs_sug),
                            ("real lanes", oracle)):
             rows[name].append(measure(part, melody, grid, chords))
             parts[name].append(part[:, :3] - [0, first, 0])
@@ -282,18 +294,18 @@ def main() -> None:
         baseline.append(np.mean(hits) if hits else 0.0)
     print(f"bench_accompaniment: {len(songs)} POP909 test songs, first {args.bars} bars each, "
           f"model {args.model}; {machine()}")
-    print(f"{'part':10s} {'clash beats':>12s} {'chords':>8s} {'notes/bar':>10s} "
+    print(f"{'part':16s} {'clash beats':>12s} {'chords':>8s} {'notes/bar':>10s} "
           f"{'off-beat':>9s} {'longest run (median / max)':>28s}")
     for name, r in rows.items():
         mean = {k: float(np.mean([x[k] for x in r])) for k in r[0]}
-        print(f"{name:10s} {100 * mean['clash']:11.1f}% {100 * mean['chords']:7.1f}% "
+        print(f"{name:16s} {100 * mean['clash']:11.1f}% {100 * mean['chords']:7.1f}% "
               f"{mean['notes_per_bar']:10.1f} {100 * mean['offbeat']:8.1f}% "
               f"{statistics.median(runs[name]):>18.0f} / {max(runs[name])}")
     print(f"chord suggestion agreeing with the annotation: {100 * np.mean(suggestion):.1f}% of "
           "annotated beats")
     print(f"the simple baseline (chord tones covering the beat's melody, same Viterbi): "
           f"{100 * np.mean(baseline):.1f}%")
-    for name in ("given", "suggested", "real lanes"):
+    for name in ("given", "suggested", "songs given", "songs suggested", "real lanes"):
         print(f"style critic AUC, real piano parts vs {name}: "
               f"{critic_auc(parts['real'], parts[name]):.2f} as played, "
               f"{critic_auc(parts['real, quantized'], parts[name]):.2f} quantized to the model's "

@@ -97,6 +97,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chords", metavar="TEXT", help='chords for accompany, melody, continue '
                    'and pop-infill, e.g. "C G Am F" or "| C G | Am F |" (accompany without it: '
                    'the file\'s chord markers, if any, else suggested chords)')
+    p.add_argument("--texture", choices=("songs", "model"), help="accompany: the piano plays "
+                   "bars of the model's training songs re-voiced to the chords (songs) or the "
+                   "network's own voicings (model); default: what the model's card says")
     p.add_argument("--steps", type=int, default=5, help="melodies between the two ends "
                    "(interpolate; default 5)")
     p.set_defaults(func=run)
@@ -203,7 +206,7 @@ def build_request(args: argparse.Namespace, song):
         parse_range(args.pitch_range) if args.pitch_range else None, args.steps,
         bar_tick(song, args.at_bar) if args.at_bar else None, device=args.device,
         chords=args.chords,
-        chromatic=args.chromatic)
+        chromatic=args.chromatic, texture=args.texture)
 
 
 def describe(candidate, path: Path) -> str:

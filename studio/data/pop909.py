@@ -21,6 +21,9 @@ from studio.music.song import Song
 from studio.music.timing import meter_from_downbeats
 
 POP909_PATH = Path(__file__).resolve().parents[2] / "resources" / "data" / "pop909" / "pop909.npz"
+# the train songs' piano bars for the accompanist (`studio.ml.bar_bank`), made by
+# resources/data/pop909/make_bar_bank.py; rebuilt in memory when it is not this data's
+BAR_BANK_PATH = POP909_PATH.with_name("bar_bank.npz")
 TRACK_NAMES = ("MELODY", "BRIDGE", "PIANO")
 _NOTE_NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 

@@ -394,13 +394,30 @@ class Accompanist(Family):
 
     def accompany(self, model: AccompanistNet, grid: acc.StepGrid, melody: np.ndarray,
                   onset: np.ndarray, chords: list[Chord | None], options: SamplingOptions,
-                  velocity: int = 70, busyness: float = 0.0) -> list[tuple[int, int, int, int]]:
+                  velocity: int = 70, busyness: float = 0.0, bank=None
+                  ) -> list[tuple[int, int, int, int]]:
         """Piano notes (pitch, start, duration, velocity) over `grid` for the melody and the
         chord of each step. `busyness` is added to the right hand's onset logits: drawn step by
         step without the real part to lean on, the model plays sparser than in training, and
         the model card's `decoding` block holds the value that brings the notes per bar of the
-        validation songs back to the real parts' (benchmarks/bench_accompaniment.py --tune)."""
+        validation songs back to the real parts' (benchmarks/bench_accompaniment.py --tune).
+
+        With a `bank` (`studio.ml.bar_bank.BarBank` of the training songs) the piano plays
+        bars of those songs re-voiced to these chords (temperature: how freely bars are drawn),
+        velocities scaled so that `velocity` is the bank's 70; a bar whose meter the bank lacks
+        makes the whole part the network's own."""
         gen = options.generator()
+        if bank is not None:
+            from studio.ml import bar_bank as bb
+
+            tonic, minor = melody_key(melody)
+            rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+            choice = bb.Choice(temperature=bb.Choice.temperature * options.temperature)
+            notes = bb.arrange(bank, grid, melody, onset, chords, bb.key_scale(tonic, minor),
+                               rng, choice)
+            if notes is not None:
+                return [(p, s, d, int(np.clip(round(v * velocity / 70), 1, 127)))
+                        for p, s, d, v in notes]
         out, lengths = self.draw_lanes(model, grid, melody, onset, chords, options, busyness,
                                        gen)
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))

@@ -146,13 +146,24 @@ def plan_accompany(request: GenerationRequest, loaded: LoadedModel) -> Plan:
             mat.bar_number(song, int(grid.ticks[-1]) - 1))
     extra = "; ".join(w for w in (layout, tempo_words(song, a, b).lstrip("; ")) if w)
 
+    from studio.ml.generation.models import bar_bank, plays_songs_bars
+
+    wanted = request.texture or ("songs" if plays_songs_bars(loaded) else "model")
+    bank = bar_bank(loaded) if wanted == "songs" else None
+    if wanted == "songs" and bank is None:
+        extra = "; ".join(w for w in (extra, "the model's training songs are not at hand: the "
+                                      "piano plays the network's own voicings") if w)
+    if bank is not None:
+        extra = "; ".join(w for w in (extra, "the piano plays bars of the model's training "
+                                      "songs re-voiced to these chords") if w)
+
     def draft(index: int, seed: int, cancel) -> Draft:
         from dataclasses import replace
 
         options = replace(request.options, seed=seed)
         busyness = float(loaded.card.get("decoding", {}).get("busyness", 0.0))
         rows_out = loaded.family.accompany(loaded.model, grid, melody, onset, chords, options,
-                                           velocity, busyness)
+                                           velocity, busyness, bank)
         notes = [Note(p, s, d, v) for p, s, d, v in rows_out]
         if not notes:
             raise GenerationError("the model wrote no notes for this melody; try a higher "

@@ -22,6 +22,7 @@ from studio.ml.library import load_model as load
 if TYPE_CHECKING:
     from studio.data import Dataset
     from studio.ml.analysis import StyleReference
+    from studio.ml.bar_bank import BarBank
     from studio.ml.generation.originality import OriginalityIndex
 
 # The shipped models each mode prefers, best first.
@@ -43,6 +44,8 @@ _lock = threading.RLock()
 _indexes: dict[tuple, OriginalityIndex] = {}
 _styles: dict[tuple, StyleReference] = {}
 _ranges: dict[tuple, tuple[int, int]] = {}
+_banks: dict[tuple, BarBank | None] = {}
+BANK_REPRESENTATION = "bar-bank/1"
 
 
 def available_models(mode: str) -> list[ModelEntry]:
@@ -88,6 +91,42 @@ def _accompaniment_lines(loaded: LoadedModel, dataset: Dataset) -> list[tuple[st
         if rows is not None:
             out.append((p.name, rows))
     return out
+
+
+def plays_songs_bars(loaded: LoadedModel) -> bool:
+    """Whether an accompanist's card asks for bars of its training songs (`decoding.texture`
+    "songs", `studio.ml.bar_bank`) rather than the texture network's own voicings."""
+    return is_accompanist(loaded) and loaded.card.get("decoding", {}).get("texture") == "songs"
+
+
+def bar_bank(loaded: LoadedModel) -> BarBank | None:
+    """The bars of an accompanist's training songs (`studio.ml.bar_bank`), built once per
+    dataset (the built-in POP909's ships ready in resources/data/pop909; a stored dataset keeps
+    its own in its cache), or None when the songs are gone or hold no full bar."""
+    from studio.ml.bar_bank import BarBank
+
+    dataset = training_dataset(loaded)
+    if dataset is None or not is_accompanist(loaded):
+        return None
+    config = loaded.family.config
+    key = (dataset.fingerprint(), BANK_REPRESENTATION, config.melody_track,
+           config.accompaniment_track)
+    with _lock:
+        if key not in _banks:
+            bank = None
+            if dataset.name == "pop909" and (config.melody_track, config.accompaniment_track) \
+                    == ("MELODY", "PIANO"):
+                from studio.data.pop909 import BAR_BANK_PATH
+
+                bank = BarBank.load(BAR_BANK_PATH, key[0])
+            if bank is None:
+                arrays = dataset.cached_arrays(
+                    f"{BANK_REPRESENTATION}:{config.melody_track}:{config.accompaniment_track}",
+                    lambda: BarBank.from_dataset(dataset, config.melody_track,
+                                                 config.accompaniment_track).arrays())
+                bank = BarBank.from_arrays(arrays)
+            _banks[key] = bank if len(bank) else None
+        return _banks[key]
 
 
 def is_satb(loaded: LoadedModel) -> bool:
@@ -206,6 +245,8 @@ def warm_up(model: str) -> LoadedModel:
     loaded = load(model)
     originality_index(loaded)
     style_reference(loaded)
+    if plays_songs_bars(loaded):
+        bar_bank(loaded)
     if not is_satb(loaded) and not is_accompanist(loaded):
         melody_range(loaded)
     return loaded

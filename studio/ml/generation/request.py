@@ -32,6 +32,9 @@ CHORD_MODES = ("melody", "continue", "accompany", "pop-infill")
 MAX_BARS = 64  # the longest stretch any mode writes or reads in one go (about 2-4 minutes)
 
 
+TEXTURES = ("songs", "model")  # accompany: bars of the training songs, or the network's own
+
+
 @dataclass
 class GenerationRequest:
     """One generation job.
@@ -61,6 +64,9 @@ class GenerationRequest:
     chords: accompany, pop-infill: chord text to follow (`C G Am F`, `| C G | Am F |`); None =
       the song's or the model's chords; melody, continue: chords the new melody follows (a
       recurrent melody model); None = free.
+    texture: accompany: "songs" (the piano plays bars of the model's training songs re-voiced
+      to the chords, `studio.ml.bar_bank`), "model" (the texture network's own voicings), or
+      None: what the model's card says (the shipped pop-accompanist: songs).
     """
 
     mode: str
@@ -77,6 +83,7 @@ class GenerationRequest:
     device: str = "cpu"
     chords: str | None = None
     chromatic: bool = False
+    texture: str | None = None
 
     def check(self) -> None:
         """Raise GenerationError for a request no model could serve (before any work)."""
@@ -113,6 +120,11 @@ class GenerationRequest:
         if self.chords is not None and self.mode not in CHORD_MODES:
             raise GenerationError("chords are followed only when accompanying a melody, "
                                   "writing or continuing one, or filling in a pop song")
+        if self.texture is not None and self.texture not in TEXTURES:
+            raise GenerationError(f"the piano texture is one of {', '.join(TEXTURES)}, not "
+                                  f"{self.texture!r}")
+        if self.texture is not None and self.mode != "accompany":
+            raise GenerationError("a piano texture is chosen only when accompanying a melody")
         if self.playhead is not None and self.playhead < 0:
             raise GenerationError("the playhead is before the start of the song")
 
