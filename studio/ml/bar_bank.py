@@ -2,23 +2,24 @@
 
 The accompanist's texture network draws its voicings from chord tones on a 16th grid, which a
 listener (and the style critic) tells from a pianist's part: no passing notes, no played timing,
-no phrase that repeats a figure. A bar bank holds every full bar of the training songs' piano
-parts as played (onset and length in grid steps, fractions kept), each note with its place in
-the chord it sounded over: root, third, fifth, seventh, or a note outside the chord (its
-interval above the root). To accompany a new song, bars are chosen from the bank (by
-`choose_bars`: the same chord layout in the bar, the melody in a near register and as busy,
-going on with the next bar of the same song where it can, and the accompanist's texture
-network's likelihood of the bar's voicing under this melody and these chords), and each note is
-re-voiced to the new chord: chord tones to the new chord's same tone, notes outside the chord
-kept at their interval above the new root (moved a semitone into the key when that leaves the
-key), the register kept within a tritone of the original. Then the accompanist's rules against
-the melody: right-hand notes stay under the melody and never a semitone or a major seventh from
-it.
+no figure that a pianist keeps through a passage. A bar bank holds every full bar of the
+training songs' piano parts as played (onset and length in grid steps, fractions kept), each
+note with its place in the chord it sounded over: root, third, fifth, seventh, or a note outside
+the chord (its interval above the root). To accompany a new song, bars are chosen from the bank
+(`choose_bars`: the same chord layout in the bar, the melody in a near register and as busy,
+going on with the same song where it can), and each note is re-voiced to the new chord
+(`BarBank.revoice`): chord tones to the new chord's same tone, notes outside the chord kept at
+their interval above the new root (moved a semitone into the key when that leaves the key), the
+register kept within a tritone of the original. Then the accompanist's rules against the melody
+(`fit_to_melody`): right-hand notes stay under the melody note they are struck with and never a
+semitone or a major seventh from it.
 
-This is the phrase-retrieval idea of AccoMontage (Zhao and Xia, ISMIR 2021), with the ranking
-done by the studio's own trained texture network instead of a separate one; it needs the
-training songs at hand (the built-in POP909, or the user's dataset while it exists), so a
-model whose songs are gone plays its own voicings as before.
+This is the phrase-retrieval idea of AccoMontage (Zhao and Xia, ISMIR 2021), without its learned
+re-voicing. Ranking the candidates by the texture network's likelihood was measured and left
+out: it prefers sparse bars (notes per bar 12.4 -> 9.3) and the style critic tells the parts
+apart more easily (benchmarks: BENCHMARKS.md). The bank needs the training songs at hand (the
+built-in POP909's ships ready-made; a user's dataset while it exists), so a model whose songs
+are gone plays its own voicings as before.
 """
 
 from __future__ import annotations
@@ -86,16 +87,6 @@ def layout(chords: list[Chord | None]) -> tuple[int, ...]:
     return tuple(i for i, c in enumerate(chords) if i == 0 or c != chords[i - 1])
 
 
-def motion(chords: list[Chord]) -> int:
-    """One number for a bar's chords as they move: the root of each chord change above the
-    first chord's and each one's family (two bars with the same motion voice-lead alike)."""
-    out = 0
-    for i in layout(chords):
-        out = (out * 12 + (chords[i].root - chords[0].root) % 12) * 5 + \
-            acc.FAMILY_INDEX[chords[i].family]
-    return out % (1 << 62)
-
-
 @dataclass
 class BarBank:
     """Arrays of the bank's notes and bars.
@@ -106,9 +97,8 @@ class BarBank:
     Bars: `first`, `last` (their notes are first:last), `steps` (steps of the bar), `song`,
     `number` (bar index in its song), `layout` (steps where the chord changes, as a bit mask),
     `melody_pitch` (mean melody pitch, 0 without melody), `melody_onsets`, `bar_root` (pitch
-    class of the bar's first chord), `motion` (`motion()` of its chords), `incoming` (semitones
-    from the root of the chord before the bar up to its first chord's, -1: none), `step_ticks`
-    (ticks per grid step: 16ths, or 32nds in 6/8).
+    class of the bar's first chord), `step_ticks` (ticks per grid step: 16ths, or 32nds in
+    6/8).
     """
 
     onset: np.ndarray
@@ -127,8 +117,6 @@ class BarBank:
     melody_pitch: np.ndarray
     melody_onsets: np.ndarray
     bar_root: np.ndarray
-    motion: np.ndarray
-    incoming: np.ndarray
     step_ticks: np.ndarray
 
     def __len__(self) -> int:
@@ -207,20 +195,17 @@ class BarBank:
                 bars.append([count, count + hi - lo, e - a, k, b,
                              sum(1 << i for i in layout(chords[a:e])),
                              float(m[m >= 0].mean()) if (m >= 0).any() else 0.0,
-                             int(onset[a:e].sum()), chords[a].root, motion(chords[a:e]),
-                             (chords[a].root - chords[a - 1].root) % 12
-                             if a > 0 and chords[a - 1] is not None else -1, step[a]])
+                             int(onset[a:e].sum()), chords[a].root, step[a]])
                 count += hi - lo
         n = np.concatenate(notes).astype(np.float32) if notes else np.zeros((0, 7), np.float32)
-        t = np.array(bars, np.float64).reshape(-1, 12)
+        t = np.array(bars, np.float64).reshape(-1, 10)
         return cls(n[:, 0], n[:, 1], n[:, 2].astype(np.int16), n[:, 3].astype(np.int16),
                    n[:, 4].astype(np.int16), n[:, 5].astype(np.int8), n[:, 6].astype(np.int8),
                    t[:, 0].astype(np.int64), t[:, 1].astype(np.int64),
                    t[:, 2].astype(np.int64), t[:, 3].astype(np.int64),
                    t[:, 4].astype(np.int64), t[:, 5].astype(np.int64),
                    t[:, 6].astype(np.float32), t[:, 7].astype(np.int64),
-                   t[:, 8].astype(np.int64), t[:, 9].astype(np.int64),
-                   t[:, 10].astype(np.int64), t[:, 11].astype(np.int64))
+                   t[:, 8].astype(np.int64), t[:, 9].astype(np.int64))
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, melody_track: str = "MELODY",
@@ -359,18 +344,21 @@ def fit_to_melody(notes: list[tuple[int, float, float, int]], grid: acc.StepGrid
 @dataclass
 class Choice:
     """How bars are chosen: `candidates` drawn at random from the bank's bars of the same
-    length and chord layout (plus the next bar of the bar chosen before), scored by closeness
-    of the melody's register (`register`, per octave) and busyness (`busy`, per onset), going
-    on in the same song (`carry_on`), and then drawn with `temperature`."""
+    length, grid and chord layout (steps where the chord changes), plus the next bar of the
+    bar chosen before; each scored by how near its melody's register is to this bar's after
+    the move to the new chord (`register`, per octave) and how near its melody's number of
+    onsets (`busy`, per onset); `carry_on` for the next bar of the same song (at most `longest`
+    bars in a row: no longer passage is copied whole), `same_song` for any bar of the song
+    chosen before (a part keeps one pianist's texture); then drawn with `temperature`. The
+    values were chosen with the style critic on POP909's validation songs
+    (benchmarks/bench_accompaniment.py)."""
 
     candidates: int = 256
     register: float = 1.0
     busy: float = 0.15
     carry_on: float = 8.0
-    same_song: float = 0.0
-    longest: int = 0
-    motion: float = 1.0
-    incoming: float = 1.0
+    same_song: float = 6.0
+    longest: int = 4
     temperature: float = 0.5
 
 
@@ -424,10 +412,6 @@ def choose_bars(bank: BarBank, grid: acc.StepGrid, melody: np.ndarray, onset: np
             gap = mean - (bank.melody_pitch[pick] + shift)
             s -= choice.register * np.where(has, np.abs(gap) / 12, 1)
         s -= choice.busy * np.abs(bank.melody_onsets[pick] - int(onset[a:e].sum()))
-        s += choice.motion * (bank.motion[pick] == motion(full))
-        before = chords[a - 1] if a > 0 else None
-        if before is not None:
-            s += choice.incoming * (bank.incoming[pick] == (full[0].root - before.root) % 12)
         if previous >= 0:
             if not choice.longest or run < choice.longest:
                 s += choice.carry_on * (pick == previous + 1)

@@ -4,7 +4,7 @@ chord lane (see `generation_forms` for what a form does)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QWidget
 
 from studio.ui.generation.generation_forms import (
     InfillForm,
@@ -29,9 +29,21 @@ class AccompanyForm(ModeForm):
         self.chords.setToolTip("A chord a bar (repeated when shorter than the melody), or the "
                                "chords of each bar between bar lines; empty: the chord lane's "
                                "chords, or suggested chords where the lane has none")
+        self.texture = QComboBox()
+        self.texture.setObjectName("texture_combo")
+        for text, value in (("As the model plays it", None),
+                            ("Bars of its training songs", "songs"),
+                            ("The network's own voicings", "model")):
+            self.texture.addItem(text, value)
+        self.texture.setToolTip("Bars of its training songs: the piano plays bars of the songs "
+                                "the model learned from, as their pianists played them, moved "
+                                "to your chords (the shipped pop accompanist does this). The "
+                                "network's own voicings: it writes every chord shape itself, "
+                                "on a 16th grid.")
         self.only_range = QCheckBox("Only the selected time range")
         self.form.addRow("Melody", self.track)
         self.form.addRow("Chords", self.chords)
+        self.form.addRow("Piano", self.texture)
         self.form.addRow(self.only_range)
 
     def refresh(self, window) -> None:
@@ -41,7 +53,8 @@ class AccompanyForm(ModeForm):
 
     def fields(self, window) -> dict:
         out: dict = {"track_ids": (self.current_track_id(window),),
-                     "chords": self.chords.text().strip() or None}
+                     "chords": self.chords.text().strip() or None,
+                     "texture": self.texture.currentData()}
         if self.only_range.isChecked():
             span = self.selection(window)
             if span is None:

@@ -342,6 +342,14 @@ def test_accompany_a_pop_melody_with_typed_chords(qtbot, tmp_path):
     start(qtbot, panel)
     wait_done(qtbot, panel)
     assert len(panel.candidates.candidates) == 1, panel.message.text()
+    assert "bars of the model's training songs" in panel.candidates.current().description
+    form.texture.setCurrentIndex(form.texture.findData("model"))  # the network's own voicings
+    start(qtbot, panel)
+    wait_done(qtbot, panel)
+    assert len(panel.candidates.candidates) == 1, panel.message.text()
+    own = panel.candidates.current()
+    assert "training songs" not in own.description
+    assert all(n.start % 120 == 0 for t in own.preview.tracks[-1:] for n in t.notes)
     qtbot.mouseClick(panel.candidates.accept_button, Qt.MouseButton.LeftButton)
     assert doc.song.tracks[-1].name == "Piano accompaniment" and doc.song.tracks[-1].notes
     doc.undo_stack.undo()
