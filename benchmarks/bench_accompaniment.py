@@ -223,7 +223,8 @@ def measure_speed(model: str) -> str:
         generate(request)
         times.append(time.perf_counter() - t0)
     return (f"speed: accompany 8 bars ({s.name}, suggested chords, one torch thread): first "
-            f"call {cold:.2f} s (loads the model, builds the originality index), then median "
+            f"call {cold:.2f} s (loads the model and the bar bank, builds the originality index), "
+            f"then median "
             f"{statistics.median(times):.3f} s")
 
 

@@ -288,6 +288,43 @@ def chord_lane_shot(window) -> QWidget:
 SHOTS.append(("chord_lane", chord_lane_shot))
 
 
+def accompany_shot(window) -> QWidget:
+    """A POP909 test song's melody with a piano part from Accompany (bars of the training songs
+    re-voiced to its suggested chords), the Accompany form with its Piano choice beside it."""
+    from studio.data.pop909 import pop909_song
+    from studio.ml.generation.material import bar_start
+
+    window.docks["Training"].hide()
+    window.docks["Dataset"].hide()
+    song = pop909_song(30).song()
+    song.title = "POP909 song 30 (melody)"
+    song.tracks = song.tracks[:1]
+    song.invalidate()
+    window.open_song(song)
+    doc, panel = window.document, window.generation_panel
+    melody = song.tracks[0]
+    start = bar_start(song, min(n.start for n in melody.notes))
+    doc.set_current_track(melody.id)
+    panel.set_mode("accompany")
+    form = panel.forms["accompany"]
+    _wait(lambda: panel.generate_button.isEnabled() and form.track.text() != "")
+    form.texture.setCurrentIndex(form.texture.findData("songs"))
+    panel.sampling.seed.setValue(3)
+    panel.generate()
+    _wait(lambda: not panel.runner.is_running())
+    panel.candidates.select(0)
+    roll = window.piano_roll
+    roll.geom.key_height = 7
+    roll.geom.show_ticks(start, start + 6 * 1920)
+    roll.geom.centre_on_pitch(58)
+    dock = window.docks["Generation"]
+    window.resizeDocks([dock], [420], Qt.Orientation.Horizontal)
+    return window
+
+
+SHOTS.append(("accompany", accompany_shot))
+
+
 # ---- the whole window at the two sizes the default layout is designed for ----------------------
 def window_at(size: tuple[int, int]) -> Callable:
     def shot(window) -> QWidget:

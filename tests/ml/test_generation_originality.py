@@ -65,3 +65,30 @@ def test_verdicts_on_real_chorale_lines():
     own = index.check([tenor])
     assert not own.copied and own.longest_run < len(tenor) // 2
     assert len(symbols(tenor)) == len(tenor) - 1
+
+
+def test_piano_parts_are_judged_beside_real_pop909_parts():
+    """The accompanist's verdicts: a real POP909 test song's piano part (its first 32 bars)
+    mostly shares no more with the training songs than usual for piano parts, a training
+    song's own part is a copy."""
+    from studio.data.pop909 import pop909_song
+    from studio.ml.generation.models import load, originality_index
+    from studio.ml.generation.run_index import PIANO_STYLE_RUN
+
+    index = originality_index(load("pop-accompanist"))
+    assert index.style_run == PIANO_STYLE_RUN
+
+    def part(number: int) -> list[Note]:
+        s = pop909_song(number)
+        first = int(s.beats[s.downbeats][0])
+        rows = s.track_notes(2)
+        rows = rows[(rows[:, 1] >= first) & (rows[:, 1] < first + 32 * 1920)]
+        return [Note(int(p), int(t), int(d), int(v)) for p, t, d, v in rows]
+
+    from studio.data.pop909 import pop909_songs
+
+    tests = [s.number for s in pop909_songs() if s.split == "test"][:10]
+    verdicts = [index.check([part(n)]).verdict for n in tests]
+    assert sum(v.startswith("original") for v in verdicts) >= 8, verdicts
+    train = next(s.number for s in pop909_songs() if s.split == "train")
+    assert index.check([part(train)]).verdict.startswith("copies")

@@ -186,13 +186,14 @@ def originality_index(loaded: LoadedModel) -> OriginalityIndex | None:
     if dataset is None:
         return None
     if is_accompanist(loaded):
-        from studio.ml.generation.run_index import RunIndex
+        from studio.ml.generation.run_index import PIANO_STYLE_RUN, RunIndex
 
         key = (dataset.fingerprint(), ACCOMPANIMENT_REPRESENTATION,
                loaded.family.config.accompaniment_track)
         with _lock:
             if key not in _indexes:
-                _indexes[key] = RunIndex(_accompaniment_lines(loaded, dataset))
+                _indexes[key] = RunIndex(_accompaniment_lines(loaded, dataset),
+                                         style_run=PIANO_STYLE_RUN)
             return _indexes[key]
     key = _key(loaded, dataset)
     with _lock:

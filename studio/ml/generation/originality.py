@@ -134,16 +134,17 @@ class OriginalityIndex:
                            verdict(best_len, total, best_piece))
 
 
-def verdict(run: int, notes: int, piece: str) -> str:
-    """Plain words for a shared run of `run` notes out of `notes` new notes."""
+def verdict(run: int, notes: int, piece: str, style_run: int = STYLE_RUN) -> str:
+    """Plain words for a shared run of `run` notes out of `notes` new notes (runs up to
+    `style_run` are usual for the style)."""
     if notes == 0:
         return "no new notes to compare"
     if run <= 1:
         return "original: no run of notes from the training set"
     where = f" of {piece}" if piece else ""
-    if run > STYLE_RUN and run >= COPY_SHARE * notes:
+    if run > style_run and run >= COPY_SHARE * notes:
         return f"copies {run} of its {notes} notes in a row from the training set ({piece})"
-    if run > STYLE_RUN:
+    if run > style_run:
         return (f"quotes a phrase: {run} notes in a row match a passage{where} (of "
                 f"{notes} new notes)")
     return (f"original: its longest run shared with the training set is {run} notes, usual "
