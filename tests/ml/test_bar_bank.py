@@ -188,3 +188,23 @@ def test_accompany_plays_the_songs_bars_or_the_networks_voicings_as_asked():
         GenerationRequest("accompany", "pop-accompanist", song, texture="lanes").check()
     with pytest.raises(GenerationError, match="only when accompanying"):
         GenerationRequest("harmonize", "cnn-harmonizer", song, texture="songs").check()
+
+
+def test_a_model_whose_songs_are_gone_plays_its_own_voicings_and_says_so():
+    from studio import paths
+    from studio.ml.checkpoint import read_card, rewrite_card
+    from studio.ml.generation.material import bar_start
+    from studio.ml.library import find_model
+
+    source = find_model("pop-accompanist")
+    card = read_card(source)
+    card["dataset"] = {**card["dataset"], "name": "my-songs-deleted-since"}
+    paths.user_models_dir().mkdir(parents=True, exist_ok=True)
+    rewrite_card(source, paths.user_models_dir() / "my-accompanist.safetensors", card)
+    song = pop909_song(40).song()
+    start = bar_start(song, min(n.start for n in song.tracks[0].notes))
+    c = generate(GenerationRequest("accompany", "my-accompanist", song, (song.tracks[0].id,),
+                                   (start, start + 4 * 1920), options=SamplingOptions(seed=1)))[0]
+    assert "training songs are not at hand" in c.description
+    notes = c.preview.tracks[-1].notes
+    assert notes and all((n.start - start) % 120 == 0 for n in notes)
