@@ -18,10 +18,12 @@ handicap a short run from scratch); `--scratch-settings` changes them further.
 
 Reports test NLL per prediction of (a) the parent, (b) scratch, (c) the fine-tuned child, and
 the child's gain over each (target: at least 10 % better than both, with a run under 5 minutes
-on 2 CPU cores); for melody models also how close 24 generated melodies of each come to the new
-style: L1 distances of pitch-class, interval and duration histograms to the test tunes', and
-the share a style critic (RBF SVM on the studio's handcrafted features, trained on Bach
-sopranos versus the 30 folk tunes) gives to folk.
+on 2 CPU cores); and how close the music parent and child write comes to the new style
+(`style_closeness`): 8-bar melodies (melody models), the lower voices under the first 8 bars of
+the test pieces' top voice (harmonizers), a piano part under them (the accompanist), beside the
+new style's test parts: L1 distances of pitch-class, interval and duration histograms, and the
+share a style critic (RBF SVM on the studio's handcrafted features, trained on parts of the
+parent's own style versus the new style's training parts) gives to the new style.
 
     python benchmarks/bench_finetune.py [--models lstm-melody,cnn-harmonizer] [--threads 2]
         [--variants "anchor=0.01;lr_factor=1,transpose=0"] [--scratch-settings transpose=0]
@@ -58,6 +60,7 @@ from studio.ml.knobs import config_from_dict  # noqa: E402
 from studio.ml.registry import create_family, model_name_of  # noqa: E402
 from studio.ml.train_config import TrainConfig  # noqa: E402
 from studio.ml.trainer import Trainer  # noqa: E402
+from studio.music.song import Song  # noqa: E402
 
 MELODY = ("lstm-melody", "vae-melody")
 SATB = ("cnn-harmonizer", "minibach-harmonizer")
@@ -189,26 +192,103 @@ def generated(model, count: int = 24):
     return out
 
 
-def style_closeness(parent_path, child_path, data: Dataset) -> list[str]:
-    from studio.ml.analysis.critic import make_classifier
-    from studio.ml.analysis.features import batch_features
+def _part(song: Song, names: tuple[str, ...] | None = None, skip_first: bool = False) -> Song:
+    """The song with only the tracks named `names` (all but the first with `skip_first`)."""
+    out = song.copy()
+    out.tracks = [t for i, t in enumerate(out.tracks)
+                  if (names is None or t.name in names) and not (skip_first and i == 0)]
+    out.invalidate()
+    return out
+
+
+def _first_bars(song: Song, bars: int = 8) -> tuple[int, int]:
+    sig = song.time_signatures[0] if song.time_signatures else None
+    bar = sig.bar_ticks if sig else 1920
+    return 0, min(song.end, bars * bar)
+
+
+def generated_parts(model, style: str, data: Dataset, count: int = 20) -> list[Song]:
+    """What the model writes in the new style: 8-bar melodies (melody models); the lower voices
+    under the first 8 bars of each test piece's top voice (harmonizers, Palestrina); a piano
+    part under the first 8 bars of each test chorale's soprano (the accompanist)."""
+    from studio.ml.family import SamplingOptions
+    from studio.ml.generation import GenerationRequest, generate
+
+    if style in ("folk", "pop"):
+        return generated(model, count)
+    mode = "accompany" if style == "chorale" else "harmonize"
+    out = []
+    for k, piece in enumerate(data.split("test")[:count]):
+        song = piece.song()
+        request = GenerationRequest(mode, str(model), song, (song.tracks[0].id,),
+                                    _first_bars(song), options=SamplingOptions(seed=k + 1))
+        c = generate(request)[0]
+        part = c.preview.copy()
+        part.tracks = [t for t in part.tracks if t.id in c.new_track_ids]
+        part.invalidate()
+        out.append(part)
+    return out
+
+
+def reference_parts(style: str, data: Dataset, split: str | tuple[str, ...]) -> list[Song]:
+    """The real parts of the new style the generated ones are compared with."""
+    splits = (split,) if isinstance(split, str) else split
+    pieces = [p for s in splits for p in data.split(s)]
+    if style == "pop":
+        return [_part(p.song(), ("MELODY",)) for p in pieces]
+    if style == "chorale":
+        return [_part(p.song(), ("PIANO",)) for p in pieces]
+    if style == "palestrina":
+        out = []
+        for p in pieces:
+            song = p.song()
+            a, b = _first_bars(song)
+            lower = _part(song, skip_first=True)
+            for t in lower.tracks:
+                t.notes = [n for n in t.notes if a <= n.start < b]
+            lower.invalidate()
+            out.append(lower)
+        return out
+    return [p.song() for p in pieces]
+
+
+def parent_style_parts(parent: str, style: str, limit: int = 60) -> list[Song]:
+    """Parts of the parent's own style, of the same kind (the critic's other class)."""
     from studio.music.grids import satb_to_song
 
-    test = [p.song() for p in data.split("test")]
-    target = histograms(test)
-    bach = [satb_to_song(p.satb[:, :1]) for p in load_dataset("jsb").split("train")[:60]]
-    folk = [p.song() for p in data.split("train") + data.split("valid")]
+    if parent in ("pop-lstm",):
+        return [_part(p.song(), ("MELODY",)) for p in load_dataset("pop909").split("train")[:limit]]
+    if parent == "folk-lstm":
+        return [p.song() for p in load_dataset("folk").split("train")[:limit]]
+    if parent == "pop-accompanist":
+        return [_part(p.song(), ("PIANO",)) for p in load_dataset("pop909").split("train")[:limit]]
+    jsb = load_dataset("jsb").split("train")[:limit]
+    if style == "palestrina":  # the harmonizers: Bach's alto, tenor and bass
+        return [satb_to_song(p.satb[:, 1:]) for p in jsb]
+    return [satb_to_song(p.satb[:, :1]) for p in jsb]  # the Bach melody models: sopranos
+
+
+def style_closeness(parent: str, parent_path, child_path, data: Dataset, style: str
+                    ) -> list[str]:
+    """L1 distances of the generated parts' pitch-class, interval and duration histograms to the
+    new style's test parts', and the share a style critic (RBF SVM on the handcrafted features,
+    the parent's own style against the new style's training parts) calls the new style."""
+    from studio.ml.analysis.critic import make_classifier
+    from studio.ml.analysis.features import batch_features
+
+    target = histograms(reference_parts(style, data, "test"))
+    old = parent_style_parts(parent, style)
+    new = reference_parts(style, data, ("train", "valid"))
     critic = make_classifier("svm-rbf")
-    x = batch_features(bach + folk)
-    critic.fit(x, [0] * len(bach) + [1] * len(folk))
+    critic.fit(batch_features(old + new), [0] * len(old) + [1] * len(new))
     rows = []
     for label, path in (("parent", parent_path), ("fine-tuned", child_path)):
-        songs = generated(path)
+        songs = [s for s in generated_parts(path, style, data) if s.tracks and any(
+            t.notes for t in s.tracks)]
         h = histograms(songs)
-        dist = "  ".join(f"{k} {np.abs(h[k] - target[k]).sum():.3f}" for k in target)
-        folkish = float(np.mean(critic.predict(batch_features(songs))))
-        rows.append(f"  {label}: L1 to the test tunes' histograms: {dist}; critic says folk "
-                    f"for {folkish:.0%}")
+        dist = " | ".join(f"{np.abs(h[k] - target[k]).sum():.3f}" for k in target)
+        new_style = float(np.mean(critic.predict(batch_features(songs))))
+        rows.append(f"| {parent} | {label} | {len(songs)} | {dist} | {new_style:.0%} |")
     return rows
 
 
@@ -326,12 +406,16 @@ def main() -> None:
         print(f"| {parent} | {data.description} | {a:.3f} | {b:.3f} | {c:.3f} | "
               f"{(a - c) / a:+.0%} | {(b - c) / b:+.0%} | {v['seconds']:.0f} s, "
               f"{v['epochs']} epochs of {steps} steps |", flush=True)
-        if style == "folk" and not args.no_generation:
+        if not args.no_generation:
             from studio.ml.library import find_model
 
-            notes.append(f"{parent}, 24 generated 8-bar melodies each:")
-            notes += style_closeness(find_model(parent), v["child"], data)
-    print("\n".join(notes))
+            notes += style_closeness(parent, find_model(parent), v["child"], data, style)
+    if notes:
+        print("\nGenerated parts against the new style's test parts (L1 distance of the "
+              "histograms; lower is closer) and the share the critic calls the new style:\n"
+              "| model | which | parts | pitch class | interval | duration | critic: new "
+              "style |\n|---|---|---|---|---|---|---|")
+        print("\n".join(notes))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from studio.ml.errors import GenerationError
-from studio.music.chords import Chord
+from studio.music.chords import Chord, recognise_chord
 from studio.music.song import PPQ, TimeSignature
 from studio.music.timing import bar_lines
 
@@ -355,3 +355,20 @@ def render(lanes: np.ndarray, grid: StepGrid, chords: list[Chord | None], melody
         v = int(np.clip(round(velocity + accent - (0 if hand == 0 else 6) + spread), 1, 127))
         out.append((int(p), int(grid.ticks[i]), int(grid.ticks[end] - grid.ticks[i]), v))
     return sorted(set(out), key=lambda n: (n[1], n[0]))
+
+
+def recognised_chords(rows: np.ndarray, grid: StepGrid) -> list[Chord | None]:
+    """The chord an accompaniment spells on each beat (for pieces without chord labels)."""
+    pitch = np.full((len(grid), 128), False)
+    for p, s, d in rows.tolist():
+        a = int(grid.nearest([s])[0])
+        b = max(a + 1, int(grid.nearest([s + d])[0]))
+        pitch[a:b, p] = True
+    out: list[Chord | None] = []
+    for b in range(0, len(grid), 4):
+        seg = pitch[b:b + 4].sum(0)
+        weights = np.bincount(np.arange(128) % 12, weights=seg, minlength=12)
+        low = np.flatnonzero(seg)
+        chord = recognise_chord(weights, int(low[0]) % 12 if len(low) else None)
+        out.extend([chord] * len(pitch[b:b + 4]))
+    return out

@@ -214,7 +214,6 @@ class BarBank:
         beats; a user's pieces by the tracks whose names start with `melody_track` and
         `accompaniment_track`, with the chords their accompaniment spells (pieces without
         them, unreadable ones and meters the grid cannot read are left out)."""
-        from studio.ml.families.accompanist import recognised_chords
         from studio.music.chords import parse_label
 
         songs = []
@@ -246,7 +245,7 @@ class BarBank:
                     raise
                 continue
             chords = acc.chords_per_step(spans, grid) if spans is not None else \
-                recognised_chords(piano[:, :3], grid)
+                acc.recognised_chords(piano[:, :3], grid)
             songs.append((melody, piano, grid, chords))
         return cls.from_songs(songs)
 

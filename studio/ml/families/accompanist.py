@@ -43,7 +43,7 @@ from studio.ml import accompaniment as acc
 from studio.ml.errors import DatasetTooSmallError, GenerationError, is_unreadable_piece
 from studio.ml.family import Examples, Family, LossOutput, SamplingOptions
 from studio.ml.knobs import knob
-from studio.music.chords import Chord, parse_label, recognise_chord
+from studio.music.chords import Chord, parse_label
 from studio.music.keys import estimate_key, pitch_class_histogram
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def encode_piece(piece: Piece, config: AccompanistConfig) -> dict[str, np.ndarra
         return None
     melody, onset = acc.melody_steps(melody_rows, grid)
     chords = acc.chords_per_step(spans, grid) if spans is not None \
-        else recognised_chords(piano_rows, grid)
+        else acc.recognised_chords(piano_rows, grid)
     tonic, minor = melody_key(melody)
     beats = len(grid) // 4
     steps = beats * 4
@@ -133,23 +133,6 @@ def encode_piece(piece: Piece, config: AccompanistConfig) -> dict[str, np.ndarra
             "beats": acc.beat_features(grid, melody, tonic, minor).astype(np.float16),
             "targets": np.array([acc.chord_class(chords[4 * b], tonic) for b in range(beats)],
                                 np.int8)}
-
-
-def recognised_chords(rows: np.ndarray, grid: acc.StepGrid) -> list[Chord | None]:
-    """The chord an accompaniment spells on each beat (for pieces without chord labels)."""
-    pitch = np.full((len(grid), 128), False)
-    for p, s, d in rows.tolist():
-        a = int(grid.nearest([s])[0])
-        b = max(a + 1, int(grid.nearest([s + d])[0]))
-        pitch[a:b, p] = True
-    out: list[Chord | None] = []
-    for b in range(0, len(grid), 4):
-        seg = pitch[b:b + 4].sum(0)
-        weights = np.bincount(np.arange(128) % 12, weights=seg, minlength=12)
-        low = np.flatnonzero(seg)
-        chord = recognise_chord(weights, int(low[0]) % 12 if len(low) else None)
-        out.extend([chord] * len(pitch[b:b + 4]))
-    return out
 
 
 def voicing_vocabulary(lanes: np.ndarray, size: int) -> np.ndarray:

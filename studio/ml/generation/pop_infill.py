@@ -143,13 +143,11 @@ def song_chords(song: Song, roles: dict[str, Track], grid: acc.StepGrid) -> list
     piano's (on the POP909 test songs they agree with the annotated chords on 86 % of beats,
     against 78 % with the bridge's notes added), the bridge's where the piano is silent; all None
     where both are."""
-    from studio.ml.families.accompanist import recognised_chords
-
     for role in ("piano", "bridge"):
         rows = [[n.pitch, n.start, n.duration] for n in roles[role].notes
                 if n.start < grid.ticks[-1] and n.end > grid.ticks[0]] if role in roles else []
         if rows:
-            return recognised_chords(np.array(rows, np.int64), grid)
+            return acc.recognised_chords(np.array(rows, np.int64), grid)
     return [None] * len(grid)
 
 
