@@ -133,8 +133,21 @@ class BarBank:
         if missing:
             raise ValueError(f"a bar bank without {', '.join(missing)}")
         bank = cls(**{n: np.asarray(arrays[n]) for n in names})
-        if len(bank) and (bank.last.max() > len(bank.onset) or (bank.first > bank.last).any()):
+        notes, bars = names[:names.index("first")], names[names.index("first"):]
+        if len({len(getattr(bank, n)) for n in notes}) > 1 or \
+                len({len(getattr(bank, n)) for n in bars}) > 1:
+            raise ValueError("a bar bank whose arrays differ in length")
+        if len(bank) and (bank.last.max() > len(bank.onset) or bank.first.min() < 0
+                          or (bank.first > bank.last).any()):
             raise ValueError("a bar bank whose bars point past its notes")
+        if len(bank.onset) and not (
+                np.isfinite(bank.onset).all() and np.isfinite(bank.length).all()
+                and bank.role.min() >= 0 and bank.role.max() <= ROLE_OTHER
+                and bank.interval.min() >= 0 and bank.interval.max() <= 11
+                and bank.pitch.min() >= 0 and bank.pitch.max() <= 127):
+            raise ValueError("a bar bank with notes out of range")
+        if len(bank) and (bank.steps.min() < 1 or bank.step_ticks.min() < 1):
+            raise ValueError("a bar bank with empty bars")
         return bank
 
     def save(self, path: Path, fingerprint: str) -> None:

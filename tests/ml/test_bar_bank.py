@@ -60,9 +60,18 @@ def test_the_shipped_bank_holds_the_train_songs_bars_and_a_foreign_file_is_refus
     odd = tmp_path / "odd.npz"
     np.savez(odd, fingerprint=np.array(dataset.fingerprint()), onset=np.array([object()]))
     assert bb.BarBank.load(odd, dataset.fingerprint()) is None  # a pickle is never loaded
+    for name, change, words in (("last", lambda x: x + len(rebuilt.onset), "past its notes"),
+                                ("role", lambda x: x + 9, "out of range"),
+                                ("onset", lambda x: x * np.nan, "out of range"),
+                                ("pitch", lambda x: x[:-1], "differ in length"),
+                                ("steps", lambda x: x * 0, "empty bars")):
+        arrays = rebuilt.arrays()
+        arrays[name] = change(arrays[name])
+        with pytest.raises(ValueError, match=words):
+            bb.BarBank.from_arrays(arrays)
     arrays = rebuilt.arrays()
-    arrays["last"] = arrays["last"] + len(rebuilt.onset)
-    with pytest.raises(ValueError, match="past its notes"):
+    del arrays["role"]
+    with pytest.raises(ValueError, match="without role"):
         bb.BarBank.from_arrays(arrays)
 
 

@@ -120,11 +120,17 @@ def bar_bank(loaded: LoadedModel) -> BarBank | None:
 
                 bank = BarBank.load(BAR_BANK_PATH, key[0])
             if bank is None:
+                def build() -> BarBank:
+                    return BarBank.from_dataset(dataset, config.melody_track,
+                                                config.accompaniment_track)
+
                 arrays = dataset.cached_arrays(
                     f"{BANK_REPRESENTATION}:{config.melody_track}:{config.accompaniment_track}",
-                    lambda: BarBank.from_dataset(dataset, config.melody_track,
-                                                 config.accompaniment_track).arrays())
-                bank = BarBank.from_arrays(arrays)
+                    lambda: build().arrays())
+                try:
+                    bank = BarBank.from_arrays(arrays)
+                except ValueError:  # a damaged cache file: read the songs again
+                    bank = build()
             _banks[key] = bank if len(bank) else None
         return _banks[key]
 
