@@ -122,6 +122,12 @@ class BarBank:
     def __len__(self) -> int:
         return len(self.first)
 
+    def plays(self, grid: acc.StepGrid) -> bool:
+        """Whether the bank holds bars of every meter (steps and step length) of the grid."""
+        have = set(zip(self.steps.tolist(), self.step_ticks.tolist()))
+        return all((int(grid.bar_steps[a]), int(grid.ticks[a + 1] - grid.ticks[a])) in have
+                   for a, _, _ in bar_spans(grid))
+
     def arrays(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 

@@ -170,6 +170,12 @@ def test_a_meter_the_bank_lacks_is_played_by_the_network(shipped_bank):
     chords = [Chord(0, "maj")] * len(grid)
     assert bb.arrange(shipped_bank, grid, melody, onset, chords, bb.key_scale(0, False),
                       np.random.default_rng(0)) is None
+    assert not shipped_bank.plays(grid)
+    c = generate(GenerationRequest("accompany", "pop-accompanist", song, (song.tracks[0].id,),
+                                   chords="C", options=SamplingOptions(seed=1)))[0]
+    assert "no bars of this meter" in c.description and c.preview.tracks[-1].notes
+    four = acc.grid_for([TimeSignature(0, 4, 4)], 0, 8 * 1920)
+    assert shipped_bank.plays(four)
     loaded = load("pop-accompanist")
     out = loaded.family.accompany(loaded.model, grid, melody, onset, chords,
                                   SamplingOptions(seed=1), 70, 0.0, shipped_bank)

@@ -153,6 +153,10 @@ def plan_accompany(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     if wanted == "songs" and bank is None:
         extra = "; ".join(w for w in (extra, "the model's training songs are not at hand: the "
                                       "piano plays the network's own voicings") if w)
+    elif bank is not None and not bank.plays(grid):
+        bank = None
+        extra = "; ".join(w for w in (extra, "the training songs have no bars of this meter: "
+                                      "the piano plays the network's own voicings") if w)
     if bank is not None:
         extra = "; ".join(w for w in (extra, "the piano plays bars of the model's training "
                                       "songs re-voiced to these chords") if w)
