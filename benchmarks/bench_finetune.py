@@ -202,9 +202,23 @@ def _part(song: Song, names: tuple[str, ...] | None = None, skip_first: bool = F
 
 
 def _first_bars(song: Song, bars: int = 8) -> tuple[int, int]:
+    """The first `bars` bars from the bar line before the song's first note."""
     sig = song.time_signatures[0] if song.time_signatures else None
     bar = sig.bar_ticks if sig else 1920
-    return 0, min(song.end, bars * bar)
+    notes = [n.start for t in song.tracks for n in t.notes]
+    first = min(notes) // bar * bar if notes else 0
+    return first, min(song.end, first + bars * bar)
+
+
+def _trim(song: Song, bars: int = 8) -> Song:
+    """The song's first `bars` bars of music (every part is compared over 8 bars, as long as
+    what the models write)."""
+    a, b = _first_bars(song, bars)
+    out = song.copy()
+    for t in out.tracks:
+        t.notes = [n for n in t.notes if a <= n.start < b]
+    out.invalidate()
+    return out
 
 
 def generated_parts(model, style: str, data: Dataset, count: int = 20) -> list[Song]:
@@ -220,6 +234,9 @@ def generated_parts(model, style: str, data: Dataset, count: int = 20) -> list[S
     out = []
     for k, piece in enumerate(data.split("test")[:count]):
         song = piece.song()
+        if mode == "harmonize":  # the top voice alone (Palestrina's parts may be named Tenor...)
+            song.tracks = song.tracks[:1]
+            song.invalidate()
         request = GenerationRequest(mode, str(model), song, (song.tracks[0].id,),
                                     _first_bars(song), options=SamplingOptions(seed=k + 1))
         c = generate(request)[0]
@@ -235,37 +252,29 @@ def reference_parts(style: str, data: Dataset, split: str | tuple[str, ...]) -> 
     splits = (split,) if isinstance(split, str) else split
     pieces = [p for s in splits for p in data.split(s)]
     if style == "pop":
-        return [_part(p.song(), ("MELODY",)) for p in pieces]
+        return [_trim(_part(p.song(), ("MELODY",))) for p in pieces]
     if style == "chorale":
-        return [_part(p.song(), ("PIANO",)) for p in pieces]
+        return [_trim(_part(p.song(), ("PIANO",))) for p in pieces]
     if style == "palestrina":
-        out = []
-        for p in pieces:
-            song = p.song()
-            a, b = _first_bars(song)
-            lower = _part(song, skip_first=True)
-            for t in lower.tracks:
-                t.notes = [n for n in t.notes if a <= n.start < b]
-            lower.invalidate()
-            out.append(lower)
-        return out
-    return [p.song() for p in pieces]
+        return [_trim(_part(p.song(), skip_first=True)) for p in pieces]
+    return [_trim(p.song()) for p in pieces]
 
 
 def parent_style_parts(parent: str, style: str, limit: int = 60) -> list[Song]:
     """Parts of the parent's own style, of the same kind (the critic's other class)."""
     from studio.music.grids import satb_to_song
 
-    if parent in ("pop-lstm",):
-        return [_part(p.song(), ("MELODY",)) for p in load_dataset("pop909").split("train")[:limit]]
+    pop = load_dataset("pop909").split("train")[:limit]
+    if parent == "pop-lstm":
+        return [_trim(_part(p.song(), ("MELODY",))) for p in pop]
     if parent == "folk-lstm":
-        return [p.song() for p in load_dataset("folk").split("train")[:limit]]
+        return [_trim(p.song()) for p in load_dataset("folk").split("train")[:limit]]
     if parent == "pop-accompanist":
-        return [_part(p.song(), ("PIANO",)) for p in load_dataset("pop909").split("train")[:limit]]
+        return [_trim(_part(p.song(), ("PIANO",))) for p in pop]
     jsb = load_dataset("jsb").split("train")[:limit]
     if style == "palestrina":  # the harmonizers: Bach's alto, tenor and bass
-        return [satb_to_song(p.satb[:, 1:]) for p in jsb]
-    return [satb_to_song(p.satb[:, :1]) for p in jsb]  # the Bach melody models: sopranos
+        return [_trim(satb_to_song(p.satb[:, 1:])) for p in jsb]
+    return [_trim(satb_to_song(p.satb[:, :1])) for p in jsb]  # the Bach melody models
 
 
 def style_closeness(parent: str, parent_path, child_path, data: Dataset, style: str
