@@ -64,6 +64,7 @@ class StartingPoint:
     freeze: int = 0
     frozen: tuple[str, ...] = ()
     parent_training: dict[str, Any] = field(default_factory=dict)
+    parent_decoding: dict[str, Any] = field(default_factory=dict)
 
     def apply(self, model: torch.nn.Module) -> None:
         """Load the parent's weights into `model` and freeze the chosen layers."""
@@ -159,7 +160,8 @@ def starting_point(parent: str, freeze: int = 0, *, resume: bool = False) -> Sta
     weights = None if resume else {k: v.detach().clone() for k, v in model.state_dict().items()}
     return StartingPoint(loaded.name,
                          str(loaded.card.get("weights", {}).get("sha256", "")), loaded.family,
-                         weights, freeze, frozen, dict(loaded.card.get("training", {})))
+                         weights, freeze, frozen, dict(loaded.card.get("training", {})),
+                         dict(loaded.card.get("decoding") or {}))
 
 
 def fine_tune_setup(parent: str, dataset: Dataset, freeze: int = 0, *, resume: bool = False

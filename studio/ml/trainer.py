@@ -352,7 +352,11 @@ class Trainer:
                 "split": {"train": "train", "valid": "valid", "test": "test"},
                 "training": config_to_dict(self.config), "best_epoch": s["best_epoch"],
                 "metrics": s["history"], "seconds": round(s["elapsed"], 2),
-                **({"parent": self.start_from.card_entry()} if self.start_from else {})}
+                **({"parent": self.start_from.card_entry()} if self.start_from else {}),
+                # a child generates as its parent was tuned to (the accompanist: bars of its
+                # own training songs, the harmonizers: their decoding settings)
+                **({"decoding": dict(self.start_from.parent_decoding)}
+                   if self.start_from and self.start_from.parent_decoding else {})}
 
     def _save(self, model: nn.Module, optimizer, schedule: LearningRateSchedule,
               s: dict[str, Any], sums: dict, status: str) -> dict[str, Any]:

@@ -217,6 +217,7 @@ def test_every_shipped_generative_model_fine_tunes(parent, piano_songs, tmp_path
     assert result.status == "completed"
     card = read_card(tmp_path / "child")
     assert card["parent"]["name"] == parent and card["family"] == start.family.name
+    assert card.get("decoding") == read_card(find_model(parent)).get("decoding")
     parent_config = read_card(find_model(parent))["config"]
     assert {k: card["config"][k] for k in parent_config} == parent_config
     # settings the family gained after the parent was trained: their defaults
