@@ -129,14 +129,15 @@ def melody_steps(notes: np.ndarray, grid: StepGrid) -> tuple[np.ndarray, np.ndar
     if not len(notes) or not len(grid):
         return pitch, onset
     inside = (notes[:, 1] + notes[:, 2] > grid.ticks[0]) & (notes[:, 1] < grid.ticks[-1])
-    for p, s, d in notes[inside][np.argsort(notes[inside][:, 0])][:, :3].tolist():
-        a = int(grid.nearest([s])[0]) if s >= grid.ticks[0] else 0
-        b = max(a + 1, int(grid.nearest([s + d])[0]))
-        if s + d >= grid.ticks[-1]:
-            b = len(grid)
+    rows = notes[inside][np.argsort(notes[inside][:, 0])][:, :3]
+    starts, ends = rows[:, 1], rows[:, 1] + rows[:, 2]
+    begun = starts >= grid.ticks[0]
+    first = np.where(begun, grid.nearest(starts), 0)  # every note's steps at once
+    last = np.where(ends >= grid.ticks[-1], len(grid),
+                    np.maximum(first + 1, grid.nearest(ends)))
+    for p, a, b in zip(rows[:, 0].tolist(), first.tolist(), last.tolist()):
         pitch[a:b] = p
-        if s >= grid.ticks[0]:
-            onset[a] = True
+    onset[first[begun]] = True
     return pitch, onset
 
 
@@ -372,3 +373,49 @@ def recognised_chords(rows: np.ndarray, grid: StepGrid) -> list[Chord | None]:
         chord = recognise_chord(weights, int(low[0]) % 12 if len(low) else None)
         out.extend([chord] * len(pitch[b:b + 4]))
     return out
+
+
+def track_rows(song, prefix: str) -> np.ndarray | None:
+    """(n, 4) pitch/start/duration/velocity of the first pitched track whose name starts with
+    `prefix` (case aside; None: no such track)."""
+    for t in song.tracks:
+        if not t.is_drum and t.name.strip().upper().startswith(prefix.strip().upper()):
+            a = t.arrays()
+            return np.stack([a["pitch"], a["start"], a["duration"], a["velocity"]], 1)
+    return None
+
+
+def piece_material(piece, melody_track: str, accompaniment_track: str
+                   ) -> tuple[np.ndarray, np.ndarray, StepGrid, list[Chord | None]] | None:
+    """(melody rows (n, 3), accompaniment rows (n, 4) with velocity, the grid over the whole
+    piece, the chord at each step) of a training piece: a POP909 song's MELODY and PIANO with
+    its annotated beats and chords; a user's piece by the tracks whose names start with
+    `melody_track` and `accompaniment_track`, with the chords the accompaniment spells. None
+    without those tracks or notes in them, or in a meter the grid cannot read (an unreadable
+    piece raises, as `Piece.song` does)."""
+    number = piece.metadata.get("pop909")
+    if number is not None:
+        from studio.data.pop909 import pop909_song
+        from studio.music.chords import parse_label
+        from studio.music.timing import meter_from_downbeats
+
+        s = pop909_song(int(number))
+        melody, piano = s.track_notes(0)[:, :3], s.track_notes(2)[:, :4]
+        sigs = meter_from_downbeats(s.beats, s.downbeats)
+        spans = [(a, b, parse_label(lab)) for a, b, lab in s.chords]
+    else:
+        song = piece.song()
+        melody, piano = track_rows(song, melody_track), track_rows(song, accompaniment_track)
+        if melody is None or piano is None:
+            return None
+        melody, sigs, spans = melody[:, :3], song.time_signatures, None
+    if not len(melody) or not len(piano):
+        return None
+    end = int(max((melody[:, 1] + melody[:, 2]).max(), (piano[:, 1] + piano[:, 2]).max()))
+    try:
+        grid = grid_for(list(sigs), 0, end)
+    except GenerationError:  # a meter the representation does not read
+        return None
+    chords = chords_per_step(spans, grid) if spans is not None else \
+        recognised_chords(piano[:, :3], grid)
+    return melody, piano, grid, chords

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from studio.ml import accompaniment as acc
-from studio.ml.errors import GenerationError, is_unreadable_piece
+from studio.ml.errors import is_unreadable_piece
 from studio.music.chords import Chord
 
 if TYPE_CHECKING:
@@ -65,21 +65,6 @@ def _role_row(chord: Chord | None) -> np.ndarray:
             row[iv] = role
         _ROLES[chord] = row
     return row
-
-
-def _melody_steps(rows: np.ndarray, grid: acc.StepGrid) -> tuple[np.ndarray, np.ndarray]:
-    """`acc.melody_steps` with the notes' steps found all at once (a whole song's worth)."""
-    pitch = np.full(len(grid), -1, np.int64)
-    onset = np.zeros(len(grid), bool)
-    if not len(rows):
-        return pitch, onset
-    rows = rows[np.argsort(rows[:, 0], kind="stable")]
-    a = grid.nearest(rows[:, 1])
-    b = np.maximum(a + 1, grid.nearest(rows[:, 1] + rows[:, 2]))
-    for p, i, j in zip(rows[:, 0].tolist(), a.tolist(), b.tolist()):
-        pitch[i:j] = p
-    onset[a] = True
-    return pitch, onset
 
 
 def layout(chords: list[Chord | None]) -> tuple[int, ...]:
@@ -183,7 +168,7 @@ class BarBank:
         for k, (melody_rows, piano, grid, chords) in enumerate(songs):
             if not len(piano) or not len(grid):
                 continue
-            melody, onset = _melody_steps(melody_rows, grid)
+            melody, onset = acc.melody_steps(melody_rows, grid)
             starts = grid.nearest(piano[:, 1])
             order = np.argsort(starts, kind="stable")
             piano, starts = piano[order, :4].astype(np.float64), starts[order]
@@ -233,39 +218,16 @@ class BarBank:
         beats; a user's pieces by the tracks whose names start with `melody_track` and
         `accompaniment_track`, with the chords their accompaniment spells (pieces without
         them, unreadable ones and meters the grid cannot read are left out)."""
-        from studio.music.chords import parse_label
-
         songs = []
         for p in dataset.split("train"):
-            number = p.metadata.get("pop909")
             try:
-                if number is not None:
-                    from studio.data.pop909 import pop909_song
-                    from studio.music.timing import meter_from_downbeats
-
-                    s = pop909_song(int(number))
-                    melody, piano = s.track_notes(0)[:, :3], s.track_notes(2)[:, :4]
-                    sigs = meter_from_downbeats(s.beats, s.downbeats)
-                    spans = [(a, b, parse_label(lab)) for a, b, lab in s.chords]
-                else:
-                    song = p.song()
-                    melody, piano = (_track_rows(song, melody_track),
-                                     _track_rows(song, accompaniment_track))
-                    if melody is None or piano is None:
-                        continue
-                    melody, sigs, spans = melody[:, :3], song.time_signatures, None
-                if not len(melody) or not len(piano):
-                    continue
-                end = int(max((melody[:, 1] + melody[:, 2]).max(),
-                              (piano[:, 1] + piano[:, 2]).max()))
-                grid = acc.grid_for(list(sigs), 0, end)
-            except Exception as err:  # an unreadable piece, a meter the grid cannot read
-                if not (is_unreadable_piece(err) or isinstance(err, GenerationError)):
+                material = acc.piece_material(p, melody_track, accompaniment_track)
+            except Exception as err:  # an unreadable piece is left out
+                if not is_unreadable_piece(err):
                     raise
                 continue
-            chords = acc.chords_per_step(spans, grid) if spans is not None else \
-                acc.recognised_chords(piano[:, :3], grid)
-            songs.append((melody, piano, grid, chords))
+            if material is not None:
+                songs.append(material)
         return cls.from_songs(songs)
 
     # -- re-voicing ------------------------------------------------------------------------
@@ -301,16 +263,6 @@ class BarBank:
             pitch = int(self.root[j]) + shift + iv
             out.append((pitch, at - offset, float(self.length[j]), int(self.velocity[j])))
         return out
-
-
-def _track_rows(song, prefix: str) -> np.ndarray | None:
-    """(n, 4) pitch/start/duration/velocity of the first pitched track whose name starts
-    with `prefix` (None: no such track)."""
-    for t in song.tracks:
-        if not t.is_drum and t.name.strip().upper().startswith(prefix.strip().upper()):
-            a = t.arrays()
-            return np.stack([a["pitch"], a["start"], a["duration"], a["velocity"]], 1)
-    return None
 
 
 def key_scale(tonic: int, minor: bool) -> set[int]:

@@ -40,10 +40,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from studio.ml import accompaniment as acc
-from studio.ml.errors import DatasetTooSmallError, GenerationError, is_unreadable_piece
+from studio.ml.errors import DatasetTooSmallError, is_unreadable_piece
 from studio.ml.family import Examples, Family, LossOutput, SamplingOptions
 from studio.ml.knobs import knob
-from studio.music.chords import Chord, parse_label
+from studio.music.chords import Chord
 from studio.music.keys import estimate_key, pitch_class_histogram
 
 if TYPE_CHECKING:
@@ -77,14 +77,6 @@ class AccompanistConfig:
                         "its own (models made before voicings).")
 
 
-def _track_rows(song, prefix: str) -> np.ndarray | None:
-    for t in song.tracks:
-        if not t.is_drum and t.name.strip().upper().startswith(prefix.strip().upper()):
-            a = t.arrays()
-            return np.stack([a["pitch"], a["start"], a["duration"]], 1)
-    return None
-
-
 def melody_key(melody: np.ndarray) -> tuple[int, bool]:
     """(tonic, minor) estimated from per-step melody pitches."""
     sounding = melody[melody >= 0]
@@ -96,33 +88,12 @@ def melody_key(melody: np.ndarray) -> tuple[int, bool]:
 
 def encode_piece(piece: Piece, config: AccompanistConfig) -> dict[str, np.ndarray] | None:
     """Per-step features and lanes, per-beat features and chord classes of one piece."""
-    number = piece.metadata.get("pop909")
-    if number is not None:
-        from studio.data.pop909 import pop909_song
-        from studio.music.timing import meter_from_downbeats
-
-        s = pop909_song(int(number))
-        melody_rows, piano_rows = s.track_notes(0)[:, :3], s.track_notes(2)[:, :3]
-        sigs = meter_from_downbeats(s.beats, s.downbeats)
-        spans = [(a, b, parse_label(lab)) for a, b, lab in s.chords]
-    else:
-        song = piece.song()
-        melody_rows = _track_rows(song, config.melody_track)
-        piano_rows = _track_rows(song, config.accompaniment_track)
-        if melody_rows is None or piano_rows is None:
-            return None
-        sigs, spans = song.time_signatures, None
-    if not len(melody_rows) or not len(piano_rows):
+    material = acc.piece_material(piece, config.melody_track, config.accompaniment_track)
+    if material is None:
         return None
-    end = int(max((melody_rows[:, 1] + melody_rows[:, 2]).max(),
-                  (piano_rows[:, 1] + piano_rows[:, 2]).max()))
-    try:
-        grid = acc.grid_for(list(sigs), 0, end)
-    except GenerationError:  # a meter the representation does not read
-        return None
+    melody_rows, piano_rows, grid, chords = material
+    piano_rows = piano_rows[:, :3]
     melody, onset = acc.melody_steps(melody_rows, grid)
-    chords = acc.chords_per_step(spans, grid) if spans is not None \
-        else acc.recognised_chords(piano_rows, grid)
     tonic, minor = melody_key(melody)
     beats = len(grid) // 4
     steps = beats * 4

@@ -144,22 +144,22 @@ def plan_accompany(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     name = unique_name(song, "Piano accompaniment")
     bars = (mat.bar_number(song, int(grid.ticks[0])),
             mat.bar_number(song, int(grid.ticks[-1]) - 1))
-    extra = "; ".join(w for w in (layout, tempo_words(song, a, b).lstrip("; ")) if w)
-
     from studio.ml.generation.models import bar_bank, plays_songs_bars
 
+    words = [layout, tempo_words(song, a, b).lstrip("; ")]
     wanted = request.texture or ("songs" if plays_songs_bars(loaded) else "model")
     bank = bar_bank(loaded) if wanted == "songs" else None
     if wanted == "songs" and bank is None:
-        extra = "; ".join(w for w in (extra, "the model's training songs are not at hand: the "
-                                      "piano plays the network's own voicings") if w)
+        words.append("the model's training songs are not at hand: the piano plays the "
+                     "network's own voicings")
     elif bank is not None and not bank.plays(grid):
         bank = None
-        extra = "; ".join(w for w in (extra, "the training songs have no bars of this meter: "
-                                      "the piano plays the network's own voicings") if w)
-    if bank is not None:
-        extra = "; ".join(w for w in (extra, "the piano plays bars of the model's training "
-                                      "songs re-voiced to these chords") if w)
+        words.append("the training songs have no bars of this meter: the piano plays the "
+                     "network's own voicings")
+    elif bank is not None:
+        words.append("the piano plays bars of the model's training songs re-voiced to these "
+                     "chords")
+    extra = "; ".join(w for w in words if w)
 
     def draft(index: int, seed: int, cancel) -> Draft:
         from dataclasses import replace

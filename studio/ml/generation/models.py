@@ -74,7 +74,7 @@ def is_accompanist(loaded: LoadedModel) -> bool:
 
 def _accompaniment_lines(loaded: LoadedModel, dataset: Dataset) -> list[tuple[str, np.ndarray]]:
     """(piece name, (n, 3) pitch/start/duration) of the training pieces' accompaniments."""
-    from studio.ml.families.accompanist import _track_rows
+    from studio.ml.accompaniment import track_rows
 
     out = []
     for p in dataset.split("train"):
@@ -85,11 +85,11 @@ def _accompaniment_lines(loaded: LoadedModel, dataset: Dataset) -> list[tuple[st
             out.append((p.name, pop909_song(int(number)).track_notes(2)[:, :3]))
             continue
         try:
-            rows = _track_rows(p.song(), loaded.family.config.accompaniment_track)
+            rows = track_rows(p.song(), loaded.family.config.accompaniment_track)
         except Exception:  # an unreadable piece: nothing to compare with
             rows = None
         if rows is not None:
-            out.append((p.name, rows))
+            out.append((p.name, rows[:, :3]))
     return out
 
 
