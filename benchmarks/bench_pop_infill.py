@@ -230,6 +230,67 @@ def infill_part(loaded, songs, limit: int) -> None:
           f"{statistics.median(shipped):.2f}, max {max(shipped):.2f}")
 
 
+PIANOS = (("the song's own bars (shipped)", None, None),
+          ("the training songs' bars", None, 10**9),  # no song has that many bars of its own
+          ("the network's own voicings", "model", None))
+
+
+def piano_part(loaded, songs, limit: int) -> None:
+    """The piano alone filled in the same 4 bars, three ways, beside the real bars: clash
+    beats, chord agreement, notes per bar and off-beat onsets (as bench_accompaniment), and the
+    style critic's AUC telling the real 4-bar piano parts (as played) from the new ones."""
+    from benchmarks.bench_accompaniment import critic_auc, offbeat
+
+    parts: dict[str, list] = {"real POP909": [], **{name: [] for name, _, _ in PIANOS}}
+    rows: dict[str, list] = {k: [] for k in parts}
+    own_bars = pi.OWN_BARS
+    for s in songs:
+        if len(parts["real POP909"]) >= limit:
+            break
+        song = s.song()
+        span = middle_bars(song)
+        if span is None:
+            continue
+        a, b = span
+        roles = pi.track_roles(song)
+        grid = acc.grid_for(song.time_signatures, a, b)
+        rows_m = np.array([[n.pitch, n.start, n.duration] for n in roles["melody"].notes],
+                          np.int64)
+        mel, _ = acc.melody_steps(rows_m, grid)
+        chords = acc.chords_per_step([(x, y, parse_label(lab)) for x, y, lab in s.chords], grid)
+
+        def add(name, notes, a=a, b=b, mel=mel, grid=grid, chords=chords):
+            piano = np.array([[n.pitch, n.start, n.duration] for n in notes
+                              if a <= n.start < b], np.int64).reshape(-1, 3)
+            m = measure(piano, mel, grid, chords)
+            m["offbeat"] = float(offbeat(piano[:, 1] - a).mean()) if len(piano) else 0.0
+            rows[name].append(m)
+            parts[name].append(piano - [0, a, 0])
+
+        add("real POP909", roles["piano"].notes)
+        for name, texture, own in PIANOS:
+            pi.OWN_BARS = own or own_bars
+            request = GenerationRequest("pop-infill", "pop-lstm", song, (roles["piano"].id,),
+                                        (a, b), options=SamplingOptions(seed=len(parts[name])),
+                                        texture=texture)
+            draft = pi.plan_pop_infill(request, loaded).draft(0, len(parts[name]), None)
+            result = song.copy()
+            Compound(tuple(draft.edits), "infill").apply(result)
+            add(name, pi.track_roles(result)["piano"].notes)
+        pi.OWN_BARS = own_bars
+    print(f"\nThe piano alone filled in the same 4 bars, {len(parts['real POP909'])} POP909 test "
+          "songs (chords: what the song's piano spells around the bars, as the mode reads "
+          "them)\n")
+    print("| piano | clash beats | chord agreement | notes / bar | off-beat onsets | style "
+          "critic AUC against the real bars |\n|---|---|---|---|---|---|")
+    for name, r in rows.items():
+        auc = "-" if name == "real POP909" else f"{critic_auc(parts['real POP909'], parts[name]):.2f}"
+        print(f"| {name} | {100 * statistics.mean(x['clash'] for x in r):.1f} % | "
+              f"{100 * statistics.mean(x['chords'] for x in r):.1f} % | "
+              f"{statistics.mean(x['notes_per_bar'] for x in r):.2f} | "
+              f"{100 * statistics.mean(x['offbeat'] for x in r):.1f} % | {auc} |")
+
+
 def chord_runs(loaded, songs, limit: int, strengths) -> dict:
     """Chord-tone share and clash rate on beats of 8-bar continuations over annotated chords,
     per strength, and of the real melodies of those bars (key 'real')."""
@@ -272,6 +333,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=82)
     parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--piano", action="store_true",
+                        help="only the piano filled in three ways (the song's own bars, the "
+                             "training songs' bars, the network's voicings)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(machine())
@@ -291,6 +355,9 @@ def main() -> None:
         return
     test = [s for s in songs if s.split == "test"]
     t0 = time.perf_counter()
+    piano_part(loaded, test, args.limit)
+    if args.piano:
+        return
     infill_part(loaded, test, args.limit)
     print("\nMelody over the annotated chords: 8 bars after 4 real bars of each test song, 4 "
           "continuations each\n")

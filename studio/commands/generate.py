@@ -99,7 +99,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    'the file\'s chord markers, if any, else suggested chords)')
     p.add_argument("--texture", choices=("songs", "model"), help="accompany: the piano plays "
                    "bars of the model's training songs re-voiced to the chords (songs) or the "
-                   "network's own voicings (model); default: what the model's card says")
+                   "network's own voicings (model); default: what the model's card says. "
+                   "pop-infill: songs plays bars of the song's own piano part outside the range")
     p.add_argument("--steps", type=int, default=5, help="melodies between the two ends "
                    "(interpolate; default 5)")
     p.set_defaults(func=run)

@@ -6,11 +6,13 @@ no figure that a pianist keeps through a passage. A bar bank holds every full ba
 training songs' piano parts as played (onset and length in grid steps, fractions kept), each
 note with its place in the chord it sounded over: root, third, fifth, seventh, or a note outside
 the chord (its interval above the root). To accompany a new song, bars are chosen from the bank
-(`choose_bars`: the same chord layout in the bar, the melody in a near register and as busy,
-going on with the same song where it can), and each note is re-voiced to the new chord
-(`BarBank.revoice`): chord tones to the new chord's same tone, notes outside the chord kept at
-their interval above the new root (moved a semitone into the key when that leaves the key), the
-register kept within a tritone of the original. Then the accompanist's rules against the melody
+(`choose_bars`: bars whose chords are the new bar's up to transposition where the bank has them,
+else of the same chord layout; the melody in a near register and as busy; one pianist's song
+for the whole part where it has a bar that fits), and each note is re-voiced to the new chord
+(`BarBank.revoice`): chord tones to the new chord's same tone (for a bar of the same chords,
+a transposition), notes outside the chord kept at their interval above the new root (moved a
+semitone into the key when that leaves the key), the register kept within a tritone of the
+original. Then the accompanist's rules against the melody
 (`fit_to_melody`): right-hand notes stay under the melody note they are struck with and never a
 semitone or a major seventh from it.
 
@@ -72,6 +74,18 @@ def layout(chords: list[Chord | None]) -> tuple[int, ...]:
     return tuple(i for i, c in enumerate(chords) if i == 0 or c != chords[i - 1])
 
 
+def harmony(chords: list[Chord]) -> int:
+    """A number naming a bar's chords up to transposition: where each chord starts, its root
+    above the bar's first root, its quality and its bass (a bar moves onto another bar of the
+    same number by transposing every note alike)."""
+    first = chords[0].root
+    text = ";".join(
+        f"{i},{(chords[i].root - first) % 12},{chords[i].quality},"
+        f"{-1 if chords[i].bass is None else (chords[i].bass - chords[i].root) % 12}"
+        for i in layout(chords))
+    return zlib.crc32(text.encode())
+
+
 @dataclass
 class BarBank:
     """Arrays of the bank's notes and bars.
@@ -83,7 +97,7 @@ class BarBank:
     `number` (bar index in its song), `layout` (steps where the chord changes, as a bit mask),
     `melody_pitch` (mean melody pitch, 0 without melody), `melody_onsets`, `bar_root` (pitch
     class of the bar's first chord), `step_ticks` (ticks per grid step: 16ths, or 32nds in
-    6/8).
+    6/8), `harmony` (the bar's chords up to transposition, `harmony()`).
     """
 
     onset: np.ndarray
@@ -103,6 +117,7 @@ class BarBank:
     melody_onsets: np.ndarray
     bar_root: np.ndarray
     step_ticks: np.ndarray
+    harmony: np.ndarray
 
     def __len__(self) -> int:
         return len(self.first)
@@ -199,17 +214,19 @@ class BarBank:
                 bars.append([count, count + hi - lo, e - a, k, b,
                              sum(1 << i for i in layout(chords[a:e])),
                              float(m[m >= 0].mean()) if (m >= 0).any() else 0.0,
-                             int(onset[a:e].sum()), chords[a].root, step[a]])
+                             int(onset[a:e].sum()), chords[a].root, step[a],
+                             harmony(chords[a:e])])
                 count += hi - lo
         n = np.concatenate(notes).astype(np.float32) if notes else np.zeros((0, 7), np.float32)
-        t = np.array(bars, np.float64).reshape(-1, 10)
+        t = np.array(bars, np.float64).reshape(-1, 11)
         return cls(n[:, 0], n[:, 1], n[:, 2].astype(np.int16), n[:, 3].astype(np.int16),
                    n[:, 4].astype(np.int16), n[:, 5].astype(np.int8), n[:, 6].astype(np.int8),
                    t[:, 0].astype(np.int64), t[:, 1].astype(np.int64),
                    t[:, 2].astype(np.int64), t[:, 3].astype(np.int64),
                    t[:, 4].astype(np.int64), t[:, 5].astype(np.int64),
                    t[:, 6].astype(np.float32), t[:, 7].astype(np.int64),
-                   t[:, 8].astype(np.int64), t[:, 9].astype(np.int64))
+                   t[:, 8].astype(np.int64), t[:, 9].astype(np.int64),
+                   t[:, 10].astype(np.int64))
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, melody_track: str = "MELODY",
@@ -313,23 +330,26 @@ def fit_to_melody(notes: list[tuple[int, float, float, int]], grid: acc.StepGrid
 
 @dataclass
 class Choice:
-    """How bars are chosen: `candidates` drawn at random from the bank's bars of the same
-    length, grid and chord layout (steps where the chord changes), plus the next bar of the
-    bar chosen before; each scored by how near its melody's register is to this bar's after
-    the move to the new chord (`register`, per octave) and how near its melody's number of
-    onsets (`busy`, per onset); `carry_on` for the next bar of the same song (at most `longest`
-    bars in a row: no longer passage is copied whole), `same_song` for any bar of the song
-    chosen before (a part keeps one pianist's texture); then drawn with `temperature`. The
-    values were chosen with the style critic on POP909's validation songs
-    (benchmarks/bench_accompaniment.py)."""
+    """How bars are chosen: candidates are the bank's bars of the same length and grid whose
+    chords are the new bar's up to transposition (`harmony`; when none is, those of the same
+    chord layout, the steps where the chord changes), `candidates` of them drawn at random,
+    plus every bar of the same layout from the song chosen before (a part keeps one pianist's
+    texture) and the next bar of that song. Each is scored by how near its melody's register is
+    to this bar's after the move to the new chord (`register`, per octave), how near its
+    melody's number of onsets (`busy`, per onset), `revoiced` against a bar whose chords are
+    not the new bar's (its notes are re-voiced to them, not just transposed), `carry_on` for
+    the next bar of the same song (at most `longest` bars in a row), `same_song` for any bar
+    of the song chosen before; then drawn with `temperature`. The values were chosen with the
+    style critic on POP909's validation songs (benchmarks/bench_accompaniment.py)."""
 
     candidates: int = 256
     register: float = 1.0
     busy: float = 0.15
-    carry_on: float = 8.0
-    same_song: float = 6.0
+    revoiced: float = 3.0
+    carry_on: float = 0.0
+    same_song: float = 10.0
     longest: int = 4
-    temperature: float = 0.5
+    temperature: float = 0.25
 
 
 def bar_spans(grid: acc.StepGrid) -> list[tuple[int, int, int]]:
@@ -366,7 +386,14 @@ def choose_bars(bank: BarBank, grid: acc.StepGrid, melody: np.ndarray, onset: np
         mask = sum(1 << i for i in layout(full))
         fit = same[bank.layout[same] == mask]
         pool = fit if len(fit) else same
+        key = harmony(full)
+        exact = pool[bank.harmony[pool] == key]
+        if len(exact):
+            pool = exact
         pick = rng.choice(pool, min(choice.candidates, len(pool)), replace=False)
+        if previous >= 0:  # the song before: every bar of it that fits
+            kin = fit if len(fit) else pool
+            pick = np.union1d(pick, kin[bank.song[kin] == bank.song[previous]])
         if previous >= 0 and previous + 1 < len(bank) and \
                 bank.song[previous + 1] == bank.song[previous] and \
                 bank.number[previous + 1] == bank.number[previous] + 1 and \
@@ -388,6 +415,7 @@ def choose_bars(bank: BarBank, grid: acc.StepGrid, melody: np.ndarray, onset: np
             s += choice.same_song * (bank.song[pick] == bank.song[previous])
         if not len(fit):
             s -= 2.0
+        s -= choice.revoiced * (bank.harmony[pick] != key)
         p = np.exp((s - s.max()) / max(choice.temperature, 1e-3))
         chosen = int(pick[rng.choice(len(pick), p=p / p.sum())])
         run = run + 1 if previous >= 0 and chosen == previous + 1 else 1

@@ -19,6 +19,9 @@ from studio.music.chords import Chord, parse_label, recognise_chord
 from studio.music.song import Note, Song, TimeSignature, Track
 from studio.music.timing import meter_from_downbeats
 
+# the weights of stop 24: the next bar of the same song outweighs a bar of the same chords
+LAYOUT_ONLY = bb.Choice(revoiced=0.0, carry_on=8.0, same_song=6.0, temperature=0.5)
+
 
 def _songs(numbers):
     out = []
@@ -159,6 +162,45 @@ def test_bars_of_real_songs_under_a_test_songs_melody(shipped_bank):
         low = int(np.flatnonzero(roll[b:b + 4].any(0))[0]) % 12
         agree.append(chords[b].same_harmony(recognise_chord(weights, low)))
     assert np.mean(agree) > 0.6  # the real part's own chords: the bench's chord agreement
+
+
+def test_bars_of_the_same_chords_are_transposed_whole_and_one_pianist_plays_the_part(
+        shipped_bank):
+    c, g, f, am = Chord(0), Chord(7), Chord(5), Chord(9, "min")
+    assert bb.harmony([c] * 8 + [g] * 8) == bb.harmony([f] * 8 + [c] * 8)  # I V in C and F
+    assert bb.harmony([c] * 8 + [g] * 8) != bb.harmony([c] * 8 + [Chord(7, "min")] * 8)
+    assert bb.harmony([c] * 8 + [g] * 8) != bb.harmony([c] * 4 + [g] * 12)
+    assert bb.harmony([am] * 16) == bb.harmony([Chord(2, "min")] * 16) != bb.harmony([c] * 16)
+    grid, melody, onset, chords, _ = _material(20)
+    spans = bb.bar_spans(grid)
+    exact, exact_before, songs = 0, 0, []
+    for seed in range(3):
+        picks = bb.choose_bars(shipped_bank, grid, melody, onset, chords,
+                               np.random.default_rng(seed))
+        before = bb.choose_bars(shipped_bank, grid, melody, onset, chords,
+                                np.random.default_rng(seed), LAYOUT_ONLY)
+        exact_before += sum(shipped_bank.harmony[i] == bb.harmony(
+            [x or next(y for y in chords[a:e] if y) for x in chords[a:e]])
+            for (a, e, _), i in zip(spans, before) if i >= 0)
+        assert picks is not None and len(picks) == len(spans)
+        for (a, e, missing), index in zip(spans, picks):
+            if index < 0:
+                continue
+            bar = [x or next(y for y in chords[a:e] if y) for x in chords[a:e]]
+            if shipped_bank.harmony[index] != bb.harmony(bar) or missing:
+                continue
+            exact += 1
+            notes = shipped_bank.revoice(index, bar, bb.key_scale(0, False))
+            first, last = shipped_bank.first[index], shipped_bank.last[index]
+            moves = {p - int(shipped_bank.pitch[j]) for j, (p, *_rest) in
+                     zip(range(first, last), notes) if shipped_bank.role[j] < bb.ROLE_OTHER}
+            assert len(moves) <= 1  # every chord tone moved alike: a transposition
+        songs.append(np.bincount(shipped_bank.song[[i for i in picks if i >= 0]]).max()
+                     / sum(i >= 0 for i in picks))
+    # bars of the same chords (a transposition, not a re-voicing) far more often than with
+    # the weights before, where going on with the song came first
+    assert exact >= 0.6 * 3 * len(spans) and exact >= exact_before + 0.25 * 3 * len(spans)
+    assert np.mean(songs) > 0.75  # most bars from one song: one pianist's texture
 
 
 def test_a_meter_the_bank_lacks_is_played_by_the_network(shipped_bank):

@@ -263,3 +263,37 @@ def test_a_new_pop_melody_starts_within_its_first_bars():
     assert from_first_bar(tokens, 16, 16).tolist() == tokens[32:48].tolist()
     assert from_first_bar(np.array([REST] * 48), 16, 16).tolist() == [REST] * 16
     assert from_first_bar(tokens, 16, 48).tolist() == tokens[15:63].tolist()  # 48 must remain
+
+
+def _figures(notes, song, tol: int = 10) -> set:
+    """(onset within its bar, length) of notes, to `tol` ticks."""
+    from studio.ml.generation.material import bar_start
+
+    return {((n.start - bar_start(song, n.start)) // tol, n.duration // tol) for n in notes}
+
+
+def test_the_infill_piano_plays_the_songs_own_pianist_or_the_network_as_asked():
+    song, a, b = song_and_bars()
+    piano = track_roles(song)["piano"]
+    own = _figures([n for n in piano.notes if not a <= n.start < b], song)
+
+    def fill(s, texture=None):
+        c = generate(GenerationRequest("pop-infill", MODEL, s, (track_roles(s)["piano"].id,),
+                                       (a, b), options=SamplingOptions(seed=5),
+                                       texture=texture))[0]
+        new = next(t for t in c.preview.tracks if t.id == track_roles(s)["piano"].id)
+        return c.description, [n for n in new.notes if a <= n.start < b]
+
+    said, notes = fill(song)
+    assert "bars of the song's own piano part" in said and notes
+    share = np.mean([f in own for f in _figures(notes, song)])
+    said_model, network = fill(song, "model")
+    assert "the network's own voicings" in said_model
+    assert all(n.start % 120 == 0 for n in network)  # on the 16ths: not the pianist's timing
+    share_model = np.mean([f in own for f in _figures(network, song)])
+    assert share > 0.8 and share > share_model + 0.3  # the song's pianist's onsets and lengths
+    bare = song.copy()  # a piano part only in the bars filled: the training songs' bars
+    keep = track_roles(bare)["piano"]
+    keep.notes = [n for n in keep.notes if a <= n.start < b]
+    said, notes = fill(bare)
+    assert "bars of the training songs" in said and notes

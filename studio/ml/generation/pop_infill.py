@@ -14,7 +14,11 @@ the first other pitched track.
   where it holds chords: the new bridge is one line), the chord bias plus a bias against
   semitone clashes with the (new) melody.
 - Piano: the accompanist over the (new) melody, with the chords given as text, else the chords
-  the song's own piano (else its bridge) spells in the bars, else its own suggestion.
+  the song's own piano (else its bridge) spells in the bars, else its own suggestion. The piano
+  plays bars of the song's own piano part outside the range moved to those chords (the song's
+  pianist's figures, `own_bars`; at least `OWN_BARS` of them), else bars of the accompanist's
+  training songs (when its card says so), else the network's own voicings; the request's
+  `texture` "model" asks for the network's.
 
 Edges: the range is widened to whole bars. Notes that start before the range are kept as they
 are, also where they ring into it (the melody model hears them held and starts its new notes
@@ -26,6 +30,7 @@ so nothing new hangs into the music after it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +50,9 @@ from studio.music.chords import Chord
 from studio.music.song import Note, Song, Track
 from studio.music.tokens import HOLD, tokens_to_track
 
+if TYPE_CHECKING:
+    from studio.ml.bar_bank import BarBank
+
 STEP = mat.STEP
 LEFT_BARS = 8  # bars of context the melody model reads before the gap
 RIGHT_BARS = 4  # bars after the gap whose likelihood ranks the fills
@@ -53,6 +61,7 @@ TRIES = 32  # fills drawn per variation: the fills then lead into the bars after
 # (benchmarks/bench_pop_infill.py, BENCHMARKS.md)
 ROLES = {"melody": ("melody", "vocal", "lead"), "bridge": ("bridge",),
          "piano": ("piano", "accomp")}
+OWN_BARS = 4  # bars of the song's own piano outside the range needed to play them in it
 
 
 def track_roles(song: Song) -> dict[str, Track]:
@@ -151,6 +160,29 @@ def song_chords(song: Song, roles: dict[str, Track], grid: acc.StepGrid) -> list
     return [None] * len(grid)
 
 
+def own_bars(song: Song, roles: dict[str, Track], a: int, b: int) -> BarBank | None:
+    """The bars of the song's own piano part outside [a, b) (`studio.ml.bar_bank`), each with
+    the chords the part spells there; None without `OWN_BARS` of them or in a meter the grid
+    cannot read."""
+    from studio.ml.bar_bank import BarBank
+
+    if "piano" not in roles or "melody" not in roles:
+        return None
+    piano = np.array([[n.pitch, n.start, n.duration, n.velocity] for n in roles["piano"].notes
+                      if not a <= n.start < b], np.int64).reshape(-1, 4)
+    melody = np.array([[n.pitch, n.start, n.duration] for n in roles["melody"].notes],
+                      np.int64).reshape(-1, 3)
+    if not len(piano) or not len(melody):
+        return None
+    end = int(max((piano[:, 1] + piano[:, 2]).max(), (melody[:, 1] + melody[:, 2]).max()))
+    try:
+        grid = acc.grid_for(song.time_signatures, 0, end)
+    except GenerationError:
+        return None
+    bank = BarBank.from_songs([(melody, piano, grid, acc.recognised_chords(piano[:, :3], grid))])
+    return bank if len(bank) >= OWN_BARS else None
+
+
 def _velocity(track: Track, scale: float = 1.0) -> int:
     if not track.notes:
         return 80
@@ -234,6 +266,18 @@ def plan_pop_infill(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     accompanist = models.load(models.default_model("accompany"), request.device) \
         if "piano" in s.chosen else None
     removed = {role: mat.notes_in(s.roles[role], a, b) for role in s.chosen}
+    bank, velocity, texture = None, 0, "the network's own voicings"
+    if accompanist is not None:
+        velocity = _velocity(s.roles["piano"])
+        wanted = request.texture or ("songs" if models.plays_songs_bars(accompanist)
+                                     else "model")
+        own = own_bars(song, s.roles, a, b) if wanted == "songs" else None
+        if own is not None and own.plays(s.grid):
+            bank, velocity = own, 70  # as the song's pianist played them
+            texture = "bars of the song's own piano part moved to them"
+        elif wanted == "songs" and (shipped := models.bar_bank(accompanist)) is not None \
+                and shipped.plays(s.grid):
+            bank, texture = shipped, "bars of the training songs moved to them"
     bars = (mat.bar_number(song, a), mat.bar_number(song, b - 1))
 
     def draft(index: int, seed: int, cancel) -> Draft:
@@ -284,10 +328,10 @@ def plan_pop_infill(request: GenerationRequest, loaded: LoadedModel) -> Plan:
             busyness = float(accompanist.card.get("decoding", {}).get("busyness", 0.0))
             out = accompanist.family.accompany(
                 accompanist.model, s.grid, pitch, onset, chords,
-                replace(request.options, seed=seed), _velocity(s.roles["piano"]), busyness)
+                replace(request.options, seed=seed), velocity, busyness, bank)
             new["piano"] = [Note(p, st, min(d, b - st), v) for p, st, d, v in out
                             if a <= st < b]
-            words.append(f"new piano ({len(new['piano'])} notes, {source})")
+            words.append(f"new piano ({len(new['piano'])} notes, {source}; {texture})")
         edits, lines = [], []
         gone = [n for role in s.chosen for n in removed[role]]
         if gone:

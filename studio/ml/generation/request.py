@@ -66,7 +66,9 @@ class GenerationRequest:
       recurrent melody model); None = free.
     texture: accompany: "songs" (the piano plays bars of the model's training songs re-voiced
       to the chords, `studio.ml.bar_bank`), "model" (the texture network's own voicings), or
-      None: what the model's card says (the shipped pop-accompanist: songs).
+      None: what the model's card says (the shipped pop-accompanist: songs). pop-infill:
+      "songs" (bars of the song's own piano part outside the range, else of the training
+      songs), "model", or None (songs when the accompanist's card says so).
     """
 
     mode: str
@@ -123,8 +125,9 @@ class GenerationRequest:
         if self.texture is not None and self.texture not in TEXTURES:
             raise GenerationError(f"the piano texture is one of {', '.join(TEXTURES)}, not "
                                   f"{self.texture!r}")
-        if self.texture is not None and self.mode != "accompany":
-            raise GenerationError("a piano texture is chosen only when accompanying a melody")
+        if self.texture is not None and self.mode not in ("accompany", "pop-infill"):
+            raise GenerationError("a piano texture is chosen only when accompanying a melody "
+                                  "or filling in bars of a pop song")
         if self.playhead is not None and self.playhead < 0:
             raise GenerationError("the playhead is before the start of the song")
 

@@ -75,6 +75,19 @@ class PopInfillForm(InfillForm):
         self.chords = chords_edit("The chords of the selected bars; empty: the chords the song's "
                               "piano plays there")
         self.form.addRow("Chords", self.chords)
+        self.texture = QComboBox()
+        self.texture.setObjectName("infill_texture_combo")
+        for text, value in (("The song's own piano bars", "songs"),
+                            ("The network's own voicings", "model")):
+            self.texture.addItem(text, value)
+        self.texture.setToolTip("The song's own piano bars: the new piano plays bars of the "
+                                "song's piano part outside the selection, as its pianist played "
+                                "them, moved to the chords of the selected bars (a song with "
+                                "fewer than four such bars: bars of POP909's pianists). The "
+                                "network's own voicings: it writes every chord shape itself, on "
+                                "a 16th grid.")
+        self.form.addRow("Piano", self.texture)
 
     def fields(self, window) -> dict:
-        return {**super().fields(window), "chords": self.chords.text().strip() or None}
+        return {**super().fields(window), "chords": self.chords.text().strip() or None,
+                "texture": self.texture.currentData()}

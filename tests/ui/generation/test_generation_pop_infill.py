@@ -41,6 +41,7 @@ def test_pop_infill_form_writes_candidates_inside_the_selected_bars(qtbot, tmp_p
     assert len(panel.candidates.candidates) == 2, panel.message.text()
     assert snapshot(doc.song) == before
     c = panel.candidates.candidates[0]
+    assert "bars of the song's own piano part" in c.description
     for old, new in zip(doc.song.tracks, c.preview.tracks):
         kept = [n.key() for n in old.notes if old.id not in (melody, piano)
                 or not a <= n.start < b]
@@ -49,6 +50,19 @@ def test_pop_infill_form_writes_candidates_inside_the_selected_bars(qtbot, tmp_p
     qtbot.mouseClick(panel.candidates.accept_button, Qt.MouseButton.LeftButton)
     assert snapshot(doc.song) != before
     doc.undo_stack.undo()
+    assert snapshot(doc.song) == before
+
+    # The piano alone, in the network's own voicings (on the 16ths).
+    form.set_checked((piano,))
+    form.texture.setCurrentIndex(form.texture.findData("model"))
+    panel.sampling.count.setValue(1)
+    run(qtbot, panel)
+    assert len(panel.candidates.candidates) == 1, panel.message.text()
+    c = panel.candidates.candidates[0]
+    assert "the network's own voicings" in c.description
+    fresh = [n for n in c.preview.tracks[2].notes if a <= n.start < b]
+    assert fresh and all(n.start % 120 == 0 for n in fresh)
+    form.texture.setCurrentIndex(form.texture.findData("songs"))
     assert snapshot(doc.song) == before
 
     # Bad chord text: the reason on screen, no candidate, the song as it was.
