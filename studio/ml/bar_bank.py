@@ -340,7 +340,7 @@ class Choice:
     not the new bar's (its notes are re-voiced to them, not just transposed), `carry_on` for
     the next bar of the same song (at most `longest` bars in a row), `same_song` for any bar
     of the song chosen before; then drawn with `temperature`. The values were chosen with the
-    style critic on POP909's validation songs (benchmarks/bench_accompaniment.py)."""
+    style critic on POP909's validation songs (benchmarks/bench_bar_choice.py)."""
 
     candidates: int = 256
     register: float = 1.0
