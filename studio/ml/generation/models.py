@@ -45,7 +45,7 @@ _indexes: dict[tuple, OriginalityIndex] = {}
 _styles: dict[tuple, StyleReference] = {}
 _ranges: dict[tuple, tuple[int, int]] = {}
 _banks: dict[tuple, BarBank | None] = {}
-BANK_REPRESENTATION = "bar-bank/1"
+BANK_REPRESENTATION = "bar-bank/2"  # /2: each bar with its chords up to transposition
 
 
 def available_models(mode: str) -> list[ModelEntry]:
