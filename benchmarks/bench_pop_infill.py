@@ -82,6 +82,21 @@ def middle_bars(song) -> tuple[int, int] | None:
     return a, b
 
 
+def middle_songs(songs, limit: int):
+    """(POP909 song, its Song, a, b, its tracks by role) of the first `limit` songs with 4 bars
+    of 4/4 in the middle of the melody (`middle_bars`)."""
+    done = 0
+    for s in songs:
+        if done >= limit:
+            return
+        song = s.song()
+        span = middle_bars(song)
+        if span is None:
+            continue
+        done += 1
+        yield s, song, *span, pi.track_roles(song)
+
+
 def melody_figures(pitches: np.ndarray, chords: list) -> dict:
     n, tones, clash = cm.beat_stats(pitches, chords, np.arange(len(pitches)) % 16)
     return {"tone": tones / max(1, n), "mclash": clash / max(1, n)}
@@ -174,16 +189,7 @@ def infill_part(loaded, songs, limit: int) -> None:
     rows = {"real POP909": [], **{name: [] for name, _, _ in VERSIONS}}
     nll = {k: [] for k in rows}
     seconds, gap, both = {name: [] for name, _, _ in VERSIONS}, [], []
-    done = 0
-    for s in songs:
-        if done >= limit:
-            break
-        song = s.song()
-        span = middle_bars(song)
-        if span is None:
-            continue
-        a, b = span
-        roles = pi.track_roles(song)
+    for done, (s, song, a, b, roles) in enumerate(middle_songs(songs, limit)):
         chords16 = annotated(s, a, (b - a) // STEP)
         rows["real POP909"].append(figures(song, a, b, chords16, s))
         nll["real POP909"].append(right_nll(loaded, song, a, b))
@@ -207,7 +213,7 @@ def infill_part(loaded, songs, limit: int) -> None:
             rows[name].append(figures(result, a, b, chords16, s))
             nll[name].append(right_nll(loaded, result, a, b))
         pi.TRIES = VERSIONS[0][1]
-        done += 1
+    done = len(rows["real POP909"])
     print(f"\nInfill of 4 middle bars (melody, bridge, piano), {done} POP909 test songs\n")
     print("| version | songs | clash beats | chord agreement (piano) | melody notes / bar | melody "
           "chord tones on beats | melody clashes on beats | melody range (semitones) | NLL of "
@@ -244,15 +250,7 @@ def piano_part(loaded, songs, limit: int) -> None:
     parts: dict[str, list] = {"real POP909": [], **{name: [] for name, _, _ in PIANOS}}
     rows: dict[str, list] = {k: [] for k in parts}
     own_bars = pi.OWN_BARS
-    for s in songs:
-        if len(parts["real POP909"]) >= limit:
-            break
-        song = s.song()
-        span = middle_bars(song)
-        if span is None:
-            continue
-        a, b = span
-        roles = pi.track_roles(song)
+    for s, song, a, b, roles in middle_songs(songs, limit):
         grid = acc.grid_for(song.time_signatures, a, b)
         rows_m = np.array([[n.pitch, n.start, n.duration] for n in roles["melody"].notes],
                           np.int64)
@@ -284,7 +282,8 @@ def piano_part(loaded, songs, limit: int) -> None:
     print("| piano | clash beats | chord agreement | notes / bar | off-beat onsets | style "
           "critic AUC against the real bars |\n|---|---|---|---|---|---|")
     for name, r in rows.items():
-        auc = "-" if name == "real POP909" else f"{critic_auc(parts['real POP909'], parts[name]):.2f}"
+        auc = "-" if name == "real POP909" or len(r) < 5 else \
+            f"{critic_auc(parts['real POP909'], parts[name]):.2f}"  # 5 folds: 5 songs or more
         print(f"| {name} | {100 * statistics.mean(x['clash'] for x in r):.1f} % | "
               f"{100 * statistics.mean(x['chords'] for x in r):.1f} % | "
               f"{statistics.mean(x['notes_per_bar'] for x in r):.2f} | "

@@ -11,6 +11,7 @@ beats, not seconds); the description says when the song has them.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from studio.music.edits import AddTrack
 from studio.music.keys import sharps_for
 from studio.music.song import Note, Song, Track
 
+if TYPE_CHECKING:
+    from studio.ml.bar_bank import BarBank
+
 POLYPHONY_LIMIT = 0.15  # share of melody notes that may start while another still sounds
 PIANO_PROGRAM = 0  # Acoustic Grand Piano
 MAX_ACCOMPANY_BARS = 256  # a whole song: the texture model reads a step at a time
@@ -35,6 +39,31 @@ MAX_ACCOMPANY_BARS = 256  # a whole song: the texture model reads a step at a ti
 def melody_rows(track: Track) -> np.ndarray:
     a = track.arrays()
     return np.stack([a["pitch"], a["start"], a["duration"]], 1)
+
+
+def wanted_texture(request: GenerationRequest, loaded: LoadedModel) -> str:
+    """The piano texture a request asks of an accompanist: its own, else its card's."""
+    from studio.ml.generation.models import plays_songs_bars
+
+    return request.texture or ("songs" if plays_songs_bars(loaded) else "model")
+
+
+def songs_bank(loaded: LoadedModel, wanted: str, grid: acc.StepGrid) -> tuple[BarBank | None, str]:
+    """(the bars of the accompanist's training songs when `wanted` is "songs" and they hold
+    every meter of the grid, else None; the words saying what the piano plays, empty for the
+    network's voicings when they were asked for)."""
+    from studio.ml.generation.models import bar_bank
+
+    if wanted != "songs":
+        return None, ""
+    bank = bar_bank(loaded)
+    if bank is None:
+        return None, ("the model's training songs are not at hand: the piano plays the "
+                      "network's own voicings")
+    if not bank.plays(grid):
+        return None, ("the training songs have no bars of this meter: the piano plays the "
+                      "network's own voicings")
+    return bank, "the piano plays bars of the model's training songs re-voiced to these chords"
 
 
 def check_monophonic(track: Track, start: int, end: int) -> None:
@@ -144,21 +173,9 @@ def plan_accompany(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     name = unique_name(song, "Piano accompaniment")
     bars = (mat.bar_number(song, int(grid.ticks[0])),
             mat.bar_number(song, int(grid.ticks[-1]) - 1))
-    from studio.ml.generation.models import bar_bank, plays_songs_bars
-
     words = [layout, tempo_words(song, a, b).lstrip("; ")]
-    wanted = request.texture or ("songs" if plays_songs_bars(loaded) else "model")
-    bank = bar_bank(loaded) if wanted == "songs" else None
-    if wanted == "songs" and bank is None:
-        words.append("the model's training songs are not at hand: the piano plays the "
-                     "network's own voicings")
-    elif bank is not None and not bank.plays(grid):
-        bank = None
-        words.append("the training songs have no bars of this meter: the piano plays the "
-                     "network's own voicings")
-    elif bank is not None:
-        words.append("the piano plays bars of the model's training songs re-voiced to these "
-                     "chords")
+    bank, said = songs_bank(loaded, wanted_texture(request, loaded), grid)
+    words.append(said)
     extra = "; ".join(w for w in words if w)
 
     def draft(index: int, seed: int, cancel) -> Draft:

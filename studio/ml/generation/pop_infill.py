@@ -41,7 +41,7 @@ from studio.ml.family import SamplingOptions
 from studio.ml.generation import chord_melody as cm
 from studio.ml.generation import material as mat
 from studio.ml.generation import models
-from studio.ml.generation.accompany_task import check_monophonic
+from studio.ml.generation.accompany_task import check_monophonic, songs_bank, wanted_texture
 from studio.ml.generation.harmony import Interrupted
 from studio.ml.generation.request import GenerationRequest
 from studio.ml.generation.results import Draft, Plan, add_notes, remove_notes
@@ -269,15 +269,15 @@ def plan_pop_infill(request: GenerationRequest, loaded: LoadedModel) -> Plan:
     bank, velocity, texture = None, 0, "the network's own voicings"
     if accompanist is not None:
         velocity = _velocity(s.roles["piano"])
-        wanted = request.texture or ("songs" if models.plays_songs_bars(accompanist)
-                                     else "model")
+        wanted = wanted_texture(request, accompanist)
         own = own_bars(song, s.roles, a, b) if wanted == "songs" else None
         if own is not None and own.plays(s.grid):
             bank, velocity = own, 70  # as the song's pianist played them
             texture = "bars of the song's own piano part moved to them"
-        elif wanted == "songs" and (shipped := models.bar_bank(accompanist)) is not None \
-                and shipped.plays(s.grid):
-            bank, texture = shipped, "bars of the training songs moved to them"
+        else:
+            bank, why = songs_bank(accompanist, wanted, s.grid)
+            texture = "bars of the training songs moved to them" if bank is not None \
+                else why or texture
     bars = (mat.bar_number(song, a), mat.bar_number(song, b - 1))
 
     def draft(index: int, seed: int, cancel) -> Draft:
