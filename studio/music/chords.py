@@ -161,26 +161,26 @@ def parse_progression(text: str) -> list[list[Chord]]:
     return bars
 
 
-_TEMPLATES = [(Chord(r, q), np.isin(np.arange(12), Chord(r, q).pitch_classes).astype(float))
-              for q in ("maj", "min", "7", "min7", "maj7", "dim", "aug", "sus4", "sus2")
-              for r in range(12)]
+_TEMPLATE_CHORDS = [Chord(r, q) for q in ("maj", "min", "7", "min7", "maj7", "dim", "aug",
+                                           "sus4", "sus2") for r in range(12)]
+_TEMPLATES = np.array([np.isin(np.arange(12), c.pitch_classes) for c in _TEMPLATE_CHORDS], float)
+_TEMPLATE_ROOTS = np.array([c.root for c in _TEMPLATE_CHORDS])
+# a preference for triads over seventh chords when they explain as much
+_TEMPLATE_SIZE_COST = 0.04 * (_TEMPLATES.sum(1) - 3)
 
 
 def recognise_chord(weights: np.ndarray, bass: int | None = None) -> Chord | None:
     """The chord whose tones best cover a 12-bin pitch-class weight vector (None when silent).
 
     Score: weight on chord tones minus weight off them, a small bonus when the lowest note is
-    the root, and a preference for triads over seventh chords when they explain as much."""
+    the root, and a preference for triads over seventh chords when they explain as much (the
+    first template in `_TEMPLATE_CHORDS` order among those within 1e-9 of the best)."""
     w = np.asarray(weights, dtype=float)
     total = w.sum()
     if total <= 0:
         return None
     w = w / total
-    best, best_score = None, -1e9
-    for chord, t in _TEMPLATES:
-        score = float(w @ t - w @ (1 - t)) - 0.04 * (len(chord.pitch_classes) - 3)
-        if bass is not None and bass == chord.root:
-            score += 0.1
-        if score > best_score + 1e-9:
-            best, best_score = chord, score
-    return best
+    scores = 2 * (_TEMPLATES @ w) - 1 - _TEMPLATE_SIZE_COST  # on minus off: 2 * on - 1
+    if bass is not None:
+        scores = scores + 0.1 * (_TEMPLATE_ROOTS == bass)
+    return _TEMPLATE_CHORDS[int(np.flatnonzero(scores > scores.max() - 1e-9)[0])]
