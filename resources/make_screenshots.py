@@ -325,6 +325,43 @@ def accompany_shot(window) -> QWidget:
 SHOTS.append(("accompany", accompany_shot))
 
 
+def pop_infill_shot(window) -> QWidget:
+    """Bars 20-23 of a POP909 test song filled in (melody and piano; the piano from the song's
+    own piano bars), the Pop infill form with its Piano choice beside it."""
+    from studio.commands.generate import bar_tick
+    from studio.data.pop909 import pop909_song
+
+    window.docks["Training"].hide()
+    window.docks["Dataset"].hide()
+    song = pop909_song(20).song()
+    song.title = "POP909 song 20"
+    window.open_song(song)
+    doc, panel = window.document, window.generation_panel
+    _wait(lambda: not panel.catalog.busy)
+    panel.select_model("pop-lstm")
+    panel.set_mode("pop-infill")
+    a, b = bar_tick(doc.song, 20), bar_tick(doc.song, 24)
+    window.piano_roll.set_time_range((a, b))
+    panel.refresh_forms()
+    form = panel.forms["pop-infill"]
+    form.set_checked((doc.song.tracks[0].id, doc.song.tracks[2].id))
+    form.texture.setCurrentIndex(form.texture.findData("songs"))
+    panel.sampling.seed.setValue(3)
+    panel.generate()
+    _wait(lambda: not panel.runner.is_running())
+    panel.candidates.select(0)
+    roll = window.piano_roll
+    roll.geom.key_height = 7
+    roll.geom.show_ticks(a - 1920, b + 1920)
+    roll.geom.centre_on_pitch(62)
+    dock = window.docks["Generation"]
+    window.resizeDocks([dock], [420], Qt.Orientation.Horizontal)
+    return window
+
+
+SHOTS.append(("pop_infill", pop_infill_shot))
+
+
 # ---- the whole window at the two sizes the default layout is designed for ----------------------
 def window_at(size: tuple[int, int]) -> Callable:
     def shot(window) -> QWidget:
